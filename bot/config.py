@@ -1,0 +1,172 @@
+"""The one config schema: config.toml parsed, validated and made absolute."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG = "config.toml"
+_DEVICE_HELP = 'a device is "auto", "cpu", "mps", "cuda" or "cuda:N"'
+
+
+def _check_device(value: str) -> str:
+    ok = value in {"auto", "cpu", "mps", "cuda"} or (
+        value.startswith("cuda:") and value[5:].isdigit()
+    )
+    if not ok:
+        raise ValueError(f"{value!r} is not a device: {_DEVICE_HELP}")
+    return value
+
+
+Device = Annotated[str, AfterValidator(_check_device)]
+DType = Literal["auto", "float32", "float16", "bfloat16"]
+
+
+class Section(BaseModel):
+    """A config table: unknown keys are errors, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class BotSettings(Section):
+    name: str = "nlpbot"
+    admins: list[str] = Field(default_factory=list, description="Slack user ids (U..., W...), never names")
+    workers: int = Field(4, ge=1, le=256, description="threads that run plugin work")
+    queue_size: int = Field(64, ge=1, le=100_000, description="requests waiting beyond the workers")
+    max_text_chars: int = Field(20_000, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("admins")
+    @classmethod
+    def _user_ids(cls, admins: list[str]) -> list[str]:
+        for admin in admins:
+            if not (admin[:1] in {"U", "W"} and admin[1:].isalnum() and admin.upper() == admin):
+                raise ValueError(f"{admin!r} is not a Slack user id (like U012AB3CD); admins are listed by id")
+        return admins
+
+
+class SlackSettings(Section):
+    host: str = "0.0.0.0"
+    port: int = Field(3000, ge=0, le=65535)
+    path: str = "/slack/events"
+    dedup_ttl_s: float = Field(600.0, gt=0, description="how long an event id or submit is remembered")
+    double_submit_s: float = Field(3.0, ge=0, description="same user, same command and text within this: answered once")
+
+
+class ModelSettings(Section):
+    offline: bool = Field(True, description="never reach the Hugging Face Hub; hub ids must be in the local cache")
+    device: Device = "auto"
+    dtype: DType = "auto"
+    models_dir: Path = Path("models")
+    cache_dir: Path | None = None
+
+
+class PluginSettings(Section):
+    """Keys every plugin has; a plugin subclasses this for its own settings."""
+
+    enabled: bool = True
+    model: str | None = None
+    device: Device | None = None
+    dtype: DType | None = None
+    batch_size: int = Field(16, ge=1, le=4096)
+    max_wait_ms: float = Field(5.0, ge=0, le=10_000, description="dynamic batching: longest wait for company")
+    max_text_chars: int | None = Field(None, ge=1)
+
+
+class Config(Section):
+    bot: BotSettings = Field(default_factory=BotSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    search: dict[str, Any] = Field(default_factory=dict)
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    training: dict[str, Any] = Field(default_factory=dict)
+
+    # Set by load_config, not read from the file.
+    path: Path | None = Field(None, exclude=True)
+    root: Path = Field(Path("."), exclude=True)
+
+    def resolve_path(self, value: str | Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.root / path)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.resolve_path(self.models.models_dir)
+
+    def where(self) -> str:
+        return str(self.path) if self.path else "the built-in defaults"
+
+
+def format_validation_error(error: ValidationError, *, prefix: str, source: str) -> str:
+    """One line per problem, each naming the key and the file."""
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in (prefix, *item["loc"]) if part != "")
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see config.toml in the repository for every key)"
+        elif "input" in item and item["type"] not in {"missing"}:
+            message = f"{message} (got {item['input']!r})"
+        lines.append(f"{source}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def config_path(path: str | os.PathLike | None = None) -> Path | None:
+    """--config, else $NLPBOT_CONFIG, else ./config.toml if it exists, else None (built-in defaults)."""
+    if path:
+        return Path(path)
+    if os.environ.get("NLPBOT_CONFIG"):
+        return Path(os.environ["NLPBOT_CONFIG"])
+    default = Path(DEFAULT_CONFIG)
+    return default if default.exists() else None
+
+
+def load_config(path: str | os.PathLike | None = None, *, overrides: dict[str, Any] | None = None) -> Config:
+    """Read and validate a config file; any problem raises ConfigError naming the key and the file."""
+    resolved = config_path(path)
+    raw: dict[str, Any] = {}
+    source = "config"
+    if resolved is not None:
+        source = str(resolved)
+        try:
+            raw = tomllib.loads(resolved.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: no such config file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    if overrides:
+        raw = _merge(raw, overrides)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, prefix="", source=source)) from None
+    config.path = resolved
+    config.root = resolved.resolve().parent if resolved else Path.cwd()
+    return config
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def validate_section(config: Config, model: type[BaseModel], raw: dict[str, Any], *, key: str) -> Any:
+    """Validate one table (e.g. [plugins.sentiment]) against its schema."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, prefix=key, source=config.where())) from None
