@@ -180,6 +180,7 @@ class ModelHandle:
     value: Any
     info: dict[str, Any]
     batch_size: int = 16
+    max_wait_ms: float = 0.0
     call: Callable[[Any, list, int, dict], list] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -271,6 +272,7 @@ class ModelHub:
         device: str | None = None,
         dtype: str | None = None,
         batch_size: int = 16,
+        max_wait_ms: float = 0.0,
         what: str = "model",
         options: dict[str, Any] | None = None,
     ) -> ModelHandle:
@@ -290,6 +292,7 @@ class ModelHub:
                 return handle
             value, info = self._load(kind, resolved, device_name, torch_dtype, task, options, what)
             handle = ModelHandle(key, kind, value, info, batch_size=batch_size, call=LOADERS[kind][1])
+            handle.max_wait_ms = max_wait_ms
             with self._lock:
                 self._handles[key] = handle
             return handle

@@ -1,0 +1,198 @@
+"""The Slack adapter (slack-bolt): verify, ack at once, de-duplicate, hand off to a worker, answer in place.
+
+Slash commands are acked before any model runs and answered through their response_url; mentions are
+answered in their thread; direct messages in the DM. The same event delivered again (Slack's retries) and
+a user's double submit are answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from bot import metrics
+from bot.core import Nlpbot
+from bot.format import to_slack_messages
+from bot.reply import Reply
+from bot.request import Message, Request
+from bot.workers import WorkerPool
+
+log = logging.getLogger(__name__)
+
+BUSY = "I'm busy with other requests right now; please try again in a minute."
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def retry_handlers() -> list:
+    """429 honours Retry-After; 5xx and dropped connections are retried with backoff."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=3),
+        ConnectionErrorRetryHandler(max_retry_count=3),
+    ]
+
+
+class RecentKeys:
+    """Keys seen within `ttl` seconds; `seen` marks a key and says whether it was already there."""
+
+    def __init__(self, ttl: float, *, max_size: int = 100_000) -> None:
+        self.ttl, self.max_size = ttl, max_size
+        self._keys: OrderedDict[Any, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def seen(self, key: Any, *, ttl: float | None = None) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            while self._keys and (next(iter(self._keys.values())) < now or len(self._keys) > self.max_size):
+                self._keys.popitem(last=False)
+            if key in self._keys and self._keys[key] >= now:
+                return True
+            self._keys[key] = now + (self.ttl if ttl is None else ttl)
+            self._keys.move_to_end(key)
+            return False
+
+
+class SlackConversation:
+    """Channel history and threads through the Web API, for plugins that read Slack."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def _messages(raw: list[dict]) -> list[Message]:
+        return [Message(user=m.get("user", ""), text=m.get("text", ""), ts=m.get("ts", ""))
+                for m in raw if not m.get("subtype") and not m.get("bot_id")]
+
+    def history(self, channel_id: str, *, limit: int) -> list[Message]:
+        raw: list[dict] = []
+        cursor = None
+        while len(raw) < limit:
+            page = self.client.conversations_history(channel=channel_id, limit=min(200, limit - len(raw)), cursor=cursor)
+            raw.extend(page.get("messages", []))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return list(reversed(self._messages(raw[:limit])))  # oldest first, as people read them
+
+    def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
+        raw: list[dict] = []
+        cursor = None
+        while True:
+            page = self.client.conversations_replies(channel=channel_id, ts=thread_ts, limit=200, cursor=cursor)
+            raw.extend(page.get("messages", []))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return self._messages(raw)
+
+
+class SlackAdapter:
+    """Wires a bolt App to the bot: listeners, de-duplication, the worker pool and the replies."""
+
+    def __init__(self, bot: Nlpbot, *, token: str, signing_secret: str = "", api_url: str | None = None,
+                 socket_mode: bool = False) -> None:
+        self.bot = bot
+        settings = bot.config.slack
+        base_url = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
+        self.client = WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=30)
+        self.app = App(
+            client=self.client,
+            signing_secret=signing_secret,
+            process_before_response=True,  # listeners only ack and enqueue, so bolt answers Slack at once
+            request_verification_enabled=not socket_mode,
+            name=bot.config.bot.name,
+        )
+        self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
+        self.recent = RecentKeys(settings.dedup_ttl_s)
+        self.conversation = SlackConversation(self.client)
+        self.app.command(re.compile(r"^/.+"))(self._on_command)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+
+    # -- listeners: fast, never run a model --------------------------------------------------------
+
+    def _on_command(self, ack, body: dict, context) -> None:
+        started = time.perf_counter()
+        key = ("submit", body.get("user_id"), body.get("channel_id"), body.get("command"), body.get("text", "").strip())
+        if self.recent.seen(key, ttl=self.bot.config.slack.double_submit_s):
+            metrics.DUPLICATES.labels(kind="double_submit").inc()
+            ack()
+            return
+        request = self.bot.router.parse(
+            body.get("text", ""), source="slash", user_id=body.get("user_id", ""), slash_command=body.get("command"),
+            channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id, conversation=self.conversation,
+        )
+        response_url = body.get("response_url", "")
+        if self.pool.submit(self._answer_command, request, response_url) is None:
+            ack(text=BUSY, response_type="ephemeral")
+        else:
+            ack()
+        metrics.ACK_SECONDS.observe(time.perf_counter() - started)
+
+    def _on_mention(self, body: dict, event: dict, context) -> None:
+        self._accept_event(body, event, source="mention", bot_user_id=context.bot_user_id)
+
+    def _on_message(self, body: dict, event: dict, context) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # only people's direct messages; channel messages reach us as mentions
+        self._accept_event(body, event, source="dm", bot_user_id=context.bot_user_id)
+
+    def _accept_event(self, body: dict, event: dict, *, source: str, bot_user_id: str | None) -> None:
+        keys = [("event", body.get("event_id")), ("message", event.get("channel"), event.get("ts"))]
+        repeats = [self.recent.seen(key) for key in keys if all(key[1:])]  # mark every key, then decide
+        if any(repeats):
+            metrics.DUPLICATES.labels(kind="event_retry").inc()
+            log.info("ignoring a repeat of event %s", body.get("event_id"))
+            return
+        thread_ts = event.get("thread_ts") or (event.get("ts") if source == "mention" else None)
+        request = self.bot.router.parse(
+            event.get("text", ""), source=source, user_id=event.get("user", ""), channel_id=event.get("channel"),
+            thread_ts=thread_ts, bot_user_id=bot_user_id, conversation=self.conversation, files=event.get("files", []),
+        )
+        if self.pool.submit(self._answer_event, request) is None:
+            self._post(request, Reply.error(BUSY))
+
+    # -- workers: run the plugin, deliver the reply -----------------------------------------------
+
+    def _answer_command(self, request: Request, response_url: str) -> None:
+        reply = self.bot.router.handle(request)
+        response_type = "in_channel" if reply.in_channel else "ephemeral"
+        webhook = WebhookClient(response_url, retry_handlers=retry_handlers(), timeout=30)
+        for message in to_slack_messages(reply):
+            try:
+                response = webhook.send(text=message["text"], blocks=message["blocks"], response_type=response_type)
+                if response.status_code >= 400:
+                    raise RuntimeError(f"HTTP {response.status_code}: {response.body}")
+            except Exception as exc:  # noqa: BLE001 - a lost reply is logged with its request id
+                metrics.SLACK_API_ERRORS.labels(method="response_url").inc()
+                log.error("request %s: could not deliver the reply to /%s: %s", request.request_id, request.command, exc)
+                return
+
+    def _answer_event(self, request: Request) -> None:
+        self._post(request, self.bot.router.handle(request))
+
+    def _post(self, request: Request, reply: Reply) -> None:
+        for message in to_slack_messages(reply):
+            try:
+                self.client.chat_postMessage(channel=request.channel_id, thread_ts=request.thread_ts,
+                                             text=message["text"], blocks=message["blocks"])
+            except (SlackApiError, OSError) as exc:
+                metrics.SLACK_API_ERRORS.labels(method="chat.postMessage").inc()
+                log.error("request %s: could not post the reply in %s: %s", request.request_id, request.channel_id, exc)
+                return
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False)

@@ -1,0 +1,66 @@
+"""The bot itself: config, model hub, plugins and router, shared by every adapter."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.config import Config
+from bot.models import ModelHub
+from bot.plugin import Plugin, Services
+from bot.plugin_manager import build_plugins
+from bot.reply import Reply
+from bot.request import Conversation, NoConversation
+from bot.router import Router
+
+log = logging.getLogger(__name__)
+
+
+class Nlpbot:
+    """Build once per process; `ask` is what every adapter (Slack, console, tests) ends up calling.
+
+    Example::
+
+        bot = Nlpbot(load_config("config.toml"))
+        print(bot.ask("/sentiment I love this").text)
+    """
+
+    def __init__(self, config: Config, *, extra_plugins: dict[str, type[Plugin]] | None = None) -> None:
+        self.config = config
+        self.hub = ModelHub(config)
+        self.services = Services(config=config, hub=self.hub)
+        self.plugins = build_plugins(config, self.services, extra=extra_plugins)
+        self.router = Router(self.plugins, config)
+
+    def ask(
+        self,
+        text: str,
+        *,
+        user_id: str = "console",
+        source: str = "console",
+        slash_command: str | None = None,
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+        conversation: Conversation | None = None,
+        **extra: Any,
+    ) -> Reply:
+        """One message as a person would type it ("/sentiment I love this", "summarize ...")."""
+        request = self.router.parse(
+            text,
+            source=source,
+            user_id=user_id,
+            slash_command=slash_command,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            conversation=conversation or NoConversation(),
+            **extra,
+        )
+        return self.router.handle(request)
+
+    def warm_up(self) -> None:
+        """Load every enabled plugin's models now; a plugin whose model is missing says so and keeps serving help."""
+        for plugin in self.plugins.values():
+            try:
+                plugin.warm_up()
+            except Exception as exc:  # noqa: BLE001 - one missing model must not stop the others
+                log.warning("plugin %s could not warm up: %s", plugin.name, exc)

@@ -1,0 +1,109 @@
+"""The one reply formatter: Reply -> Slack Block Kit messages (split under Slack's limits), plain text or JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.reply import Reply
+
+SECTION_CHARS = 3000  # Slack: a section block's text
+FIELD_CHARS = 2000  # Slack: one section field
+FIELDS_PER_SECTION = 10
+HEADER_CHARS = 150
+BLOCKS_PER_MESSAGE = 50
+MESSAGE_CHARS = 4000  # what Slack shows of a message's text; each message we send stays under it
+
+
+def escape(text: str) -> str:
+    """Escape user text for mrkdwn, so `<`, `>` and `&` cannot become links or mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at paragraph, then line, then word boundaries, so every piece fits in `limit` characters.
+
+    A code block cut in two is closed at the end of one piece and reopened at the start of the next.
+    """
+    if len(text) <= limit:
+        return [text] if text else []
+    room = limit - 4  # space to close a code block
+    for separator in ("\n\n", "\n", " "):
+        cut = text.rfind(separator, 0, room + 1)
+        if cut > room // 4:
+            head, rest = text[:cut], text[cut + len(separator):]
+            break
+    else:
+        head, rest = text[:room], text[room:]
+    if head.count("```") % 2:
+        head, rest = head + "\n```", "```\n" + rest
+    return [head, *split_text(rest, limit)]
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    if block["type"] == "context":
+        return " ".join(element["text"] for element in block["elements"])
+    if "fields" in block:
+        return "\n".join(f["text"] for f in block["fields"])
+    return block.get("text", {}).get("text", "")
+
+
+def to_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """Every block of the reply, each within Slack's per-block limits."""
+    blocks: list[dict[str, Any]] = []
+    if reply.title:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _truncate(reply.title, HEADER_CHARS)}})
+    for piece in split_text(reply.text, SECTION_CHARS):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
+    fields = [{"type": "mrkdwn", "text": _truncate(f"*{name}*\n{value}", FIELD_CHARS)} for name, value in reply.fields]
+    for start in range(0, len(fields), FIELDS_PER_SECTION):
+        blocks.append({"type": "section", "fields": fields[start:start + FIELDS_PER_SECTION]})
+    if reply.footer:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _truncate(reply.footer, SECTION_CHARS)}]})
+    return blocks
+
+
+def to_slack_messages(reply: Reply) -> list[dict[str, Any]]:
+    """One or more messages `{"text", "blocks"}`, each under 50 blocks and about 4,000 characters.
+
+    `text` is the plain fallback that notifications and screen readers show.
+    """
+    messages: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    for block in to_blocks(reply):
+        length = len(_block_text(block))
+        if current and (len(current) >= BLOCKS_PER_MESSAGE or size + length > MESSAGE_CHARS):
+            messages.append(current)
+            current, size = [], 0
+        current.append(block)
+        size += length
+    if current:
+        messages.append(current)
+    return [{"text": _truncate("\n".join(_block_text(b) for b in blocks), MESSAGE_CHARS), "blocks": blocks}
+            for blocks in messages] or [{"text": " ", "blocks": []}]
+
+
+def to_plain(reply: Reply) -> str:
+    """The console's rendering: the same content, no Block Kit."""
+    parts = []
+    if reply.title:
+        parts.append(reply.title)
+    if reply.text:
+        parts.append(unescape(reply.text))
+    parts.extend(f"{name}: {unescape(value)}" for name, value in reply.fields)
+    if reply.footer:
+        parts.append(f"({unescape(reply.footer)})")
+    return "\n".join(parts)
+
+
+def to_json(reply: Reply) -> dict[str, Any]:
+    """The shape `nlpbot ask --json` prints: {"plugin", "text", "blocks", "data"}."""
+    return {"plugin": reply.plugin, "text": to_plain(reply), "blocks": to_blocks(reply), "data": reply.data}

@@ -1,0 +1,130 @@
+"""The plugin contract: commands, help, settings and a training kind; models come from the hub, never loaded here.
+
+A plugin is a class with a `name`, a `Settings` schema for its `[plugins.NAME]` table, and methods
+decorated with `@command`; the docstring of a command is its help text. The constructor must be
+cheap: models are asked for on first use (or in `warm_up`).
+
+Example::
+
+    class Shout(Plugin):
+        name = "shout"
+        description = "Repeats your text, louder."
+
+        @command(usage="/shout TEXT")
+        def shout(self, request: Request) -> Reply:
+            \"\"\"Say it again, in capitals.\"\"\"
+            return Reply(text=request.require_text().upper())
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from bot.config import PluginSettings
+from bot.reply import Reply
+from bot.request import Request
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.models import ModelHandle, ModelHub
+
+__all__ = ["Plugin", "PluginSettings", "CommandSpec", "command", "Services", "Request", "Reply"]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command as the router and the help text see it."""
+
+    name: str
+    usage: str
+    help: str
+    admin_only: bool
+    method: str
+    plugin: str = ""
+    accepts_empty: bool = False
+
+
+def command(
+    name: str | None = None, *, usage: str = "", admin_only: bool = False, accepts_empty: bool = False
+) -> Callable[[Callable], Callable]:
+    """Mark a plugin method as a command. Its docstring's first paragraph becomes the help text.
+
+    `accepts_empty` lets the command run without text (e.g. `/summarize` in a thread); otherwise an empty
+    request is answered with the usage line before the plugin runs.
+    """
+
+    def mark(method: Callable) -> Callable:
+        doc = inspect.getdoc(method) or ""
+        method.__nlpbot_command__ = {
+            "name": name or method.__name__,
+            "usage": usage,
+            "help": doc.split("\n\n", 1)[0].replace("\n", " "),
+            "admin_only": admin_only,
+            "accepts_empty": accepts_empty,
+        }
+        return method
+
+    return mark
+
+
+@dataclass
+class Services:
+    """What the core hands every plugin: the config, the model hub, and named shared services."""
+
+    config: Config
+    hub: ModelHub
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Plugin:
+    """Base class for plugins. Subclasses set `name` and decorate commands with `@command`."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Settings: ClassVar[type[PluginSettings]] = PluginSettings
+    training_kind: ClassVar[str | None] = None  # "sequence-classification", "token-classification", "seq2seq", ...
+    labels: ClassVar[tuple[str, ...] | None] = None
+
+    def __init__(self, *, settings: PluginSettings, services: Services) -> None:
+        self.settings = settings
+        self.services = services
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    @classmethod
+    def commands(cls) -> list[CommandSpec]:
+        specs = []
+        for attr, member in inspect.getmembers(cls, callable):
+            meta = getattr(member, "__nlpbot_command__", None)
+            if meta:
+                specs.append(CommandSpec(method=attr, plugin=cls.name, **meta))
+        return sorted(specs, key=lambda spec: spec.name)
+
+    def warm_up(self) -> None:
+        """Load the models this plugin needs, so the first request does not wait. Optional."""
+
+    def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
+        """Batch use (`nlpbot predict`): one JSON-able dict per text, in order."""
+        raise NotImplementedError(f"the {self.name} plugin has no batch predict")
+
+    def model(self, kind: str, *, task: str = "", spec: str | None = None, **options: Any) -> ModelHandle:
+        """This plugin's model from the hub, with its own device, dtype and batch size from config."""
+        return self.services.hub.get(
+            kind,
+            spec or self.settings.model or "",
+            task=task,
+            device=self.settings.device,
+            dtype=self.settings.dtype,
+            batch_size=self.settings.batch_size,
+            max_wait_ms=self.settings.max_wait_ms,
+            what=f"plugins.{self.name}.model",
+            options=options or None,
+        )
+
+    @property
+    def max_text_chars(self) -> int:
+        return self.settings.max_text_chars or self.config.bot.max_text_chars

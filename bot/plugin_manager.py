@@ -1,0 +1,105 @@
+"""Finds plugins (built-ins in plugins/, third-party via the `nlpbot.plugins` entry points) and builds the enabled ones."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from importlib.metadata import entry_points
+from typing import Any, Callable
+
+from bot.config import Config, validate_section
+from bot.errors import ConfigError, ModelUnavailable
+from bot.models import resolve_model
+from bot.plugin import CommandSpec, Plugin, Services
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "nlpbot.plugins"
+BUILTIN_PACKAGE = "plugins"
+
+
+def _builtin_sources() -> dict[str, Callable[[], type[Plugin]]]:
+    """name -> a loader; built-in plugin modules are named after their plugin."""
+    package = importlib.import_module(BUILTIN_PACKAGE)
+    sources = {}
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            sources[module.name] = lambda name=module.name: _plugin_class(importlib.import_module(f"{BUILTIN_PACKAGE}.{name}"), name)
+    return sources
+
+
+def _plugin_class(module: Any, name: str) -> type[Plugin]:
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, Plugin) and value is not Plugin and value.name == name:
+            return value
+    raise ConfigError(f"module {module.__name__} has no Plugin subclass named {name!r}")
+
+
+def discover() -> dict[str, Callable[[], type[Plugin]]]:
+    """Every plugin that could be enabled, by name, without importing any of them yet."""
+    sources = _builtin_sources()
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in sources:
+            log.warning("plugin %r from %s shadows another plugin of that name; keeping the first", entry.name, entry.value)
+            continue
+        sources[entry.name] = lambda entry=entry: entry.load()
+    return sources
+
+
+def build_plugins(config: Config, services: Services, *, extra: dict[str, type[Plugin]] | None = None) -> dict[str, Plugin]:
+    """Validate every [plugins.NAME] table and construct the enabled plugins (cheaply: no models yet)."""
+    sources = discover()
+    for name, cls in (extra or {}).items():
+        sources[name] = lambda cls=cls: cls
+    unknown = sorted(set(config.plugins) - set(sources))
+    if unknown:
+        raise ConfigError(
+            f"{config.where()}: plugins.{unknown[0]}: no such plugin (available: {', '.join(sorted(sources))})"
+        )
+    plugins: dict[str, Plugin] = {}
+    for name, load in sorted(sources.items()):
+        raw = config.plugins.get(name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{config.where()}: plugins.{name}: must be a table ([plugins.{name}])")
+        if raw.get("enabled", True) is False:
+            log.info("plugin %s is disabled", name)
+            continue
+        cls = load()
+        if not (isinstance(cls, type) and issubclass(cls, Plugin)):
+            raise ConfigError(f"plugin {name!r} ({cls!r}) is not an nlpbot Plugin class")
+        settings = validate_section(config, cls.Settings, raw, key=f"plugins.{name}")
+        if not settings.enabled:
+            continue
+        check_model_setting(config, name, settings.model)
+        plugins[name] = cls(settings=settings, services=services)
+    return plugins
+
+
+def check_model_setting(config: Config, plugin: str, spec: str | None) -> None:
+    """At start-up, a configured path or package that is missing stops the bot with one clear message.
+
+    Hub ids and trained models are checked on first use: a missing trained model gets a reply saying
+    how to train it, not a bot that will not start.
+    """
+    if not spec or spec.startswith("trained:"):
+        return
+    try:
+        resolved = resolve_model(spec, config=config, what=f"plugins.{plugin}.model")
+    except ModelUnavailable as exc:
+        if spec.startswith("package:") or "no model at" in str(exc):
+            raise ConfigError(f"{config.where()}: {exc}") from None
+        return
+    log.debug("plugin %s uses %s (%s)", plugin, resolved.path, resolved.source)
+
+
+def command_table(plugins: dict[str, Plugin]) -> dict[str, tuple[Plugin, CommandSpec]]:
+    """command name -> (plugin, spec); two plugins claiming one command is a configuration error."""
+    table: dict[str, tuple[Plugin, CommandSpec]] = {}
+    for plugin in plugins.values():
+        for spec in plugin.commands():
+            if spec.name in table:
+                other = table[spec.name][0].name
+                raise ConfigError(f"command {spec.name!r} is claimed by both the {other} and {plugin.name} plugins; disable one")
+            table[spec.name] = (plugin, spec)
+    return table

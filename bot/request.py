@@ -1,0 +1,71 @@
+"""One Request, whatever the adapter: who asked, where, which command, and the text."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.errors import NotSupportedHere, UserInputError
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message read from a conversation (channel history or a thread)."""
+
+    user: str
+    text: str
+    ts: str
+
+
+class Conversation(Protocol):
+    """What an adapter offers plugins for reading Slack; the console has none of it."""
+
+    def history(self, channel_id: str, *, limit: int) -> list[Message]: ...
+
+    def thread(self, channel_id: str, thread_ts: str) -> list[Message]: ...
+
+
+class NoConversation:
+    """The console and the CLI: there is no channel to read."""
+
+    def history(self, channel_id: str, *, limit: int) -> list[Message]:
+        raise NotSupportedHere("reading channel history needs Slack; paste the text instead")
+
+    def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
+        raise NotSupportedHere("reading a thread needs Slack; paste the text instead")
+
+
+@dataclass
+class Request:
+    """A command with its text; `text` has Slack markup resolved to what a person reads."""
+
+    command: str
+    text: str
+    user_id: str
+    source: str  # "slash" | "mention" | "dm" | "console"
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    raw_text: str = ""
+    is_admin: bool = False
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    conversation: Conversation = field(default_factory=NoConversation)
+    files: list[dict] = field(default_factory=list)
+    channel_refs: list[tuple[str, str]] = field(default_factory=list)  # (id, name) of <#C..|name> in the text
+
+    @property
+    def args(self) -> list[str]:
+        return self.text.split()
+
+    def require_text(self, *, usage: str = "") -> str:
+        """The text, or a clear error when there is none or it has no words in any script."""
+        return require_words(self.text, usage=usage)
+
+
+def require_words(text: str, *, usage: str = "") -> str:
+    text = text.strip()
+    if not text:
+        raise UserInputError(f"Give me some text{': `' + usage + '`' if usage else ''}.")
+    if not any(ch.isalpha() for ch in text):
+        raise UserInputError("That doesn't look like text (no letters in any language); send words to work on.")
+    return text

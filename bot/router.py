@@ -1,0 +1,178 @@
+"""The router: "/summarize ...", "@nlpbot ask ...", DM text -> Request -> the plugin's command -> Reply."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from typing import Any
+
+from bot import metrics
+from bot.config import Config
+from bot.errors import Forbidden, NlpbotError, UserInputError
+from bot.format import escape, unescape
+from bot.plugin import CommandSpec, Plugin
+from bot.plugin_manager import command_table
+from bot.reply import Reply
+from bot.request import Request
+
+log = logging.getLogger(__name__)
+
+HELP_WORDS = {"help", "?", "commands"}
+GENERIC_COMMAND = "nlp"  # `/nlp help`, `/nlp sentiment ...`: every command through one slash command
+
+_USER_REF = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_CHANNEL_REF = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
+_SPECIAL_REF = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_SUBTEAM_REF = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+
+
+def clean_text(text: str) -> str:
+    """Slack markup to readable text, control characters dropped, whitespace kept as written."""
+    text = _USER_REF.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
+    text = _CHANNEL_REF.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
+    text = _SPECIAL_REF.sub(lambda m: f"@{m.group(1)}", text)
+    text = _SUBTEAM_REF.sub(lambda m: f"@{m.group(1) or 'group'}", text)
+    text = _LINK.sub(lambda m: m.group(2) if m.group(2) and m.group(2) != m.group(1) else m.group(1), text)
+    text = unescape(text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    parts = text.strip().split(None, 1)
+    return (parts[0].lower() if parts else ""), (parts[1] if len(parts) > 1 else "")
+
+
+class Router:
+    """Turns what a person typed into a Request, runs the matching command, and always returns a Reply."""
+
+    def __init__(self, plugins: dict[str, Plugin], config: Config) -> None:
+        self.plugins = plugins
+        self.config = config
+        self.commands = command_table(plugins)
+
+    def parse(
+        self,
+        raw_text: str,
+        *,
+        source: str,
+        user_id: str,
+        slash_command: str | None = None,
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+        bot_user_id: str | None = None,
+        **extra: Any,
+    ) -> Request:
+        """A slash command names its command; a mention or DM starts with it ("summarize this ...")."""
+        raw_text = raw_text or ""
+        text = raw_text
+        if bot_user_id:
+            text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+        elif source == "mention":
+            text = _USER_REF.sub(" ", text, count=1)
+        text = text.strip()
+        if slash_command:
+            command = slash_command.lstrip("/").lower()
+        else:
+            command, text = _first_word(text.lstrip("/"))
+        if command == GENERIC_COMMAND:
+            command, text = _first_word(text)
+            command = command or "help"
+        refs = [(m.group(1), m.group(2) or m.group(1)) for m in _CHANNEL_REF.finditer(text)]
+        return Request(
+            command=command or "help",
+            text=clean_text(text).strip(),
+            user_id=user_id,
+            source=source,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            raw_text=raw_text,
+            is_admin=user_id in self.config.bot.admins,
+            channel_refs=refs,
+            **extra,
+        )
+
+    def handle(self, request: Request) -> Reply:
+        """Run the request's command. Never raises: every failure becomes a clear reply, logged with its id."""
+        started = time.perf_counter()
+        plugin_name = "core"
+        try:
+            if request.command in HELP_WORDS:
+                reply = self.help(request.text.strip() or None)
+            elif request.command not in self.commands:
+                reply = self.unknown(request.command)
+            else:
+                plugin, spec = self.commands[request.command]
+                plugin_name = plugin.name
+                reply = self._run(plugin, spec, request)
+            outcome = "error" if reply.is_error else "ok"
+        except NlpbotError as exc:
+            log.info("request %s (%s) refused: %s", request.request_id, request.command, exc)
+            reply, outcome = Reply.error(str(exc), plugin=plugin_name), "refused"
+        except Exception:  # noqa: BLE001 - a bug must never reach Slack as a stack trace
+            log.exception("request %s (%s by %s) failed", request.request_id, request.command, request.user_id)
+            reply = Reply.error(
+                f"Sorry, /{request.command} failed on my side. An admin can find the details in the bot's log "
+                f"under request id `{request.request_id}`.",
+                plugin=plugin_name,
+            )
+            outcome = "failed"
+        reply.plugin = reply.plugin or plugin_name
+        metrics.REQUESTS.labels(plugin=plugin_name, outcome=outcome).inc()
+        metrics.LATENCY.labels(plugin=plugin_name).observe(time.perf_counter() - started)
+        log.info("request %s %s by %s via %s: %s in %.0f ms", request.request_id, request.command, request.user_id,
+                 request.source, outcome, 1000 * (time.perf_counter() - started))
+        return reply
+
+    def _run(self, plugin: Plugin, spec: CommandSpec, request: Request) -> Reply:
+        if spec.admin_only and not request.is_admin:
+            raise Forbidden(f"/{spec.name} is for the bot's admins. Ask one of them, or an admin can add your "
+                            f"Slack user id ({request.user_id}) to [bot] admins in config.toml.")
+        if not request.text.strip() and not spec.accepts_empty:
+            raise UserInputError(f"/{spec.name} needs some text. Usage: `{spec.usage or '/' + spec.name + ' TEXT'}`")
+        if len(request.text) > plugin.max_text_chars:
+            raise UserInputError(
+                f"That text is {len(request.text):,} characters; /{spec.name} takes at most "
+                f"{plugin.max_text_chars:,}. Send a shorter part, or index long documents with `nlpbot index add`."
+            )
+        reply = getattr(plugin, spec.method)(request)
+        reply.plugin = reply.plugin or plugin.name
+        return reply
+
+    def visible_commands(self, request_is_admin: bool = True) -> list[CommandSpec]:
+        return [spec for _, spec in self.commands.values() if request_is_admin or not spec.admin_only]
+
+    def help(self, topic: str | None = None) -> Reply:
+        """Help generated from the plugins: every command, its usage and its docstring."""
+        if topic:
+            name = topic.lstrip("/").split()[0].lower()
+            if name in self.commands:
+                plugin, spec = self.commands[name]
+                return Reply(
+                    title=f"/{spec.name}",
+                    text=f"{spec.help}\nUsage: `{spec.usage or '/' + spec.name}`"
+                    + ("\n_Admins only._" if spec.admin_only else ""),
+                    plugin="core", in_channel=False, data={"commands": [spec.name]},
+                )
+        lines = []
+        for plugin in sorted(self.plugins.values(), key=lambda p: p.name):
+            specs = plugin.commands()
+            if not specs:
+                continue
+            lines.append(f"*{plugin.name}* — {plugin.description}")
+            for spec in specs:
+                lock = " _(admins)_" if spec.admin_only else ""
+                lines.append(f"• `{spec.usage or '/' + spec.name}` {spec.help}{lock}")
+        lines.append("\nIn a channel, mention me with a command (`@nlpbot summarize`); in a DM, just type it. "
+                     "`/nlp help COMMAND` shows one command.")
+        return Reply(title=f"{self.config.bot.name} commands", text="\n".join(lines), plugin="core", in_channel=False,
+                     data={"commands": sorted(self.commands)})
+
+    def unknown(self, command: str) -> Reply:
+        reply = self.help()
+        shown = escape(command[:40])
+        reply.text = f"I don't know the command `{shown}`. Here is what I can do:\n\n" + reply.text
+        reply.data["unknown"] = command[:40]
+        return reply

@@ -1,0 +1,43 @@
+"""A bounded worker pool: slow model work runs here so Slack is acked at once; a full queue says so."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable
+
+from bot import metrics
+
+log = logging.getLogger(__name__)
+
+
+class WorkerPool:
+    """`workers` threads and at most `queue_size` requests waiting; `submit` returns None when full."""
+
+    def __init__(self, *, workers: int, queue_size: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nlpbot-worker")
+        self._slots = threading.BoundedSemaphore(workers + queue_size)
+        self.capacity = workers + queue_size
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future | None:
+        if not self._slots.acquire(blocking=False):
+            metrics.REJECTED.inc()
+            return None
+        metrics.QUEUE_DEPTH.inc()
+        try:
+            future = self._executor.submit(fn, *args, **kwargs)
+        except RuntimeError:  # shut down
+            self._release(None)
+            return None
+        future.add_done_callback(self._release)
+        return future
+
+    def _release(self, future: Future | None) -> None:
+        metrics.QUEUE_DEPTH.dec()
+        self._slots.release()
+        if future is not None and future.exception() is not None:
+            log.error("background work failed", exc_info=future.exception())
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        self._executor.shutdown(wait=wait, cancel_futures=not wait)

@@ -1,0 +1,122 @@
+"""A person's first minutes with the bot: help, unknown commands, and how text reaches a plugin."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.router import clean_text
+
+
+def test_nlp_help_lists_every_enabled_plugin_and_its_commands(testbot):
+    reply = testbot.ask("/nlp help")
+    assert "sentiment" in reply.text
+    assert "/sentiment TEXT" in reply.text
+    assert "sentiment" in reply.data["commands"]
+    assert not reply.is_error
+
+
+@pytest.mark.parametrize("text", ["help", "/help", "nlp help", "  help  "])
+def test_help_in_a_dm_and_on_the_console(testbot, text):
+    reply = testbot.ask(text, source="dm")
+    assert "/sentiment TEXT" in reply.text
+
+
+def test_help_for_one_command(testbot):
+    reply = testbot.ask("/nlp help sentiment")
+    assert reply.title == "/sentiment"
+    assert "Usage:" in reply.text
+
+
+def test_unknown_command_gets_help_not_silence(testbot):
+    reply = testbot.ask("/frobnicate the widgets")
+    assert "I don't know the command `frobnicate`" in reply.text
+    assert "/sentiment TEXT" in reply.text
+
+
+def test_unknown_command_name_is_escaped(testbot):
+    reply = testbot.ask("<!channel>")
+    assert "<!channel>" not in reply.text
+
+
+def test_a_mention_routes_the_first_word_as_the_command(testbot):
+    reply = testbot.ask("<@UBOT0001> sentiment I love this", source="mention", bot_user_id="UBOT0001")
+    assert reply.plugin == "sentiment"
+    assert reply.data["label"] in {"positive", "negative", "neutral"}
+    assert reply.data["text"] == "I love this"
+
+
+def test_command_with_a_newline_after_it(testbot):
+    reply = testbot.ask("sentiment\nwhat a day", source="dm")
+    assert reply.data["text"] == "what a day"
+
+
+def test_slack_markup_becomes_readable_text():
+    text = "hey <@U123ABC|ana> see <#C0123|general> and <https://x.io/a|the doc> &amp; <!here> &lt;3"
+    assert clean_text(text) == "hey @ana see #general and the doc & @here <3"
+
+
+def test_control_characters_are_dropped_but_newlines_kept():
+    assert clean_text("a\x00b\x07c\nd\te") == "abc\nd\te"
+
+
+def test_empty_text_gets_usage(testbot):
+    reply = testbot.ask("/sentiment    ")
+    # with no text and no channel the sentiment command asks for one or the other
+    assert reply.is_error
+    assert "/sentiment" in reply.text
+
+
+def test_text_without_letters_is_refused_clearly(testbot):
+    reply = testbot.ask("/sentiment 12345 !!! ###")
+    assert reply.is_error
+    assert "doesn't look like text" in reply.text
+
+
+def test_text_over_the_limit_is_refused_with_the_numbers(tmp_path, tiny_sentiment, make_config):
+    from tests.conftest import TestBot, sentiment_config
+
+    bot = TestBot(make_config(sentiment_config(tiny_sentiment, "max_text_chars = 50")))
+    reply = bot.ask("/sentiment " + "word " * 20)
+    assert reply.is_error
+    assert "takes at most 50" in reply.text
+
+
+def test_a_plugin_bug_becomes_a_reply_with_a_request_id(testbot, monkeypatch):
+    plugin = testbot.bot.plugins["sentiment"]
+
+    def broken(texts, **options):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(plugin, "predict", broken)
+    reply = testbot.ask("/sentiment fine text")
+    assert reply.is_error
+    assert "request id" in reply.text
+    assert "ZeroDivisionError" not in reply.text and "Traceback" not in reply.text
+
+
+def test_admin_only_commands_refuse_others_and_run_nothing(tmp_path, tiny_sentiment, make_config):
+    from bot.plugin import Plugin, Reply, command
+    from tests.conftest import sentiment_config
+
+    ran = []
+
+    class Danger(Plugin):
+        name = "danger"
+        description = "admin things"
+
+        @command(admin_only=True, accepts_empty=True)
+        def wipe(self, request):
+            """Wipe everything."""
+            ran.append(request.user_id)
+            return Reply(text="wiped")
+
+    from bot.config import load_config
+    from bot.core import Nlpbot
+
+    bot = Nlpbot(load_config(make_config(sentiment_config(tiny_sentiment))), extra_plugins={"danger": Danger})
+    refused = bot.ask("/wipe", user_id="UNOBODY1")
+    assert refused.is_error and "admins" in refused.text and "UNOBODY1" in refused.text
+    assert ran == []
+    assert bot.ask("/wipe", user_id="UADMIN01").text == "wiped"
+    assert ran == ["UADMIN01"]
+    assert "_(admins)_" in bot.ask("help").text

@@ -1,0 +1,149 @@
+"""Slack over real HTTP: `nlpbot run --adapter http` with signed requests and a fake Web API."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import SIGNING_SECRET
+from tests.support.fakeslack import BOT_USER_ID
+from tests.support.signing import event_body, signed_headers, slash_command_body
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str, float]:
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode(), time.monotonic() - started
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), time.monotonic() - started
+
+
+def slash(server, fake, command: str, text: str, *, name: str, user: str = "UUSER001", secret=SIGNING_SECRET,
+          timestamp=None, extra_headers=None):
+    body = slash_command_body(command, text, user_id=user, channel_id="C0GENERAL", response_url=fake.response_url(name))
+    headers = {**signed_headers(secret, body, timestamp=timestamp, content_type=FORM), **(extra_headers or {})}
+    return post(server.url, body, headers)
+
+
+def test_a_slash_command_is_acked_at_once_and_answered_at_its_response_url(http_bot, module_fake_slack):
+    status, _, seconds = slash(http_bot, module_fake_slack, "/sentiment", "I love this bot", name="first")
+    assert status == 200
+    assert seconds < 3.0
+    [answer] = module_fake_slack.wait_for("/response/first")
+    assert answer.body["response_type"] == "in_channel"
+    assert "I love this bot" in answer.body["text"]
+    assert any(block["type"] == "section" for block in answer.body["blocks"])
+
+
+def test_help_through_slash_nlp_is_private_to_the_asker(http_bot, module_fake_slack):
+    status, _, _ = slash(http_bot, module_fake_slack, "/nlp", "help", name="help")
+    assert status == 200
+    [answer] = module_fake_slack.wait_for("/response/help")
+    assert answer.body["response_type"] == "ephemeral"
+    assert "/sentiment TEXT" in answer.body["text"]
+
+
+@pytest.mark.parametrize("case", ["wrong secret", "stale timestamp", "no signature"])
+def test_bad_or_stale_signatures_get_401_and_nothing_runs(http_bot, module_fake_slack, case):
+    name = f"refused-{case.replace(' ', '-')}"
+    if case == "wrong secret":
+        status, _, _ = slash(http_bot, module_fake_slack, "/sentiment", "hello there", name=name, secret="not-the-secret")
+    elif case == "stale timestamp":
+        status, _, _ = slash(http_bot, module_fake_slack, "/sentiment", "hello there", name=name,
+                             timestamp=int(time.time()) - 6 * 60)
+    else:
+        body = slash_command_body("/sentiment", "hello there", user_id="UUSER001", channel_id="C0GENERAL",
+                                  response_url=module_fake_slack.response_url(name))
+        status, _, _ = post(http_bot.url, body, {"Content-Type": FORM})
+    assert status == 401
+    time.sleep(1.0)
+    assert module_fake_slack.calls_to(f"/response/{name}") == []
+
+
+def test_a_mention_is_answered_in_its_thread(http_bot, module_fake_slack):
+    event = {"type": "app_mention", "user": "UUSER001", "text": f"<@{BOT_USER_ID}> sentiment what a lovely day",
+             "ts": "1700000100.000200", "channel": "C0GENERAL", "event_ts": "1700000100.000200"}
+    body = event_body(event, event_id="Ev0MENTION1")
+    status, _, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+    assert status == 200
+    [posted] = module_fake_slack.wait_for("/api/chat.postMessage", where=lambda c: c.body.get("thread_ts") == event["ts"])
+    assert posted.body["channel"] == "C0GENERAL"
+    assert "what a lovely day" in posted.body["text"]
+
+
+def test_the_same_event_delivered_three_times_is_answered_once(http_bot, module_fake_slack):
+    event = {"type": "app_mention", "user": "UUSER001", "text": f"<@{BOT_USER_ID}> sentiment retried message",
+             "ts": "1700000200.000300", "channel": "C0GENERAL", "event_ts": "1700000200.000300"}
+    body = event_body(event, event_id="Ev0RETRY01")
+    for attempt in range(3):
+        headers = signed_headers(SIGNING_SECRET, body, content_type="application/json")
+        if attempt:
+            headers.update({"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"})
+        status, _, _ = post(http_bot.url, body, headers)
+        assert status == 200
+    module_fake_slack.wait_for("/api/chat.postMessage", where=lambda c: c.body.get("thread_ts") == event["ts"])
+    time.sleep(1.5)
+    answers = [c for c in module_fake_slack.calls_to("/api/chat.postMessage") if c.body.get("thread_ts") == event["ts"]]
+    assert len(answers) == 1
+
+
+def test_a_direct_message_is_answered_in_the_dm(http_bot, module_fake_slack):
+    event = {"type": "message", "channel_type": "im", "user": "UUSER001", "text": "help",
+             "ts": "1700000300.000400", "channel": "D0DIRECT1", "event_ts": "1700000300.000400"}
+    body = event_body(event, event_id="Ev0DM00001")
+    status, _, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+    assert status == 200
+    [posted] = module_fake_slack.wait_for("/api/chat.postMessage", where=lambda c: c.body.get("channel") == "D0DIRECT1")
+    assert "/sentiment TEXT" in posted.body["text"]
+
+
+def test_the_bots_own_messages_are_not_answered(http_bot, module_fake_slack):
+    event = {"type": "message", "channel_type": "im", "user": BOT_USER_ID, "bot_id": "B0001", "text": "help",
+             "ts": "1700000400.000500", "channel": "D0DIRECT2", "event_ts": "1700000400.000500"}
+    body = event_body(event, event_id="Ev0SELF001")
+    status, _, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+    assert status == 200
+    time.sleep(1.0)
+    assert not [c for c in module_fake_slack.calls_to("/api/chat.postMessage") if c.body.get("channel") == "D0DIRECT2"]
+
+
+def test_url_verification_challenge_is_answered(http_bot):
+    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    status, text, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+    assert status == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in text
+
+
+def test_healthz_and_metrics(http_bot):
+    with urllib.request.urlopen(http_bot.base + "/healthz", timeout=5) as response:
+        health = json.loads(response.read())
+    assert health["status"] == "ok" and "sentiment" in health["plugins"]
+    with urllib.request.urlopen(http_bot.base + "/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    assert "nlpbot_requests_total" in metrics
+    assert "nlpbot_queue_depth" in metrics
+
+
+def test_a_rate_limited_response_url_is_retried_after_retry_after(http_bot, module_fake_slack):
+    module_fake_slack.fail("/response/limited", status=429, times=1, retry_after=1)
+    status, _, _ = slash(http_bot, module_fake_slack, "/sentiment", "rate limits are fine", name="limited")
+    assert status == 200
+    calls = module_fake_slack.wait_for("/response/limited", count=2, timeout=20)
+    assert calls[1].at - calls[0].at >= 0.9
+
+
+def test_the_bot_never_logs_its_secrets(http_bot):
+    from tests.conftest import BOT_TOKEN
+
+    log = http_bot.log.read_text()
+    assert "listening" in log or "loaded" in log or "request" in log
+    assert SIGNING_SECRET not in log and BOT_TOKEN not in log
