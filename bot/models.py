@@ -171,7 +171,8 @@ def pick_dtype(device: str, preference: str | None = "auto") -> torch.dtype:
 class ModelHandle:
     """A loaded model shared by every plugin that asked for it; `swap` replaces it atomically.
 
-    Calling the handle runs the model on a list of inputs, one result per input, in order. A request in
+    Calling the handle runs the model on a list of inputs, one result per input, in order. Concurrent
+    small calls are gathered into one model call (`bot.batching`) when `max_wait_ms` > 0. A request in
     flight keeps the model it started with, so a swap never fails it.
     """
 
@@ -183,14 +184,37 @@ class ModelHandle:
     max_wait_ms: float = 0.0
     call: Callable[[Any, list, int, dict], list] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _batcher: Any = field(default=None, repr=False)
 
-    def __call__(self, inputs: list, **kwargs: Any) -> list:
+    def __call__(self, inputs: list, **kwargs: Any) -> Any:
+        if not len(inputs):
+            return self._combine([])
+        if self.max_wait_ms > 0 and len(inputs) < self.batch_size:
+            results = self._get_batcher().submit(inputs, kwargs)
+        else:
+            results = self.run_now(inputs, kwargs)
+        return self._combine(results)
+
+    def run_now(self, inputs: list, kwargs: dict) -> list:
         model = self.value  # one read: a concurrent swap cannot change the model under this call
-        if not inputs:
-            return []
-        if self.call is None:
-            return list(model(inputs, **kwargs))
-        return self.call(model, inputs, self.batch_size, kwargs)
+        return list(self.call(model, list(inputs), self.batch_size, dict(kwargs)))
+
+    def _combine(self, results: list) -> Any:
+        if self.kind == "sentence-transformer":
+            import numpy as np
+
+            return np.asarray(results, dtype=np.float32).reshape(len(results), -1)
+        return results
+
+    def _get_batcher(self) -> Any:
+        if self._batcher is None:
+            with self._lock:
+                if self._batcher is None:
+                    from bot.batching import Batcher
+
+                    self._batcher = Batcher(self.run_now, batch_size=self.batch_size, max_wait_ms=self.max_wait_ms,
+                                            name=str(self.info.get("spec", self.key[1])))
+        return self._batcher
 
     def swap(self, value: Any, info: dict[str, Any]) -> None:
         with self._lock:
@@ -205,7 +229,7 @@ def _call_pipeline(model: Any, inputs: list, batch_size: int, kwargs: dict) -> l
 def _call_sentence_model(model: Any, inputs: list, batch_size: int, kwargs: dict) -> list:
     kwargs.setdefault("normalize_embeddings", True)
     kwargs.setdefault("convert_to_numpy", True)
-    return model.encode(inputs, batch_size=batch_size, show_progress_bar=False, **kwargs)
+    return list(model.encode(inputs, batch_size=batch_size, show_progress_bar=False, **kwargs))
 
 
 def _call_spacy(model: Any, inputs: list, batch_size: int, kwargs: dict) -> list:
@@ -291,8 +315,8 @@ class ModelHub:
             if handle is not None:
                 return handle
             value, info = self._load(kind, resolved, device_name, torch_dtype, task, options, what)
-            handle = ModelHandle(key, kind, value, info, batch_size=batch_size, call=LOADERS[kind][1])
-            handle.max_wait_ms = max_wait_ms
+            handle = ModelHandle(key, kind, value, info, batch_size=batch_size, max_wait_ms=max_wait_ms,
+                                 call=LOADERS[kind][1])
             with self._lock:
                 self._handles[key] = handle
             return handle

@@ -1,0 +1,113 @@
+"""Dynamic batching: concurrent requests for one model are gathered and run as one call, each getting its own results.
+
+A request waits at most `max_wait_ms` for company, and a batch holds at most `batch_size` inputs. Inputs
+are sorted by length before the call so the padding in each model batch stays small, and put back in
+order afterwards. If a batch fails, its requests are retried one by one, so an error reaches only the
+request that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from bot import metrics
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[[list, dict], list]  # (inputs, kwargs) -> one result per input
+
+
+@dataclass
+class _Job:
+    inputs: list
+    kwargs: dict
+    future: Future = field(default_factory=Future)
+
+    @property
+    def options(self) -> tuple:
+        return tuple(sorted((key, repr(value)) for key, value in self.kwargs.items()))
+
+
+def _length(item: Any) -> int:
+    return len(item) if isinstance(item, (str, list, tuple)) else 0
+
+
+class Batcher:
+    """One background thread per model; `submit` blocks until this caller's results are ready."""
+
+    def __init__(self, run: Runner, *, batch_size: int, max_wait_ms: float, name: str) -> None:
+        self.run, self.batch_size, self.max_wait = run, batch_size, max_wait_ms / 1000.0
+        self.name = name
+        self._queue: queue.Queue[_Job] = queue.Queue()
+        self._held: _Job | None = None  # a job taken from the queue that did not fit the last batch
+        self._thread = threading.Thread(target=self._loop, name=f"batcher-{name[:40]}", daemon=True)
+        self._thread.start()
+
+    def submit(self, inputs: list, kwargs: dict) -> list:
+        job = _Job(list(inputs), dict(kwargs))
+        self._queue.put(job)
+        return job.future.result()
+
+    def _next(self, timeout: float | None) -> _Job | None:
+        if self._held is not None:
+            job, self._held = self._held, None
+            return job
+        try:
+            return self._queue.get(timeout=timeout) if timeout is None or timeout > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _gather(self) -> list[_Job]:
+        first = self._next(None)
+        batch, size = [first], len(first.inputs)
+        deadline = time.monotonic() + self.max_wait
+        while size < self.batch_size:
+            job = self._next(deadline - time.monotonic())
+            if job is None:
+                break
+            if job.options != first.options or size + len(job.inputs) > self.batch_size:
+                self._held = job  # runs in the next batch, first in line
+                break
+            batch.append(job)
+            size += len(job.inputs)
+        return batch
+
+    def _loop(self) -> None:
+        while True:
+            batch = self._gather()
+            try:
+                self._run_batch(batch)
+            except BaseException as exc:  # noqa: BLE001 - the loop must survive anything
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        inputs = [item for job in batch for item in job.inputs]
+        order = sorted(range(len(inputs)), key=lambda i: _length(inputs[i]), reverse=True)
+        metrics.BATCH_SIZE.labels(model=self.name).observe(len(inputs))
+        try:
+            results = list(self.run([inputs[i] for i in order], batch[0].kwargs))
+        except Exception:  # noqa: BLE001 - isolate the failing request below
+            if len(batch) == 1:
+                raise
+            log.warning("a batch of %d requests for %s failed; retrying them one by one", len(batch), self.name)
+            for job in batch:
+                try:
+                    job.future.set_result(list(self.run(job.inputs, job.kwargs)))
+                except Exception as exc:  # noqa: BLE001 - this request's own error
+                    job.future.set_exception(exc)
+            return
+        restored: list[Any] = [None] * len(inputs)
+        for position, index in enumerate(order):
+            restored[index] = results[position]
+        start = 0
+        for job in batch:
+            job.future.set_result(restored[start:start + len(job.inputs)])
+            start += len(job.inputs)
