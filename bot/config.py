@@ -38,7 +38,7 @@ class BotSettings(Section):
     name: str = "nlpbot"
     admins: list[str] = Field(default_factory=list, description="Slack user ids (U..., W...), never names")
     workers: int = Field(32, ge=1, le=1024, description="threads that run plugin work (they mostly wait on batched models)")
-    queue_size: int = Field(64, ge=1, le=100_000, description="requests waiting beyond the workers")
+    queue_size: int = Field(256, ge=1, le=100_000, description="requests waiting beyond the workers")
     max_text_chars: int = Field(20_000, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

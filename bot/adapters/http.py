@@ -63,10 +63,14 @@ def make_handler(adapter: SlackAdapter, *, events_path: str) -> type[BaseHTTPReq
     return Handler
 
 
+class SlackHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the default backlog of 5 resets connections when Slack sends a burst
+
+
 def serve_http(adapter: SlackAdapter, *, host: str, port: int, path: str, ready=None) -> None:
     """Serve until interrupted; `ready(port)` is called once the socket listens (port 0 picks a free one)."""
-    server = ThreadingHTTPServer((host, port), make_handler(adapter, events_path=path))
-    server.daemon_threads = True
+    server = SlackHTTPServer((host, port), make_handler(adapter, events_path=path))
     bound = server.server_address[1]
     log.info("listening on http://%s:%d%s", host, bound, path)
     if ready:

@@ -13,6 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 BOT_USER_ID = "UBOT0001"
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024
+
+
 @dataclass
 class Call:
     method: str
@@ -32,7 +36,7 @@ class FakeSlack:
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._lock = threading.Lock()
         self._ts = 1700000000
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
