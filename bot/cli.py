@@ -42,6 +42,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         "socket" if os.environ.get("SLACK_APP_TOKEN") else "http" if os.environ.get("SLACK_SIGNING_SECRET") else "console"
     )
     bot = build_bot(args)
+    scheduler = None
+    if bot.config.schedule.enabled:
+        from bot.scheduler import Scheduler
+
+        scheduler = Scheduler(bot.config, bot=bot)
+        scheduler.start()
+    try:
+        return _serve(args, bot, adapter)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+
+
+def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
     if adapter == "console":
         from bot.adapters.console import chat
 

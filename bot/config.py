@@ -80,13 +80,53 @@ class PluginSettings(Section):
     max_text_chars: int | None = Field(None, ge=1)
 
 
+class JobSpec(Section):
+    """One scheduled job: re-index an index, or retrain a plugin, on a cron schedule."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    action: Literal["reindex", "retrain"]
+    target: str = Field(min_length=1, description="the index name (reindex) or the plugin (retrain)")
+    cron: str = Field(description='crontab: "minute hour day month weekday", e.g. "0 3 * * 1-5"')
+    paths: list[str] = Field(default_factory=list, description="reindex: files and folders (default: the index's own)")
+    data: str | None = Field(None, description="retrain: training data (default: [training.PLUGIN] data)")
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, cron: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(cron)
+        except ValueError as exc:
+            raise ValueError(f"{cron!r} is not a crontab expression ({exc})") from None
+        return cron
+
+
+class ScheduleSettings(Section):
+    enabled: bool = True
+    state_db: Path = Path("state/jobs.sqlite")
+    timezone: str = "UTC"
+    misfire_grace_s: int = Field(3600, ge=1, description="a run missed while the bot was down still happens this late")
+    model_check_s: float = Field(10.0, gt=0, description="how often the bot looks for newly promoted models")
+    jobs: list[JobSpec] = Field(default_factory=list)
+
+    @field_validator("jobs")
+    @classmethod
+    def _unique_ids(cls, jobs: list[JobSpec]) -> list[JobSpec]:
+        ids = [job.id for job in jobs]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"job ids must be unique; repeated: {', '.join(duplicates)}")
+        return jobs
+
+
 class Config(Section):
     bot: BotSettings = Field(default_factory=BotSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     search: dict[str, Any] = Field(default_factory=dict)
-    schedule: dict[str, Any] = Field(default_factory=dict)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     training: dict[str, Any] = Field(default_factory=dict)
 
     # Set by load_config, not read from the file.

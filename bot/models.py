@@ -367,6 +367,21 @@ class ModelHub:
             swapped.append(handle)
         return swapped
 
+    def refresh_trained(self) -> list[str]:
+        """Swap in every trained model whose serving version changed on disk (promotion, rollback elsewhere)."""
+        from bot import registry
+
+        changed = []
+        for spec in sorted({h.info["spec"] for h in self.loaded() if h.info["source"] == "trained"}):
+            plugin = spec[len(TRAINED):]
+            serving = registry.serving_version(self.config.models_dir, plugin)
+            current = {h.info["version"] for h in self.loaded() if h.info["spec"] == spec}
+            if serving is not None and current != {serving}:
+                self.reload(spec)
+                log.info("now serving %s %s (was %s)", plugin, serving, ", ".join(sorted(filter(None, current))))
+                changed.append(spec)
+        return changed
+
     def loaded(self) -> list[ModelHandle]:
         with self._lock:
             return list(self._handles.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
 from bot.errors import NotSupportedHere, UserInputError
 
@@ -24,6 +24,35 @@ class Conversation(Protocol):
     def history(self, channel_id: str, *, limit: int) -> list[Message]: ...
 
     def thread(self, channel_id: str, thread_ts: str) -> list[Message]: ...
+
+
+class Responder(Protocol):
+    """How a long-running command talks back before it finishes: progress messages and files (plots)."""
+
+    def send(self, reply: Any) -> None: ...
+
+    def upload(self, path: str, *, title: str, comment: str = "") -> None: ...
+
+
+class CollectingResponder:
+    """Keeps what was sent, for the CLI and tests; `printer` also shows it as it happens."""
+
+    def __init__(self, printer: Callable[[str], None] | None = None) -> None:
+        self.sent: list[Any] = []
+        self.uploads: list[tuple[str, str]] = []
+        self.printer = printer
+
+    def send(self, reply: Any) -> None:
+        self.sent.append(reply)
+        if self.printer:
+            from bot.format import to_plain
+
+            self.printer(to_plain(reply))
+
+    def upload(self, path: str, *, title: str, comment: str = "") -> None:
+        self.uploads.append((path, title))
+        if self.printer:
+            self.printer(f"{title}: {path}" + (f" ({comment})" if comment else ""))
 
 
 class NoConversation:
@@ -50,6 +79,7 @@ class Request:
     is_admin: bool = False
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     conversation: Conversation = field(default_factory=NoConversation)
+    responder: Responder = field(default_factory=CollectingResponder)
     files: list[dict] = field(default_factory=list)
     channel_refs: list[tuple[str, str]] = field(default_factory=list)  # (id, name) of <#C..|name> in the text
 

@@ -99,6 +99,27 @@ class SlackConversation:
                 return self._messages(raw)
 
 
+class SlackResponder:
+    """Progress and files for one request: in the thread for mentions and DMs, the response_url for commands."""
+
+    def __init__(self, adapter: SlackAdapter, request: Request, response_url: str | None = None) -> None:
+        self.adapter, self.request, self.response_url = adapter, request, response_url
+
+    def send(self, reply: Reply) -> None:
+        if self.response_url:
+            self.adapter.respond(self.request, reply, self.response_url, response_type="ephemeral")
+        else:
+            self.adapter._post(self.request, reply)
+
+    def upload(self, path: str, *, title: str, comment: str = "") -> None:
+        try:
+            self.adapter.client.files_upload_v2(channel=self.request.channel_id, file=path, title=title,
+                                                initial_comment=comment or None, thread_ts=self.request.thread_ts)
+        except (SlackApiError, OSError) as exc:
+            metrics.SLACK_API_ERRORS.labels(method="files.upload").inc()
+            log.error("request %s: could not upload %s: %s", self.request.request_id, title, exc)
+
+
 class SlackAdapter:
     """Wires a bolt App to the bot: listeners, de-duplication, the worker pool and the replies."""
 
@@ -136,6 +157,7 @@ class SlackAdapter:
             channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id, conversation=self.conversation,
         )
         response_url = body.get("response_url", "")
+        request.responder = SlackResponder(self, request, response_url)
         if self.pool.submit(self._answer_command, request, response_url) is None:
             ack(text=BUSY, response_type="ephemeral")
         else:
@@ -162,6 +184,7 @@ class SlackAdapter:
             event.get("text", ""), source=source, user_id=event.get("user", ""), channel_id=event.get("channel"),
             thread_ts=thread_ts, bot_user_id=bot_user_id, conversation=self.conversation, files=event.get("files", []),
         )
+        request.responder = SlackResponder(self, request)
         if self.pool.submit(self._answer_event, request) is None:
             self._post(request, Reply.error(BUSY))
 
@@ -169,7 +192,9 @@ class SlackAdapter:
 
     def _answer_command(self, request: Request, response_url: str) -> None:
         reply = self.bot.router.handle(request)
-        response_type = "in_channel" if reply.in_channel else "ephemeral"
+        self.respond(request, reply, response_url, response_type="in_channel" if reply.in_channel else "ephemeral")
+
+    def respond(self, request: Request, reply: Reply, response_url: str, *, response_type: str) -> None:
         webhook = WebhookClient(response_url, retry_handlers=retry_handlers(), timeout=30)
         for message in to_slack_messages(reply):
             try:

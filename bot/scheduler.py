@@ -1,0 +1,185 @@
+"""Scheduled re-indexing and retraining: APScheduler with a SQLite job store, so schedules survive restarts."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sqlite3
+import time
+from contextlib import closing
+from typing import Any, Callable
+
+from bot.config import Config, JobSpec
+from bot.errors import NlpbotError, UserInputError
+
+log = logging.getLogger(__name__)
+
+_ACTIVE: Scheduler | None = None  # the scheduler whose process runs the jobs (APScheduler stores only the job id)
+
+
+def run_job(job_id: str) -> str:
+    """What APScheduler calls: a module-level function, so the SQLite store can keep a reference to it."""
+    if _ACTIVE is None:
+        raise RuntimeError("no scheduler is active in this process")
+    return _ACTIVE.run_now(job_id)
+
+
+class Scheduler:
+    """Configured jobs, their next runs (persisted) and their last results (kept in the same SQLite file)."""
+
+    def __init__(self, config: Config, *, bot: Any = None) -> None:
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.config, self.bot = config, bot
+        self.settings = config.schedule
+        self.db = config.resolve_path(self.settings.state_db)
+        self.db.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.db)) as conn, conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS job_runs (job_id TEXT, started REAL, finished REAL, "
+                         "status TEXT, message TEXT)")
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.db}"), "memory": MemoryJobStore()},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace_s},
+            timezone=self.settings.timezone,
+        )
+        self.jobs = {job.id: job for job in self.settings.jobs}
+
+    def _trigger(self, spec: JobSpec):
+        from apscheduler.triggers.cron import CronTrigger
+
+        return CronTrigger.from_crontab(spec.cron, timezone=self.settings.timezone)
+
+    def start(self) -> None:
+        """Start in the background; jobs in config are added or updated, jobs removed from config are dropped.
+
+        A job whose schedule did not change keeps its stored next run, so a run missed while the bot was
+        down happens once at start-up (within misfire_grace_s).
+        """
+        global _ACTIVE
+        _ACTIVE = self
+        self.scheduler.start(paused=True)
+        stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
+        for job_id in set(stored) - set(self.jobs):
+            self.scheduler.remove_job(job_id, jobstore="default")
+        for spec in self.jobs.values():
+            trigger = self._trigger(spec)
+            if spec.id in stored and str(stored[spec.id].trigger) == str(trigger):
+                continue
+            self.scheduler.add_job(run_job, trigger, args=[spec.id], id=spec.id, name=f"{spec.action} {spec.target}",
+                                   jobstore="default", replace_existing=True)
+        if self.bot is not None:
+            self.scheduler.add_job(self.bot.hub.refresh_trained, "interval", seconds=self.settings.model_check_s,
+                                   id="refresh-models", jobstore="memory", replace_existing=True)
+        self.scheduler.resume()
+        log.info("scheduler started with %d job(s)", len(self.jobs))
+
+    def shutdown(self) -> None:
+        global _ACTIVE
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if _ACTIVE is self:
+            _ACTIVE = None
+
+    def next_runs(self) -> dict[str, dt.datetime | None]:
+        if self.scheduler.running:
+            return {job.id: job.next_run_time for job in self.scheduler.get_jobs(jobstore="default")}
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+        store = SQLAlchemyJobStore(url=f"sqlite:///{self.db}")
+        store.start(self.scheduler, "default")
+        try:
+            return {job.id: job.next_run_time for job in store.get_all_jobs()}
+        finally:
+            store.shutdown()
+
+    def last_runs(self) -> dict[str, tuple[float, str, str]]:
+        with closing(sqlite3.connect(self.db)) as conn:
+            rows = conn.execute("SELECT job_id, finished, status, message FROM job_runs ORDER BY finished").fetchall()
+        return {job_id: (finished, status, message) for job_id, finished, status, message in rows}
+
+    def run_now(self, job_id: str) -> str:
+        """Run one configured job in this process; its outcome is recorded and returned as one line."""
+        spec = self.jobs.get(job_id)
+        if spec is None:
+            raise UserInputError(f"no job {job_id!r}; configured: {', '.join(sorted(self.jobs)) or 'none'}")
+        started = time.time()
+        log.info("job %s: %s %s", spec.id, spec.action, spec.target)
+        try:
+            message, status = ACTIONS[spec.action](self.config, spec, self.bot), "ok"
+        except Exception as exc:  # noqa: BLE001 - a failed job is recorded, the scheduler goes on
+            message, status = str(exc) if isinstance(exc, NlpbotError) else f"{type(exc).__name__}: {exc}", "failed"
+            log.error("job %s failed: %s", spec.id, message)
+        with closing(sqlite3.connect(self.db)) as conn, conn:
+            conn.execute("INSERT INTO job_runs VALUES (?, ?, ?, ?, ?)", (spec.id, started, time.time(), status, message))
+        if status == "failed":
+            raise NlpbotError(f"job {spec.id} failed: {message}")
+        return message
+
+
+def _reindex(config: Config, spec: JobSpec, bot: Any) -> str:
+    from bot.search.jobs import reindex
+
+    return reindex(config, spec.target, paths=spec.paths, hub=bot.hub if bot else None)
+
+
+def _retrain(config: Config, spec: JobSpec, bot: Any) -> str:
+    from bot.training.jobs import retrain
+
+    message = retrain(config, spec.target, data=spec.data)
+    if bot is not None:
+        bot.hub.refresh_trained()
+    return message
+
+
+ACTIONS: dict[str, Callable[[Config, JobSpec, Any], str]] = {"reindex": _reindex, "retrain": _retrain}
+
+
+# -- `nlpbot jobs list|run ID` ------------------------------------------------------------------------
+
+
+def _when(value: dt.datetime | float | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (int, float)):
+        value = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from bot.cli import load
+
+    config = load(args)
+    if args.action == "run":
+        if not args.id:
+            raise UserInputError("usage: nlpbot jobs run ID")
+        from bot.core import Nlpbot
+
+        scheduler = Scheduler(config, bot=Nlpbot(config))
+        print(scheduler.run_now(args.id))
+        return 0
+    scheduler = Scheduler(config)
+    next_runs, last_runs = scheduler.next_runs(), scheduler.last_runs()
+    if not scheduler.jobs:
+        print("No jobs configured: add [[schedule.jobs]] tables to config.toml.")
+        return 0
+    print(f"{'ID':<20} {'ACTION':<8} {'TARGET':<14} {'CRON':<16} {'NEXT RUN':<22} LAST RUN")
+    for spec in scheduler.jobs.values():
+        last = last_runs.get(spec.id)
+        last_text = f"{_when(last[0])} {last[1]}: {last[2][:60]}" if last else "never"
+        print(f"{spec.id:<20} {spec.action:<8} {spec.target:<14} {spec.cron:<16} "
+              f"{_when(next_runs.get(spec.id)):<22} {last_text}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    jobs = subparsers.add_parser("jobs", help="scheduled re-indexing and retraining: list, or run one now")
+    jobs.add_argument("--config", metavar="PATH")
+    jobs.add_argument("action", choices=["list", "run"])
+    jobs.add_argument("id", nargs="?")
+    jobs.set_defaults(handler=cmd_jobs)
+
+
+__all__ = ["Scheduler", "run_job", "register"]
