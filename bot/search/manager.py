@@ -40,20 +40,30 @@ class IndexManager:
             return []
         return sorted(path.name for path in folder.iterdir() if (path / "chunks.sqlite").exists())
 
+    def require(self, name: str | None = None) -> None:
+        """Raise NoSuchIndex, naming the indexes there are, unless `name` has been built."""
+        name = self._valid_name(name)
+        if not (self.settings.indexes_dir / name / "chunks.sqlite").exists():
+            known = ", ".join(self.names()) or "none yet"
+            raise NoSuchIndex(f"no index named {name!r} (indexes: {known}); build it with `nlpbot index add`")
+
     def open(self, name: str | None = None, *, create: bool = True) -> DocumentIndex:
         """The index called `name` (default: [search] default_index); create=False refuses a missing one."""
-        name = name or self.settings.default_index
-        if not INDEX_NAME.match(name):
-            raise UserInputError(f"{name!r} is not an index name: use letters, digits, '-', '_' and '.'")
+        name = self._valid_name(name)
         with self._lock:
             if name not in self._open:
                 folder = self.settings.indexes_dir / name
-                if not create and not (folder / "chunks.sqlite").exists():
-                    known = ", ".join(self.names()) or "none yet"
-                    raise NoSuchIndex(f"no index named {name!r} (indexes: {known}); build it with `nlpbot index add`")
+                if not create:
+                    self.require(name)
                 self._open[name] = DocumentIndex(folder, settings=self.settings, embedder=self.embedder,
                                                  progress=self.progress)
             return self._open[name]
+
+    def _valid_name(self, name: str | None) -> str:
+        name = name or self.settings.default_index
+        if not INDEX_NAME.match(name):
+            raise UserInputError(f"{name!r} is not an index name: use letters, digits, '-', '_' and '.'")
+        return name
 
     def close(self) -> None:
         with self._lock:
