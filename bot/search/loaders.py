@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -134,6 +135,7 @@ def _pdf_text(path: Path) -> str:
 
 
 BLOCK_TAGS = {"p", "div", "section", "article", "li", "ul", "ol", "table", "tr", "br", "pre", "blockquote", "header", "footer"}
+WHITESPACE = re.compile(r"\s+")
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg"}
 
 
@@ -161,7 +163,7 @@ class _HtmlText(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self.skipping:
-            self.parts.append(" ".join(data.split()) if data.strip() else (" " if data else ""))
+            self.parts.append(WHITESPACE.sub(" ", data))  # inline tags split words only where the source had spaces
 
 
 def html_to_text(html: str) -> str:
