@@ -87,17 +87,23 @@ class Chunker:
             windows.append((spans[first][0], spans[last - 1][1]))
             if last >= len(spans):
                 return windows
-            first = max(last - self.overlap, first + 1)
+            previous, first = first, max(last - self.overlap, first + 1)
+            while first > previous + 1 and spans[first][0] == spans[first - 1][1]:
+                first -= 1  # start the overlap at a word's beginning, not inside it
 
     @staticmethod
     def _cut(body: str, spans: list[tuple[int, int]], first: int, last: int) -> int:
-        """The end of the window: the latest paragraph end past its middle, else a sentence end, else `last`."""
+        """The end of the window: the latest paragraph end past its middle, else a sentence end, else a word end
+        (a sub-word token never ends a chunk unless a single word fills half the window)."""
         middle = first + (last - first) // 2
         for token in range(last, middle, -1):
             if PARAGRAPH_END.search(body, spans[token - 1][1], spans[token][0]):
                 return token
         for token in range(last, middle, -1):
-            if SENTENCE_END.search(body[spans[token - 1][0]:spans[token - 1][1]]):
+            if spans[token][0] > spans[token - 1][1] and SENTENCE_END.search(body, spans[token - 1][0], spans[token - 1][1]):
+                return token
+        for token in range(last, middle, -1):
+            if spans[token][0] > spans[token - 1][1]:
                 return token
         return last
 
