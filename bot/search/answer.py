@@ -1,0 +1,92 @@
+"""Answers: the sentences of the top chunks most similar to the question, highlighted, with their sources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from bot.search.hybrid import Hit
+
+SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|\n|$)")
+MIN_SENTENCE_CHARS = 12
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    sentence: str
+    source: str
+    chunk: int
+    score: float
+    highlighted: str  # the chunk's text with the sentence in *bold* (Slack mrkdwn)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """`found` is False ("I don't know") when no sentence reaches [search] min_score."""
+
+    question: str
+    found: bool
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        if not self.found:
+            return "I don't know: nothing in the indexed documents answers that closely enough."
+        return "\n".join(f"{item.sentence} ({item.source}#{item.chunk})" for item in self.sentences)
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(item.source for item in self.sentences))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question, "found": self.found, "text": self.text, "sources": self.sources,
+            "sentences": [vars(item) for item in self.sentences], "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text` (very short fragments skipped)."""
+    spans = []
+    for match in SENTENCE.finditer(text):
+        start, end = match.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end - start >= MIN_SENTENCE_CHARS:
+            spans.append((start, end))
+    return spans
+
+
+def best_sentences(
+    question: str,
+    hits: list[Hit],
+    embed: Callable[[list[str]], np.ndarray],
+    *,
+    min_score: float,
+    max_sentences: int = 2,
+) -> Answer:
+    """Score every sentence of the hits against the question in one embedding call; keep the best above min_score."""
+    candidates = [(hit, start, end) for hit in hits for start, end in split_sentences(hit.text)]
+    if not candidates:
+        return Answer(question, False, hits=hits)
+    texts = [question] + [hit.text[start:end] for hit, start, end in candidates]
+    vectors = np.asarray(embed(texts), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    scores = vectors[1:] @ vectors[0]
+    chosen = []
+    for index in np.argsort(-scores, kind="stable"):
+        if scores[index] < min_score or len(chosen) == max_sentences:
+            break
+        hit, start, end = candidates[index]
+        sentence = hit.text[start:end]
+        if any(item.sentence == sentence for item in chosen):
+            continue
+        highlighted = f"{hit.text[:start]}*{sentence}*{hit.text[end:]}"
+        chosen.append(AnswerSentence(sentence, hit.source, hit.chunk, round(float(scores[index]), 4), highlighted))
+    return Answer(question, bool(chosen), chosen, hits)

@@ -1,0 +1,72 @@
+"""Named indexes under [search] indexes_dir: open, list, and the one embedder they share."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from bot.config import Config
+from bot.search.embedding import Embedder
+from bot.search.errors import NoSuchIndex
+from bot.search.index import DocumentIndex
+from bot.search.settings import SearchSettings, search_settings
+from bot.errors import UserInputError
+
+INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class IndexManager:
+    """Opens each named index once and hands it out; the embedder comes from the caller (the model hub).
+
+    Example::
+
+        embed = ModelHub(config).sentence_model(search_settings(config).embedding_model, batch_size=64)
+        manager = IndexManager(config, embed)
+        manager.open().add(["docs/"])
+        manager.open().search("reset password", k=5)
+    """
+
+    def __init__(self, config: Config | SearchSettings, embedder: Embedder | None = None, *,
+                 progress: bool | None = None) -> None:
+        self.settings = config if isinstance(config, SearchSettings) else search_settings(config)
+        self.embedder = embedder
+        self.progress = progress
+        self._open: dict[str, DocumentIndex] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        folder = self.settings.indexes_dir
+        if not folder.is_dir():
+            return []
+        return sorted(path.name for path in folder.iterdir() if (path / "chunks.sqlite").exists())
+
+    def require(self, name: str | None = None) -> None:
+        """Raise NoSuchIndex, naming the indexes there are, unless `name` has been built."""
+        name = self._valid_name(name)
+        if not (self.settings.indexes_dir / name / "chunks.sqlite").exists():
+            known = ", ".join(self.names()) or "none yet"
+            raise NoSuchIndex(f"no index named {name!r} (indexes: {known}); build it with `nlpbot index add`")
+
+    def open(self, name: str | None = None, *, create: bool = True) -> DocumentIndex:
+        """The index called `name` (default: [search] default_index); create=False refuses a missing one."""
+        name = self._valid_name(name)
+        with self._lock:
+            if name not in self._open:
+                folder = self.settings.indexes_dir / name
+                if not create:
+                    self.require(name)
+                self._open[name] = DocumentIndex(folder, settings=self.settings, embedder=self.embedder,
+                                                 progress=self.progress)
+            return self._open[name]
+
+    def _valid_name(self, name: str | None) -> str:
+        name = name or self.settings.default_index
+        if not INDEX_NAME.match(name):
+            raise UserInputError(f"{name!r} is not an index name: use letters, digits, '-', '_' and '.'")
+        return name
+
+    def close(self) -> None:
+        with self._lock:
+            for index in self._open.values():
+                index.close()
+            self._open.clear()

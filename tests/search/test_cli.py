@@ -1,0 +1,72 @@
+"""`nlpbot index ...` and `nlpbot search ...` as a user runs them: parsed arguments, printed output, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from bot.search import cli
+
+from .conftest import write_files
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="nlpbot")
+    parser.add_argument("--config")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+@pytest.fixture
+def configured(corpus, make_manager):
+    make_manager()  # writes corpus/config.toml
+    return ["--config", str(corpus / "config.toml")]
+
+
+def test_index_add_then_search_json(configured, corpus, capsys):
+    write_files(corpus, {"handbook/logo.png": b"\x89PNG\r\n\x1a\n"})
+    assert run([*configured, "index", "add", "--no-progress", "handbook"]) == 0
+    out, err = capsys.readouterr()
+    assert "docs: 3 added, 0 updated, 0 unchanged, 0 removed, 1 failed" in out
+    assert "skipped handbook/logo.png: unknown file type '.png'" in err
+
+    assert run([*configured, "search", "--json", "--k", "2", "how", "do", "I", "reset", "my", "password"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 2
+    assert {key: type(value) for key, value in hits[0].items() if key != "extra"} == {
+        "source": str, "chunk": int, "score": float, "text": str}
+    assert hits[0]["source"] == "handbook/accounts.md" and hits[0]["score"] >= hits[1]["score"]
+
+
+def test_list_stats_remove(configured, capsys):
+    run([*configured, "index", "add", "--no-progress", "guides"])
+    capsys.readouterr()
+    assert run([*configured, "index", "list"]) == 0 and capsys.readouterr().out == "docs\n"
+    assert run([*configured, "index", "list", "--index", "docs"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("guides/bread.md\tmarkdown\t1 chunks")
+    assert run([*configured, "index", "stats"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["sources"], stats["chunks"], stats["kind"]) == (2, 2, "flat")
+    assert run([*configured, "index", "remove", "guides/bread.md"]) == 0
+    assert capsys.readouterr().out == "removed guides/bread.md\n"
+
+
+def test_eval_prints_metrics(configured, corpus, capsys):
+    run([*configured, "index", "add", "--no-progress", "handbook", "guides"])
+    (corpus / "qrels.jsonl").write_text('{"query": "how do I bake sourdough bread", "relevant": ["guides/bread.md"]}\n')
+    capsys.readouterr()
+    assert run([*configured, "index", "eval", "--qrels", "qrels.jsonl"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"queries": 1, "recall@10": 1.0, "mrr": 1.0, "ndcg@10": 1.0}
+
+
+def test_errors_are_one_line_and_exit_2(configured, corpus, capsys):
+    assert run([*configured, "search", "--index", "nope", "anything"]) == 2
+    assert capsys.readouterr().err == "error: no index named 'nope' (indexes: none yet); build it with `nlpbot index add`\n"
+
+    (corpus / "bad.toml").write_text("[search]\nann_kind = \"lsh\"\n")
+    assert run(["--config", str(corpus / "bad.toml"), "index", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "search.ann_kind" in err and "bad.toml" in err
