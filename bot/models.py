@@ -237,7 +237,7 @@ class Seq2SeqGenerator:
         return min((limit for limit in limits if limit and limit < 1_000_000), default=512)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        return len(self.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
 
     def language_id(self, code: str) -> int:
         """The token id of a language code, or ModelUnavailable when this model's tokenizer lacks it."""
@@ -261,6 +261,10 @@ class Seq2SeqGenerator:
                 self.tokenizer.src_lang = src_lang
             batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
                                    max_length=self.max_input_tokens)
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        if positions and generate_kwargs.get("max_length", 0) > positions:  # longer outputs have no positions
+            generate_kwargs["max_length"] = positions
+            generate_kwargs["min_length"] = min(generate_kwargs.get("min_length", 0), positions)
         if tgt_lang is not None:
             generate_kwargs["forced_bos_token_id"] = self.language_id(tgt_lang)
         with torch.inference_mode():
