@@ -88,8 +88,10 @@ def tiny_bart(folder: Path, *, max_tokens: int = 64, seed: int = 0) -> Path:
         decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=max_tokens,
         bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=None,
     )
+    model = BartForConditionalGeneration(config)
+    model.generation_config.min_length = 4  # random weights would often end at once; real models write on
     folder.mkdir(parents=True, exist_ok=True)
-    BartForConditionalGeneration(config).save_pretrained(folder)
+    model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -113,7 +115,9 @@ def tiny_nllb(folder: Path, *, seed: int = 0) -> Path:
         decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
         bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2,
     )
+    model = M2M100ForConditionalGeneration(config)
+    model.generation_config.min_length = 4
     folder.mkdir(parents=True, exist_ok=True)
-    M2M100ForConditionalGeneration(config).save_pretrained(folder)
+    model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
