@@ -127,9 +127,10 @@ def test_a_language_code_table_overrides_the_family_codes(bot_for, tiny_multilin
     assert not reply.is_error, reply.text
 
 
-def test_with_no_model_configured_the_reply_says_how_to_add_one(bot_for):
-    bot = bot_for("[plugins.translate]\nenabled = true\n")
-    reply = bot.ask(f"/translate {GERMAN}")
+def test_the_shipped_offline_config_says_how_to_add_a_model():
+    from tests.conftest import ROOT, TestBot
+
+    reply = TestBot(ROOT / "config.toml").ask(f"/translate {GERMAN}")
     assert reply.is_error
     assert "This looks like German (de)" in reply.text
     assert "No translation model is configured" in reply.text
