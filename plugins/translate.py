@@ -102,16 +102,19 @@ class TranslatePlugin(Plugin):
 
     def detect(self, text: str) -> str | None:
         """The ISO 639-1 code of the text's language among the configured ones, or None if it cannot tell."""
+        return self.detect_all([text])[0]
+
+    def detect_all(self, texts: list[str]) -> list[str | None]:
         from lingua import LanguageDetectorBuilder
 
         candidates = [language(code) for code in self.settings.languages]
         if len(candidates) == 1:
-            return self.settings.languages[0]
-        with self._detector_lock:
+            return [self.settings.languages[0]] * len(texts)
+        with self._detector_lock:  # built once, lazily: building for all 75 languages would take seconds
             if self._detector is None:
                 self._detector = LanguageDetectorBuilder.from_languages(*candidates).build()
-        found = self._detector.detect_language_of(text)
-        return found.iso_code_639_1.name.lower() if found else None
+        found = self._detector.detect_languages_in_parallel_of(texts)
+        return [lang.iso_code_639_1.name.lower() if lang else None for lang in found]
 
     def multilingual_code(self, lang: str) -> str | None:
         family = self.settings.multilingual_family
@@ -154,8 +157,8 @@ class TranslatePlugin(Plugin):
         target = self._target(options.get("target") or self.settings.default_target)
         if not self.settings.models and not self.settings.multilingual_model:
             raise ModelUnavailable(NO_MODEL.format(pair=f"en-{target}"))
-        results: list[dict[str, Any]] = [{"text": text, "translation": None, "source_lang": self.detect(text),
-                                          "target_lang": target} for text in texts]
+        results: list[dict[str, Any]] = [{"text": text, "translation": None, "source_lang": source, "target_lang": target}
+                                         for text, source in zip(texts, self.detect_all(texts))]
         groups: dict[str, list[int]] = defaultdict(list)
         for index, result in enumerate(results):
             if result["source_lang"] is None:

@@ -84,6 +84,7 @@ def test_text_already_in_the_target_language_is_not_translated(pair_bot):
     ("/translate to de", "Give me some text"),
     ("/translate to klingon hello there", "I don't know the language 'klingon'"),
     ("/translate 42 + 17 = 59 !!!", "doesn't look like text"),
+    ("/translate " + "word " * 5000, "takes at most 20,000"),
 ])
 def test_bad_requests_get_a_clear_reply(pair_bot, text, expected):
     reply = pair_bot.ask(text)
