@@ -108,7 +108,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from bot.predict import predict_stream
 
     bot = build_bot(args)
-    options = {key: value for key, value in (("index", args.index), ("k", args.k)) if value is not None}
+    options = {key: value for key, value in (("index", args.index), ("k", args.k), ("target", args.to))
+               if value is not None}
     if args.input and args.input != "-":
         path = Path(args.input)
         try:
@@ -153,6 +154,7 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", metavar="FILE", help="JSON lines ({\"text\": ...}) or plain lines; default stdin")
     predict.add_argument("--index", help="search: which index")
     predict.add_argument("--k", type=int, help="search: hits per query")
+    predict.add_argument("--to", metavar="LANG", help="translate: target language (default: its default_target)")
     predict.set_defaults(handler=cmd_predict)
 
     for name in COMMAND_MODULES:

@@ -236,6 +236,66 @@ def _call_spacy(model: Any, inputs: list, batch_size: int, kwargs: dict) -> list
     return list(model.pipe(inputs, batch_size=batch_size, **kwargs))
 
 
+def _call_seq2seq(model: Any, inputs: list, batch_size: int, kwargs: dict) -> list:
+    outputs: list[str] = []
+    for start in range(0, len(inputs), batch_size):
+        outputs.extend(model.generate(inputs[start:start + batch_size], **kwargs))
+    return outputs
+
+
+class Seq2SeqGenerator:
+    """An encoder-decoder model (BART, T5, Pegasus, Marian, NLLB, M2M100) and its tokenizer: texts in, texts out.
+
+    transformers 5 has no summarization or translation pipeline, so this is the hub's text-to-text kind.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self._lock = threading.Lock()  # the tokenizer's src_lang is shared state
+
+    @property
+    def max_input_tokens(self) -> int:
+        """The longest input the model reads: its position table or the tokenizer's limit, whichever is smaller."""
+        limits = [getattr(self.model.config, "max_position_embeddings", None), self.tokenizer.model_max_length]
+        return min((limit for limit in limits if limit and limit < 1_000_000), default=512)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+
+    def language_id(self, code: str) -> int:
+        """The token id of a language code, or ModelUnavailable when this model's tokenizer lacks it."""
+        get_lang_id = getattr(self.tokenizer, "get_lang_id", None)  # M2M100 wraps codes: "de" -> "__de__"
+        try:
+            token_id = get_lang_id(code) if get_lang_id else self.tokenizer.convert_tokens_to_ids(code)
+        except KeyError:
+            token_id = None
+        if token_id is None or token_id == self.tokenizer.unk_token_id:
+            raise ModelUnavailable(f"this model's tokenizer has no language code {code!r}")
+        return token_id
+
+    def generate(self, texts: list[str], *, src_lang: str | None = None, tgt_lang: str | None = None,
+                 **generate_kwargs: Any) -> list[str]:
+        """Generate one text per input; `src_lang`/`tgt_lang` are a multilingual model's own codes."""
+        import torch
+
+        with self._lock:
+            if src_lang is not None:
+                self.language_id(src_lang)
+                self.tokenizer.src_lang = src_lang
+            batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                                   max_length=self.max_input_tokens)
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        if positions and generate_kwargs.get("max_length", 0) > positions:  # longer outputs have no positions
+            generate_kwargs["max_length"] = positions
+            generate_kwargs["min_length"] = min(generate_kwargs.get("min_length", 0), positions)
+        if tgt_lang is not None:
+            generate_kwargs["forced_bos_token_id"] = self.language_id(tgt_lang)
+        with torch.inference_mode():
+            output = self.model.generate(**batch.to(self.model.device), **generate_kwargs)
+        return [text.strip() for text in self.tokenizer.batch_decode(output, skip_special_tokens=True)]
+
+
 def _load_pipeline(resolved: ResolvedModel, device: str, dtype: Any, task: str, options: dict) -> Any:
     from transformers import pipeline
 
@@ -261,10 +321,19 @@ def _load_spacy(resolved: ResolvedModel, device: str, dtype: Any, task: str, opt
     return spacy.load(resolved.path, **options)
 
 
+def _load_seq2seq(resolved: ResolvedModel, device: str, dtype: Any, task: str, options: dict) -> Seq2SeqGenerator:
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(resolved.path), **options)
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(resolved.path), dtype=dtype).to(device).eval()
+    return Seq2SeqGenerator(model, tokenizer)
+
+
 LOADERS: dict[str, tuple[Callable[..., Any], Callable[..., list]]] = {
     "pipeline": (_load_pipeline, _call_pipeline),
     "sentence-transformer": (_load_sentence_model, _call_sentence_model),
     "spacy": (_load_spacy, _call_spacy),
+    "seq2seq": (_load_seq2seq, _call_seq2seq),
 }
 
 

@@ -111,8 +111,12 @@ class Plugin:
         """Batch use (`nlpbot predict`): one JSON-able dict per text, in order."""
         raise NotImplementedError(f"the {self.name} plugin has no batch predict")
 
-    def model(self, kind: str, *, task: str = "", spec: str | None = None, **options: Any) -> ModelHandle:
-        """This plugin's model from the hub, with its own device, dtype and batch size from config."""
+    def model(self, kind: str, *, task: str = "", spec: str | None = None, what: str | None = None,
+              **options: Any) -> ModelHandle:
+        """This plugin's model from the hub, with its own device, dtype and batch size from config.
+
+        `what` names the setting the spec came from, for error messages (default: plugins.NAME.model).
+        """
         return self.services.hub.get(
             kind,
             spec or self.settings.model or "",
@@ -121,7 +125,7 @@ class Plugin:
             dtype=self.settings.dtype,
             batch_size=self.settings.batch_size,
             max_wait_ms=self.settings.max_wait_ms,
-            what=f"plugins.{self.name}.model",
+            what=what or f"plugins.{self.name}.model",
             options=options or None,
         )
 
