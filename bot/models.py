@@ -183,6 +183,7 @@ class ModelHandle:
     batch_size: int = 16
     max_wait_ms: float = 0.0
     call: Callable[[Any, list, int, dict], list] | None = None
+    users: set[str] = field(default_factory=set)  # the settings that asked for this model (plugins.x.model, ...)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _batcher: Any = field(default=None, repr=False)
 
@@ -376,16 +377,18 @@ class ModelHub:
         key = (kind, resolved.identity, task, device_name, str(torch_dtype), tuple(sorted(options.items())))
         handle = self._handles.get(key)
         if handle is not None:
+            handle.users.add(what)
             return handle
         with self._lock:
             gate = self._loading.setdefault(key, threading.Lock())
         with gate:  # one load per key even when many requests arrive at once
             handle = self._handles.get(key)
             if handle is not None:
+                handle.users.add(what)
                 return handle
             value, info = self._load(kind, resolved, device_name, torch_dtype, task, options, what)
             handle = ModelHandle(key, kind, value, info, batch_size=batch_size, max_wait_ms=max_wait_ms,
-                                 call=LOADERS[kind][1])
+                                 call=LOADERS[kind][1], users={what})
             with self._lock:
                 self._handles[key] = handle
             return handle

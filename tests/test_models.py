@@ -54,10 +54,11 @@ def test_a_packaged_model_resolves_to_its_folder(make_config):
 
 def test_a_model_shared_by_two_plugins_is_loaded_once(make_config, tiny_sentiment):
     hub = ModelHub(load_config(make_config("")))
-    first = hub.pipeline("text-classification", str(tiny_sentiment))
-    again = hub.pipeline("text-classification", str(tiny_sentiment) + "/")  # another spelling, same folder
+    first = hub.pipeline("text-classification", str(tiny_sentiment), what="plugins.one.model")
+    again = hub.pipeline("text-classification", str(tiny_sentiment) + "/", what="plugins.two.model")  # same folder
     assert first is again
     assert len(hub.loaded()) == 1
+    assert first.users == {"plugins.one.model", "plugins.two.model"}
 
 
 def test_concurrent_first_requests_load_the_model_once(make_config, tiny_sentiment):
