@@ -52,7 +52,8 @@ def build_plugins(config: Config, services: Services, *, extra: dict[str, type[P
     sources = discover()
     for name, cls in (extra or {}).items():
         sources[name] = lambda cls=cls: cls
-    unknown = sorted(set(config.plugins) - set(sources))
+    unknown = sorted(name for name in set(config.plugins) - set(sources)
+                     if not (isinstance(config.plugins[name], dict) and config.plugins[name].get("enabled") is False))
     if unknown:
         raise ConfigError(
             f"{config.where()}: plugins.{unknown[0]}: no such plugin (available: {', '.join(sorted(sources))})"

@@ -36,7 +36,11 @@ class WorkerPool:
     def _release(self, future: Future | None) -> None:
         metrics.QUEUE_DEPTH.dec()
         self._slots.release()
-        if future is not None and future.exception() is not None:
+        if future is None:
+            return
+        if future.cancelled():
+            log.warning("an accepted request was dropped because the bot is shutting down")
+        elif future.exception() is not None:
             log.error("background work failed", exc_info=future.exception())
 
     def shutdown(self, *, wait: bool = True) -> None:

@@ -147,3 +147,18 @@ def test_the_bot_never_logs_its_secrets(http_bot):
     log = http_bot.log.read_text()
     assert "listening" in log or "loaded" in log or "request" in log
     assert SIGNING_SECRET not in log and BOT_TOKEN not in log
+
+
+def test_the_home_tab_shows_admins_the_plugins_and_others_the_help(http_bot, module_fake_slack):
+    for user, event_id in (("UADMIN01", "Ev0HOME001"), ("UUSER001", "Ev0HOME002")):
+        event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home",
+                 "event_ts": "1700000500.000100"}
+        body = event_body(event, event_id=event_id)
+        status, _, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+        assert status == 200
+    admin_view = module_fake_slack.wait_for("/api/views.publish", where=lambda c: c.body.get("user_id") == "UADMIN01")[0]
+    user_view = module_fake_slack.wait_for("/api/views.publish", where=lambda c: c.body.get("user_id") == "UUSER001")[0]
+    admin_text = json.dumps(admin_view.body["view"])
+    user_text = json.dumps(user_view.body["view"])
+    assert "admin overview" in admin_text and "sentiment" in admin_text and "model" in admin_text
+    assert "admin overview" not in user_text and "/sentiment TEXT" in user_text

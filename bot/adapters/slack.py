@@ -142,6 +142,7 @@ class SlackAdapter:
         self.app.command(re.compile(r"^/.+"))(self._on_command)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
+        self.app.event("app_home_opened")(self._on_home)
 
     # -- listeners: fast, never run a model --------------------------------------------------------
 
@@ -171,6 +172,21 @@ class SlackAdapter:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # only people's direct messages; channel messages reach us as mentions
         self._accept_event(body, event, source="dm", bot_user_id=context.bot_user_id)
+
+    def _on_home(self, event: dict) -> None:
+        if event.get("tab", "home") == "home":
+            self.pool.submit(self._publish_home, event.get("user", ""))
+
+    def _publish_home(self, user_id: str) -> None:
+        from bot.format import to_blocks
+        from bot.home import home_view
+
+        try:
+            blocks = to_blocks(home_view(self.bot, user_id))[:100]  # a Home tab holds at most 100 blocks
+            self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
+        except (SlackApiError, OSError) as exc:
+            metrics.SLACK_API_ERRORS.labels(method="views.publish").inc()
+            log.error("could not publish the Home tab for %s: %s", user_id, exc)
 
     def _accept_event(self, body: dict, event: dict, *, source: str, bot_user_id: str | None) -> None:
         keys = [("event", body.get("event_id")), ("message", event.get("channel"), event.get("ts"))]

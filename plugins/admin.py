@@ -1,0 +1,190 @@
+"""Admin commands: retrain a plugin in its own process, list and roll back model versions, re-index documents."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from bot import registry
+from bot.errors import UserInputError
+from bot.plugin import Plugin, PluginSettings, Reply, Request, command
+
+log = logging.getLogger(__name__)
+
+USAGE = "/nlp-admin train PLUGIN [--epochs N] [--force] | models [PLUGIN] | promote PLUGIN VERSION | rollback PLUGIN | reindex [INDEX] | jobs"
+TRAIN_FLAGS = {"--epochs": float, "--lr": float, "--max-steps": int, "--batch-size": int}
+
+
+class AdminSettings(PluginSettings):
+    train_timeout_s: float = Field(6 * 3600, gt=0, description="a training run taking longer is stopped")
+    progress_every_s: float = Field(30.0, ge=0, description="at most one progress message this often")
+
+
+def metric_line(metadata: dict[str, Any]) -> str:
+    metrics = metadata.get("metrics") or {}
+    shown = [f"{name} {value:.3f}" for name, value in metrics.items() if isinstance(value, (int, float))
+             and not name.endswith(("runtime", "per_second", "epoch", "_loss")) and name != "loss"]
+    return ", ".join(shown[:4]) or "no metrics"
+
+
+class AdminPlugin(Plugin):
+    name = "admin"
+    description = "Retrain plugins, manage model versions, re-index documents (admins only)."
+    Settings = AdminSettings
+
+    @command("nlp-admin", usage=USAGE, admin_only=True, accepts_empty=True)
+    def admin(self, request: Request) -> Reply:
+        """Admin tasks: train, models, promote, rollback, reindex, jobs."""
+        args = request.args
+        action = args[0].lower() if args else "help"
+        handlers = {"train": self.train, "models": self.models, "promote": self.promote, "rollback": self.rollback,
+                    "reindex": self.reindex, "jobs": self.jobs}
+        if action not in handlers:
+            return Reply(title="/nlp-admin", text=f"Usage: `{USAGE}`", in_channel=False)
+        return handlers[action](request, args[1:])
+
+    def _plugin_arg(self, args: list[str], action: str) -> str:
+        if not args:
+            raise UserInputError(f"Which plugin? `/nlp-admin {action} PLUGIN`")
+        name = args[0].lower()
+        trainable = sorted(p.name for p in self.services.extras["plugins"].values() if p.training_kind)
+        if name not in trainable:
+            raise UserInputError(f"{name!r} is not a trainable plugin here; trainable: {', '.join(trainable)}")
+        return name
+
+    def train(self, request: Request, args: list[str]) -> Reply:
+        plugin = self._plugin_arg(args, "train")
+        from bot.training.settings import training_settings
+
+        own = training_settings(self.config).plugin(plugin)
+        data, eval_data = own.data, own.eval_data
+        with tempfile.TemporaryDirectory(prefix="nlpbot-train-") as tmp:
+            if request.files:
+                data, eval_data = self._download(request, Path(tmp)), None
+            if data is None:
+                raise UserInputError(f"No training data for {plugin}: set [training.{plugin}] data in config.toml, "
+                                     "or share a JSON-lines file with this command.")
+            command_line = [sys.executable, "-m", "bot", "train", plugin, "--data", str(self.config.resolve_path(data)),
+                            "--quiet"] + self._flags(args[1:])
+            if eval_data:
+                command_line += ["--eval-data", str(self.config.resolve_path(eval_data))]
+            if self.config.path:
+                command_line += ["--config", str(self.config.path)]
+            before = registry.serving_version(self.config.models_dir, plugin)
+            request.responder.send(Reply(text=f":hourglass_flowing_sand: Training *{plugin}* in its own process; "
+                                         "I keep answering everyone meanwhile.", in_channel=False))
+            code, tail = self._run(command_line, request)
+        if code != 0:
+            return Reply.error(f"Training {plugin} failed; nothing that serves changed.\n```{tail[-1500:]}```")
+        newest = registry.list_versions(self.config.models_dir, plugin)[-1]
+        serving = registry.serving_version(self.config.models_dir, plugin)
+        self.services.hub.refresh_trained()
+        promoted = serving == newest.version and serving != before
+        plot = newest.path / "training.png"
+        if plot.exists():
+            request.responder.upload(str(plot), title=f"{plugin} {newest.version}: loss and eval metric per epoch")
+        verdict = (f"*{newest.version}* now serves (was {before or 'nothing'})" if promoted else
+                   f"*{newest.version}* was kept but not promoted: {serving or 'nothing'} still serves")
+        return Reply(title=f"Trained {plugin}", text=f"{verdict}.\n{metric_line(newest.metadata)}",
+                     footer=newest.metadata.get("promotion", {}).get("reason") if isinstance(
+                         newest.metadata.get("promotion"), dict) else None,
+                     data={"plugin": plugin, "version": newest.version, "promoted": promoted,
+                           "metrics": newest.metadata.get("metrics", {})})
+
+    def _flags(self, args: list[str]) -> list[str]:
+        flags, index = [], 0
+        while index < len(args):
+            flag = args[index]
+            if flag == "--force":
+                flags.append(flag)
+                index += 1
+                continue
+            if flag not in TRAIN_FLAGS or index + 1 >= len(args):
+                raise UserInputError(f"Unknown option {flag!r}; options: --force, {', '.join(TRAIN_FLAGS)} VALUE")
+            try:
+                TRAIN_FLAGS[flag](args[index + 1])
+            except ValueError:
+                raise UserInputError(f"{flag} needs a number, not {args[index + 1]!r}") from None
+            flags += [flag, args[index + 1]]
+            index += 2
+        return flags
+
+    def _download(self, request: Request, folder: Path) -> Path:
+        from bot.search.slackfiles import download_shared_file
+
+        shared = request.files[0]
+        return download_shared_file(shared, folder)
+
+    def _run(self, command_line: list[str], request: Request) -> tuple[int, str]:
+        """Run training as a child process, forwarding its progress lines at most every progress_every_s."""
+        process = subprocess.Popen(command_line, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   cwd=str(self.config.root))
+        deadline, last_sent, lines = time.monotonic() + self.settings.train_timeout_s, 0.0, []
+        for line in process.stdout:
+            lines.append(line.rstrip())
+            lines = lines[-40:]
+            if "epoch" in line.lower() and time.monotonic() - last_sent >= self.settings.progress_every_s:
+                request.responder.send(Reply(text=f"`{line.strip()[:300]}`", in_channel=False))
+                last_sent = time.monotonic()
+            if time.monotonic() > deadline:
+                process.kill()
+                lines.append(f"stopped after {self.settings.train_timeout_s:.0f} s (admin.train_timeout_s)")
+                break
+        return process.wait(), "\n".join(lines)
+
+    def models(self, request: Request, args: list[str]) -> Reply:
+        names = [self._plugin_arg(args, "models")] if args else sorted(
+            p.name for p in self.services.extras["plugins"].values() if p.training_kind)
+        lines, data = [], {}
+        for plugin in names:
+            versions = registry.list_versions(self.config.models_dir, plugin)
+            data[plugin] = [{"version": v.version, "serving": v.serving, "metrics": v.metadata.get("metrics", {})}
+                            for v in versions]
+            if not versions:
+                lines.append(f"*{plugin}*: no trained versions")
+                continue
+            lines.append(f"*{plugin}*")
+            lines += [f"{'• :white_check_mark:' if v.serving else '•'} `{v.version}` {metric_line(v.metadata)}"
+                      for v in versions[-5:]]
+        return Reply(title="Model versions", text="\n".join(lines), in_channel=False, data=data)
+
+    def promote(self, request: Request, args: list[str]) -> Reply:
+        plugin = self._plugin_arg(args, "promote")
+        if len(args) < 2:
+            raise UserInputError(f"Which version? `/nlp-admin models {plugin}` lists them.")
+        before = registry.promote(self.config.models_dir, plugin, args[1])
+        self.services.hub.refresh_trained()
+        return Reply(text=f"*{plugin}*: `{args[1]}` now serves (was `{before or 'nothing'}`).", in_channel=False,
+                     data={"plugin": plugin, "serving": args[1], "previous": before})
+
+    def rollback(self, request: Request, args: list[str]) -> Reply:
+        plugin = self._plugin_arg(args, "rollback")
+        target = registry.rollback(self.config.models_dir, plugin)
+        self.services.hub.refresh_trained()
+        return Reply(text=f"*{plugin}*: rolled back; `{target}` serves again.", in_channel=False,
+                     data={"plugin": plugin, "serving": target})
+
+    def reindex(self, request: Request, args: list[str]) -> Reply:
+        from bot.search.jobs import reindex
+
+        name = args[0] if args else None
+        report = reindex(self.config, name, hub=self.services.hub)
+        return Reply(text=f"Re-indexed: {report}", in_channel=False, data={"report": report})
+
+    def jobs(self, request: Request, args: list[str]) -> Reply:
+        scheduler = self.services.extras.get("scheduler")
+        from bot.scheduler import Scheduler
+
+        scheduler = scheduler or Scheduler(self.config)
+        next_runs, last_runs = scheduler.next_runs(), scheduler.last_runs()
+        lines = [f"• `{spec.id}` {spec.action} {spec.target} (`{spec.cron}`): next "
+                 f"{next_runs.get(spec.id) or '-'}; last {last_runs.get(spec.id, (0, 'never'))[1]}"
+                 for spec in scheduler.jobs.values()]
+        return Reply(title="Scheduled jobs", text="\n".join(lines) or "No jobs configured.", in_channel=False)
