@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -92,10 +93,14 @@ class Request:
         return require_words(self.text, usage=usage)
 
 
+_REFERENCES = re.compile(r"(?:^|(?<=\s))[@#][\w.-]+|(?:https?|mailto):\S+")
+
+
 def require_words(text: str, *, usage: str = "") -> str:
     text = text.strip()
     if not text:
         raise UserInputError(f"Give me some text{': `' + usage + '`' if usage else ''}.")
-    if not any(ch.isalpha() for ch in text):
-        raise UserInputError("That doesn't look like text (no letters in any language); send words to work on.")
+    if not any(ch.isalpha() for ch in _REFERENCES.sub(" ", text)):
+        raise UserInputError("That doesn't look like text (no words in any language, only mentions, links or "
+                             "symbols); send words to work on.")
     return text

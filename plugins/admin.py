@@ -61,6 +61,7 @@ class AdminPlugin(Plugin):
 
     def train(self, request: Request, args: list[str]) -> Reply:
         plugin = self._plugin_arg(args, "train")
+        flags = self._flags(args[1:])
         from bot.training.settings import training_settings
 
         own = training_settings(self.config).plugin(plugin)
@@ -72,7 +73,7 @@ class AdminPlugin(Plugin):
                 raise UserInputError(f"No training data for {plugin}: set [training.{plugin}] data in config.toml, "
                                      "or share a JSON-lines file with this command.")
             command_line = [sys.executable, "-m", "bot", "train", plugin, "--data", str(self.config.resolve_path(data)),
-                            "--quiet"] + self._flags(args[1:])
+                            "--quiet"] + flags
             if eval_data:
                 command_line += ["--eval-data", str(self.config.resolve_path(eval_data))]
             if self.config.path:
