@@ -64,5 +64,6 @@ def test_summarize_run_reports_rouge_and_bleu(tmp_path: Path, tiny_bart: Path) -
 
     model = AutoModelForSeq2SeqLM.from_pretrained(result.path)
     tokenizer = AutoTokenizer.from_pretrained(result.path)
-    assert model.generate(**tokenizer(["meeting 3 moved"], return_tensors="pt"), max_new_tokens=4).shape[0] == 1
+    inputs = tokenizer(["meeting 3 moved"], return_tensors="pt", return_token_type_ids=False)
+    assert model.generate(**inputs, max_new_tokens=4).shape[0] == 1
     assert json.loads((result.path / "metadata.json").read_text())["data"]["eval"]["held_out_from_train"] is True
