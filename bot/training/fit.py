@@ -100,13 +100,8 @@ def strip_prefix(metrics: dict[str, float]) -> dict[str, float]:
     return keep
 
 
-def build_trainer(job: Job, kind: Kind, prepared: Prepared, progress: Progress | None, *,
-                  evaluate_only: bool = False) -> tuple[Any, Any]:
-    from transformers import EarlyStoppingCallback, Seq2SeqTrainer, Seq2SeqTrainingArguments, Trainer, TrainingArguments
-
-    from bot.training.progress import HistoryRecorder
-
-    train_size = len(prepared.train_dataset or [])
+def trainer_arguments(job: Job, primary: str, train_size: int) -> tuple[dict[str, Any], int, int]:
+    """TrainingArguments for a run: evaluate and checkpoint once per epoch, keep the best by `primary`."""
     per_epoch = steps_per_epoch(train_size, job.batch_size)
     total = job.max_steps or math.ceil(per_epoch * job.epochs)
     every = min(per_epoch, total)
@@ -129,7 +124,7 @@ def build_trainer(job: Job, kind: Kind, prepared: Prepared, progress: Progress |
         save_total_limit=1,
         save_only_model=True,
         load_best_model_at_end=True,
-        metric_for_best_model=kind.primary_metric,
+        metric_for_best_model=primary,
         greater_is_better=True,
         logging_strategy="steps",
         logging_steps=max(1, min(every, total // 10 or 1)),
@@ -142,6 +137,26 @@ def build_trainer(job: Job, kind: Kind, prepared: Prepared, progress: Progress |
     )
     if world_size() > 1 and not on_gpu:
         arguments["ddp_backend"] = "gloo"
+    return arguments, total, per_epoch
+
+
+def quiet(trainer: Any, job: Job) -> None:
+    """Without a progress bar, also drop the Trainer's raw log dicts: progress lines say it better."""
+    if not job.show_bar:
+        from transformers import PrinterCallback
+        from transformers.utils import logging as hf_logging
+
+        trainer.remove_callback(PrinterCallback)
+        hf_logging.disable_progress_bar()
+
+
+def build_trainer(job: Job, kind: Kind, prepared: Prepared, progress: Progress | None, *,
+                  evaluate_only: bool = False) -> tuple[Any, Any]:
+    from transformers import EarlyStoppingCallback, Seq2SeqTrainer, Seq2SeqTrainingArguments, Trainer, TrainingArguments
+
+    from bot.training.progress import HistoryRecorder
+
+    arguments, total, per_epoch = trainer_arguments(job, kind.primary_metric, len(prepared.train_dataset or []))
     if prepared.seq2seq:
         arguments.update(predict_with_generate=True, generation_max_length=job.max_length)
     args = (Seq2SeqTrainingArguments if prepared.seq2seq else TrainingArguments)(**arguments)
@@ -158,10 +173,5 @@ def build_trainer(job: Job, kind: Kind, prepared: Prepared, progress: Progress |
         compute_metrics=prepared.compute_metrics,
         callbacks=callbacks,
     )
-    if not job.show_bar:
-        from transformers import PrinterCallback
-        from transformers.utils import logging as hf_logging
-
-        trainer.remove_callback(PrinterCallback)
-        hf_logging.disable_progress_bar()
+    quiet(trainer, job)
     return trainer, recorder
