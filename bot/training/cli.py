@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,6 +79,10 @@ def _guard(handler):  # type: ignore[no-untyped-def]
     return run
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @_guard
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.config import load_config
@@ -84,6 +90,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     config = load_config(getattr(args, "config", None))
     kind, labels = training_kind(args.plugin)
+    if threading.current_thread() is threading.main_thread():
+        # `kill PID` stops a run like Ctrl-C does: its scratch folder is removed, nothing serving changes.
+        signal.signal(signal.SIGTERM, _interrupt)
     result = train(
         config, plugin=args.plugin, kind=kind, labels=labels, data=args.data, eval_data=args.eval_data,
         base=args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_steps=args.max_steps,

@@ -75,7 +75,7 @@ def fit(job: Job, train: Sequence[dict], eval: Sequence[dict], progress: Progres
                             max_length=job.max_length)
     trainer, recorder = build_trainer(job, kind, prepared, progress)
     trainer.train()
-    metrics = strip_prefix(trainer.evaluate())
+    metrics = best_metrics(recorder.history, kind.primary_metric) or strip_prefix(trainer.evaluate())
     if trainer.is_world_process_zero():
         trainer.save_model(job.out_dir)
         prepared.tokenizer.save_pretrained(job.out_dir)
@@ -88,6 +88,15 @@ def evaluate_model(job: Job, kind: Kind, prepared: Prepared) -> dict[str, float]
     """Metrics of an already-trained model on prepared.eval_dataset (used to judge the serving version)."""
     trainer, _ = build_trainer(job, kind, prepared, None, evaluate_only=True)
     return strip_prefix(trainer.evaluate())
+
+
+def best_metrics(history: list[dict[str, Any]], primary: str) -> dict[str, float]:
+    """The metrics of the evaluation whose model was kept (the first best one, as the Trainer keeps it)."""
+    scored = [row for row in history if primary in row]
+    if not scored:
+        return {}
+    best = max(scored, key=lambda row: row[primary])  # max() returns the first of equal maxima
+    return {k: v for k, v in best.items() if k not in {"epoch", "step", "train_loss"}}
 
 
 def strip_prefix(metrics: dict[str, float]) -> dict[str, float]:

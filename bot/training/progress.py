@@ -7,11 +7,9 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from bot.training.report import fmt
+
 Progress = Callable[[str], None]
-
-
-def fmt(value: float) -> str:
-    return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"
 
 
 class HistoryRecorder(TrainerCallback):

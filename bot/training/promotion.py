@@ -10,7 +10,7 @@ from typing import Any
 from bot import registry
 from bot.errors import NlpbotError
 from bot.training.fit import Job, evaluate_model
-from bot.training.progress import fmt
+from bot.training.report import fmt
 
 
 @dataclass(frozen=True)

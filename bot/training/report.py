@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Any
 
 
+def fmt(value: float) -> str:
+    """A metric or loss as people read it: four decimals."""
+    return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"
+
+
 def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 

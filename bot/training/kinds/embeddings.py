@@ -71,7 +71,7 @@ class SentenceEmbeddings(Kind):
         from sentence_transformers.training_args import BatchSamplers, SentenceTransformerTrainingArguments
         from transformers import EarlyStoppingCallback, set_seed
 
-        from bot.training.fit import FitOutcome, quiet, strip_prefix, trainer_arguments
+        from bot.training.fit import FitOutcome, best_metrics, quiet, strip_prefix, trainer_arguments
         from bot.training.progress import HistoryRecorder
 
         set_seed(job.seed)
@@ -94,7 +94,7 @@ class SentenceEmbeddings(Kind):
         )
         quiet(trainer, job)
         trainer.train()
-        metrics = strip_prefix(trainer.evaluate())
+        metrics = best_metrics(recorder.history, self.primary_metric) or strip_prefix(trainer.evaluate())
         if trainer.is_world_process_zero():
             model.save(job.out_dir)
         shutil.rmtree(Path(job.out_dir) / "checkpoints", ignore_errors=True)
