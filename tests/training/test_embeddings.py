@@ -1,0 +1,52 @@
+"""Search embeddings: query/passage pairs, in-batch negatives, scored by how well each query finds its passage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot import registry
+from bot.errors import UserInputError
+from bot.training.fit import Job
+from bot.training.kinds import get_kind
+from bot.training.promotion import evaluate_version
+from bot.training.trainer import train
+
+from .conftest import make_config
+
+TOPICS = ["vpn", "printer", "payroll", "badge", "laptop", "parking", "wifi", "expenses", "holiday", "email"]
+
+
+def pairs(start: int, count: int) -> list[dict]:
+    return [{"query": f"how do I fix the {TOPICS[i % 10]} problem number {i}",
+             "positive": f"Guide {i}: steps to repair {TOPICS[i % 10]} issues, case {i}."} for i in range(start, start + count)]
+
+
+def test_pairs_need_a_query_and_a_positive(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"query": "vpn", "positive": "Use the VPN client."}\n{"query": "wifi"}\n')
+    with pytest.raises(UserInputError, match=f'{path}:2: missing "positive"'):
+        get_kind("sentence-embeddings").read(path)
+
+
+def test_embedding_run_reports_mrr_and_saves_a_sentence_transformer(tmp_path: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    train_file, eval_file = tmp_path / "train.jsonl", tmp_path / "eval.jsonl"
+    train_file.write_text("".join(json.dumps(p) + "\n" for p in pairs(0, 16)))
+    eval_file.write_text("".join(json.dumps(p) + "\n" for p in pairs(100, 10)))
+    config = make_config(tmp_path, "[training]\nmax_length = 32\n")
+    result = train(config, plugin="search", kind="sentence-embeddings", data=train_file, eval_data=eval_file,
+                   max_steps=1, batch_size=8, show_bar=False)
+    assert result.primary_metric == "mrr" and result.promoted
+    assert 0.3 < result.metrics["mrr"] <= 1 and 0 <= result.metrics["recall@1"] <= result.metrics["recall@5"]
+    model = SentenceTransformer(str(result.path), local_files_only=True)
+    assert model.encode(["vpn"]).shape == (1, 384)
+    # the serving version is judged by the same evaluator when the next run asks for promotion
+    job = Job(plugin="search", kind="sentence-embeddings", base_path="", out_dir=str(tmp_path), labels=None,
+              epochs=1, lr=1e-4, batch_size=8, max_length=32, seed=1, patience=1, show_bar=False)
+    assert evaluate_version(job, result.path, get_kind("sentence-embeddings").read(eval_file)) == {
+        k: pytest.approx(v, abs=1e-4) for k, v in result.metrics.items() if k != "loss"}
+    assert registry.serving_version(config.models_dir, "search") == result.version

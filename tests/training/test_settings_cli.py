@@ -1,0 +1,51 @@
+"""The [training] table is checked like every config table; `nlpbot train` errors are one clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.training.cli import main
+from bot.training.settings import training_settings
+
+from .conftest import make_config
+
+
+def test_plugin_tables_inherit_the_training_defaults(tmp_path: Path) -> None:
+    config = make_config(tmp_path, '[training]\nepochs = 2\nlr = 3e-5\n[training.sentiment]\n'
+                                   'data = "data/vader/train.jsonl"\nepochs = 1\n')
+    settings = training_settings(config)
+    assert settings.run_defaults("sentiment").epochs == 1 and settings.run_defaults("sentiment").lr == 3e-5
+    assert settings.run_defaults("ner").epochs == 2 and settings.run_defaults("ner").batch_size == 16
+    assert config.resolve_path(settings.plugin("sentiment").data) == tmp_path / "data/vader/train.jsonl"
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ("[training]\nepoch = 2\n", "training.epoch: unknown key"),
+    ("[training]\nlr = -1\n", "training.lr: Input should be greater than 0"),
+    ("[training.sentiment]\ndata_file = \"x\"\n", "training.sentiment.data_file: unknown key"),
+    ("[training]\nsentiment = 3\n", "training.sentiment: unknown key"),
+])
+def test_mistakes_in_the_training_table_name_the_key(tmp_path: Path, table: str, message: str) -> None:
+    config = make_config(tmp_path, table)
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")) as caught:
+        training_settings(config)
+    assert str(config.path) in str(caught.value)
+
+
+def test_train_command_reports_bad_data_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_config(tmp_path)
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"text": "great", "label": "positive"}\n{"text": "great", "label": "positive",}\n')
+    config = str(tmp_path / "config.toml")
+    assert main(["--config", config, "train", "sentiment", "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: 1 problem in the training data:\n")
+    assert f"{data}:2: not valid JSON" in err
+    assert main(["--config", config, "train", "sentiment"]) == 2
+    assert "no training data for sentiment: give --data FILE or set [training.sentiment] data" in capsys.readouterr().err
+    assert main(["--config", config, "train", "weather", "--data", str(data)]) == 2
+    assert "'weather' cannot be trained; trainable plugins: sentiment, ner" in capsys.readouterr().err
+    assert not (tmp_path / "models").exists()
