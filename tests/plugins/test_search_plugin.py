@@ -170,3 +170,17 @@ def test_a_shared_file_is_downloaded_with_the_bot_token_and_indexed(searchbot, f
     answer = searchbot.ask("/ask in:files where do visitors park?")
     assert "*Visitors park in the north lot and show their badge at the gate.*" in answer.text
     assert "parking.md (shared file)" in answer.text
+
+
+def test_the_shipped_config_documents_every_search_key():
+    import tomllib
+
+    from bot.config import load_config
+    from bot.search import SearchSettings, search_settings
+    from plugins.search import SearchPluginSettings
+    from tests.conftest import ROOT
+
+    shipped = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
+    assert set(shipped["search"]) == set(SearchSettings.model_fields)
+    assert set(shipped["plugins"]["search"]) <= set(SearchPluginSettings.model_fields)
+    assert search_settings(load_config(ROOT / "config.toml")).allowed_paths == []
