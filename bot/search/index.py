@@ -58,10 +58,9 @@ class DocumentIndex:
     def vectors(self) -> VectorIndex | None:
         """The FAISS index matching the db's current generation (reloaded when another process wrote)."""
         with self._lock:
-            meta = self.store.meta()
-            generation = meta.get("generation", 0)
-            if generation != self._loaded[0]:
-                self._loaded = (generation, self._load_vectors(meta), None)
+            if self.store.generation() != self._loaded[0]:
+                meta = self.store.meta()
+                self._loaded = (meta.get("generation", 0), self._load_vectors(meta), None)
             return self._loaded[1]
 
     def _load_vectors(self, meta: dict[str, Any]) -> VectorIndex | None:
