@@ -158,11 +158,18 @@ class SearchPlugin(Plugin):
     # -- writing (admins) ---------------------------------------------------------------------------
     @command(usage="/index [in:INDEX] PATH… | #channel [N] | (files attached)", admin_only=True, accepts_empty=True)
     def index(self, request: Request) -> Reply:
-        """Add documents to an index: server files under [search] allowed_paths, a channel's messages, or shared files."""
+        """Add documents to an index: server files under [search] allowed_paths, a channel's messages, or shared files.
+
+        A channel becomes one document, `slack://CHANNEL`, replaced by each `/index #channel N`: the index then
+        holds the channel's last N messages as of that moment. A shared file becomes `slack://file/ID/NAME`.
+        Server paths are checked after resolving `..` and symlinks, file by file; one outside refuses them all.
+        """
         name, _, rest = parse_query(request.text)
         if request.files:
             return self._index_files(request, name)
-        if request.channel_refs and rest.startswith("#"):
+        if rest.startswith("#"):
+            if not request.channel_refs:
+                raise UserInputError("Pick the channel from Slack's list as you type `#`, so I get its id.")
             return self._index_channel(request, name, rest)
         if rest:
             return self._index_paths(request, name, rest.split())

@@ -131,6 +131,8 @@ def test_an_admin_indexes_a_channel_and_ask_finds_its_messages(searchbot):
     answer = searchbot.ask("/ask in:chat are deploys frozen in the holidays?")
     assert "*During the holidays deploys are frozen, ask @ana for exceptions.*" in answer.text
     assert "<#C0DEPLOY|deploys>" in answer.text and answer.data["sources"] == ["slack://C0DEPLOY"]
+    typed = searchbot.ask("/index in:chat #deploys", user_id=ADMIN, conversation=chat)  # not a channel link
+    assert typed.is_error and "Pick the channel" in typed.text and len(chat.reads) == 1
 
 
 @pytest.mark.parametrize("path", ["/etc", "{root}/docs/../secret", "{root}/inbox/link.txt"])
