@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +23,7 @@ TRAIN_FLAGS = {"--epochs": float, "--lr": float, "--max-steps": int, "--batch-si
 class AdminSettings(PluginSettings):
     train_timeout_s: float = Field(6 * 3600, gt=0, description="a training run taking longer is stopped")
     progress_every_s: float = Field(30.0, ge=0, description="at most one progress message this often")
+    max_data_mb: float = Field(200.0, gt=0, description="largest training file an admin may share")
 
 
 def metric_line(metadata: dict[str, Any]) -> str:
@@ -62,42 +61,30 @@ class AdminPlugin(Plugin):
     def train(self, request: Request, args: list[str]) -> Reply:
         plugin = self._plugin_arg(args, "train")
         flags = self._flags(args[1:])
-        from bot.training.settings import training_settings
+        from bot.training.jobs import train_in_subprocess
 
-        own = training_settings(self.config).plugin(plugin)
-        data, eval_data = own.data, own.eval_data
+        last_sent = [0.0]
+
+        def progress(line: str) -> None:
+            if time.monotonic() - last_sent[0] >= self.settings.progress_every_s:
+                request.responder.send(Reply(text=f"`{line[:300]}`", in_channel=False))
+                last_sent[0] = time.monotonic()
+
+        request.responder.send(Reply(text=f":hourglass_flowing_sand: Training *{plugin}* in its own process; "
+                                     "I keep answering everyone meanwhile.", in_channel=False))
         with tempfile.TemporaryDirectory(prefix="nlpbot-train-") as tmp:
-            if request.files:
-                data, eval_data = self._download(request, Path(tmp)), None
-            if data is None:
-                raise UserInputError(f"No training data for {plugin}: set [training.{plugin}] data in config.toml, "
-                                     "or share a JSON-lines file with this command.")
-            command_line = [sys.executable, "-m", "bot", "train", plugin, "--data", str(self.config.resolve_path(data)),
-                            "--quiet"] + flags
-            if eval_data:
-                command_line += ["--eval-data", str(self.config.resolve_path(eval_data))]
-            if self.config.path:
-                command_line += ["--config", str(self.config.path)]
-            before = registry.serving_version(self.config.models_dir, plugin)
-            request.responder.send(Reply(text=f":hourglass_flowing_sand: Training *{plugin}* in its own process; "
-                                         "I keep answering everyone meanwhile.", in_channel=False))
-            code, tail = self._run(command_line, request)
-        if code != 0:
-            return Reply.error(f"Training {plugin} failed; nothing that serves changed.\n```{tail[-1500:]}```")
-        newest = registry.list_versions(self.config.models_dir, plugin)[-1]
-        serving = registry.serving_version(self.config.models_dir, plugin)
+            data = self._download(request, Path(tmp)) if request.files else None
+            outcome = train_in_subprocess(self.config, plugin, data=data, flags=flags, on_progress=progress,
+                                          timeout_s=self.settings.train_timeout_s)
         self.services.hub.refresh_trained()
-        promoted = serving == newest.version and serving != before
-        plot = newest.path / "training.png"
+        plot = outcome.version.path / "training.png"
         if plot.exists():
-            request.responder.upload(str(plot), title=f"{plugin} {newest.version}: loss and eval metric per epoch")
-        verdict = (f"*{newest.version}* now serves (was {before or 'nothing'})" if promoted else
-                   f"*{newest.version}* was kept but not promoted: {serving or 'nothing'} still serves")
-        return Reply(title=f"Trained {plugin}", text=f"{verdict}.\n{metric_line(newest.metadata)}",
-                     footer=newest.metadata.get("promotion", {}).get("reason") if isinstance(
-                         newest.metadata.get("promotion"), dict) else None,
-                     data={"plugin": plugin, "version": newest.version, "promoted": promoted,
-                           "metrics": newest.metadata.get("metrics", {})})
+            request.responder.upload(str(plot), title=f"{plugin} {outcome.version.version}: loss and metric per epoch")
+        promotion = outcome.version.metadata.get("promotion") or {}
+        return Reply(title=f"Trained {plugin}", text=f"{outcome.summary()}.\n{metric_line(outcome.version.metadata)}",
+                     footer=promotion.get("reason"),
+                     data={"plugin": plugin, "version": outcome.version.version, "promoted": outcome.promoted,
+                           "metrics": outcome.version.metadata.get("metrics", {})})
 
     def _flags(self, args: list[str]) -> list[str]:
         flags, index = [], 0
@@ -118,27 +105,15 @@ class AdminPlugin(Plugin):
         return flags
 
     def _download(self, request: Request, folder: Path) -> Path:
-        from bot.search.slackfiles import download_shared_file
+        """The first file shared with the command: training data (JSON lines, or CoNLL for ner)."""
+        from bot.search.slackfiles import SAFE_NAME, bot_token, download
 
         shared = request.files[0]
-        return download_shared_file(shared, folder)
-
-    def _run(self, command_line: list[str], request: Request) -> tuple[int, str]:
-        """Run training as a child process, forwarding its progress lines at most every progress_every_s."""
-        process = subprocess.Popen(command_line, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   cwd=str(self.config.root))
-        deadline, last_sent, lines = time.monotonic() + self.settings.train_timeout_s, 0.0, []
-        for line in process.stdout:
-            lines.append(line.rstrip())
-            lines = lines[-40:]
-            if "epoch" in line.lower() and time.monotonic() - last_sent >= self.settings.progress_every_s:
-                request.responder.send(Reply(text=f"`{line.strip()[:300]}`", in_channel=False))
-                last_sent = time.monotonic()
-            if time.monotonic() > deadline:
-                process.kill()
-                lines.append(f"stopped after {self.settings.train_timeout_s:.0f} s (admin.train_timeout_s)")
-                break
-        return process.wait(), "\n".join(lines)
+        url = shared.get("url_private_download") or shared.get("url_private")
+        if not url:
+            raise UserInputError("Slack sent no download link for the shared file.")
+        name = SAFE_NAME.sub("_", str(shared.get("name") or "data.jsonl"))
+        return download(url, folder / name, token=bot_token(), max_bytes=int(self.settings.max_data_mb * 1024 * 1024))
 
     def models(self, request: Request, args: list[str]) -> Reply:
         names = [self._plugin_arg(args, "models")] if args else sorted(

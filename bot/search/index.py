@@ -58,10 +58,9 @@ class DocumentIndex:
     def vectors(self) -> VectorIndex | None:
         """The FAISS index matching the db's current generation (reloaded when another process wrote)."""
         with self._lock:
-            meta = self.store.meta()
-            generation = meta.get("generation", 0)
-            if generation != self._loaded[0]:
-                self._loaded = (generation, self._load_vectors(meta), None)
+            if self.store.generation() != self._loaded[0]:
+                meta = self.store.meta()
+                self._loaded = (meta.get("generation", 0), self._load_vectors(meta), None)
             return self._loaded[1]
 
     def _load_vectors(self, meta: dict[str, Any]) -> VectorIndex | None:
@@ -121,9 +120,10 @@ class DocumentIndex:
         missing = [chunk_id for chunk_id, _ in ranked if chunk_id not in similarity]
         if missing:
             similarity.update(zip(missing, (vectors.vectors(np.asarray(missing)) @ query_vector[0]).tolist()))
-        return [Hit(rows[chunk_id].source, rows[chunk_id].position, round(score, 6), rows[chunk_id].text,
-                    {"heading": rows[chunk_id].heading, "similarity": round(similarity[chunk_id], 4)})
-                for chunk_id, score in ranked if chunk_id in rows]
+        return [Hit(row.source, row.position, round(score, 6), row.text,
+                    {"heading": row.heading, "similarity": round(similarity[chunk_id], 4),
+                     **({"metadata": row.metadata} if row.metadata else {})})
+                for chunk_id, score in ranked if (row := rows.get(chunk_id))]
 
     def _allowed(self, filters: dict[str, Any] | None) -> np.ndarray | None:
         if not filters:

@@ -74,6 +74,11 @@ class ChunkStore:
     def meta(self) -> dict[str, Any]:
         return {key: json.loads(value) for key, value in self.db.execute("SELECT key, value FROM meta")}
 
+    def generation(self) -> int:
+        """The current write generation alone: read on every query, so it is one small lookup."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return json.loads(row[0]) if row else 0
+
     def set_meta(self, **values: Any) -> None:
         self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                             [(key, json.dumps(value)) for key, value in values.items()])

@@ -63,6 +63,7 @@ def add_paths(index: DocumentIndex, paths: list[str], *, remove_vanished: bool) 
         _plan(index, document, row, old, report, pending, touch)
     report.removed = gone
     report.chunks_embedded = index.commit(delete=gone, pending=pending, touch=touch)
+    _remember_roots(index, paths)
     return report
 
 
@@ -86,7 +87,32 @@ def remove_sources(index: DocumentIndex, names: list[str]) -> list[str]:
     known = index.store.sources()
     removed = [source for source in known if any(_under(source, name) for name in names)]
     index.commit(delete=removed, pending=[], touch=[])
+    kept = {root: kind for root, kind in roots(index).items() if not any(_under(root, name) for name in names)}
+    index.store.set_meta(roots=kept)
     return removed
+
+
+def roots(index: DocumentIndex) -> dict[str, str]:
+    """The files and folders the index was built from (path as added -> "file" | "folder").
+
+    Indexes written before roots were recorded: the folders holding their files.
+    """
+    meta = index.store.meta()
+    if "roots" in meta:
+        return meta["roots"]
+    files = [source for source, row in index.store.sources().items() if row.mtime is not None]
+    found = {os.path.dirname(source): "folder" for source in files if os.path.dirname(source)}
+    found.update({source: "file" for source in files if not os.path.dirname(source)})  # never "." (all of the cwd)
+    return {root: kind for root, kind in found.items()
+            if not any(_under(root, other) for other in found if other != root)}
+
+
+def _remember_roots(index: DocumentIndex, paths: list[str]) -> None:
+    known = roots(index)
+    for path in paths:
+        if os.path.exists(path):
+            known[os.path.normpath(path)] = "folder" if os.path.isdir(path) else "file"
+    index.store.set_meta(roots=known)
 
 
 def _plan(index: DocumentIndex, document: Document, row: SourceRow, old: SourceRow | None,

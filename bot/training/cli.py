@@ -16,27 +16,29 @@ from pathlib import Path
 
 from bot.errors import NlpbotError
 
-# plugin -> (training kind, declared labels). The one place to replace with the plugins' own
-# `training_kind` and `labels` class attributes once the plugin contract lands.
-TRAINABLE: dict[str, tuple[str, list[str] | None]] = {
-    "sentiment": ("sequence-classification", ["negative", "neutral", "positive"]),
-    "ner": ("token-classification", None),
-    "summarize": ("seq2seq", None),
-    "translate": ("seq2seq", None),
-    "search": ("sentence-embeddings", None),
-}
+def trainable_plugins() -> dict[str, tuple[str, list[str] | None]]:
+    """plugin -> (training kind, declared labels), from each plugin class's `training_kind` and `labels`."""
+    from bot.plugin_manager import discover
+
+    found = {}
+    for name, load in sorted(discover().items()):
+        cls = load()
+        if getattr(cls, "training_kind", None):
+            found[name] = (cls.training_kind, list(cls.labels) if cls.labels else None)
+    return found
 
 
 def training_kind(plugin: str) -> tuple[str, list[str] | None]:
-    if plugin not in TRAINABLE:
-        raise NlpbotError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(TRAINABLE)}")
-    return TRAINABLE[plugin]
+    trainable = trainable_plugins()
+    if plugin not in trainable:
+        raise NlpbotError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(trainable)}")
+    return trainable[plugin]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train`, `models` and `data` to the nlpbot command line."""
     train = subparsers.add_parser("train", help="fine-tune a plugin's model and promote it if it is at least as good")
-    train.add_argument("plugin", help=", ".join(TRAINABLE))
+    train.add_argument("plugin", help="a plugin with a training kind: sentiment, ner, summarize, translate, search")
     train.add_argument("--data", help="training data (JSON lines; CoNLL for ner); default [training.PLUGIN] data")
     train.add_argument("--eval-data", help="evaluation data; default: 10%% held out from --data")
     train.add_argument("--base", help="model to start from: path, package:MODULE, trained:PLUGIN or hub id")

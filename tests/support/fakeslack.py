@@ -33,6 +33,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.history: dict[str, list[dict]] = {}
         self.replies: dict[tuple[str, str], list[dict]] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type), served under /files/
+        self.file_token = ""  # the bearer token a file download must carry
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._lock = threading.Lock()
         self._ts = 1700000000
@@ -50,6 +52,12 @@ class FakeSlack:
 
     def response_url(self, name: str) -> str:
         return f"{self.url}/response/{name}"
+
+    def share_file(self, name: str, content: bytes, *, content_type: str = "application/octet-stream",
+                   token: str) -> str:
+        """Serve `content` as Slack serves url_private_download (only with `Authorization: Bearer token`)."""
+        self.files[name], self.file_token = (content, content_type), token
+        return f"{self.url}/files/{name}"
 
     def start(self) -> FakeSlack:
         self.thread.start()
@@ -128,6 +136,22 @@ class FakeSlack:
                     self._send(200, None)
                 else:
                     self._send(200, fake._answer(call))
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = urlsplit(self.path).path
+                with fake._lock:
+                    fake.calls.append(Call("GET", path, dict(self.headers.items()), {}))
+                found = fake.files.get(path.removeprefix("/files/")) if path.startswith("/files/") else None
+                if found is None:
+                    self._send(404, {"ok": False, "error": "file_not_found"})
+                elif self.headers.get("Authorization") != f"Bearer {fake.file_token}":
+                    self._send(403, {"ok": False, "error": "not_authed"})
+                else:
+                    self.send_response(200)
+                    self.send_header("Content-Type", found[1])
+                    self.send_header("Content-Length", str(len(found[0])))
+                    self.end_headers()
+                    self.wfile.write(found[0])
 
             def _send(self, status: int, payload: dict | None, headers: dict[str, str] | None = None) -> None:
                 data = b"ok" if payload is None else json.dumps(payload).encode()

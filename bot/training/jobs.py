@@ -1,0 +1,85 @@
+"""Training in its own process, for admins in Slack and for scheduled retraining: the bot keeps answering meanwhile."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from bot import registry
+from bot.errors import NlpbotError
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+
+@dataclass
+class TrainingOutcome:
+    plugin: str
+    version: registry.VersionInfo
+    before: str | None  # what served before the run
+    serving: str | None  # what serves after it
+
+    @property
+    def promoted(self) -> bool:
+        return self.serving == self.version.version and self.serving != self.before
+
+    def summary(self) -> str:
+        meta = self.version.metadata
+        primary = meta.get("primary_metric")
+        score = (meta.get("metrics") or {}).get(primary)
+        shown = f"{primary} {score:.4f}" if isinstance(score, (int, float)) else "no metric"
+        if self.promoted:
+            return f"{self.plugin} {self.version.version} ({shown}) now serves (was {self.before or 'nothing'})"
+        return f"{self.plugin} {self.version.version} ({shown}) kept, not promoted; {self.serving or 'nothing'} serves"
+
+
+def train_in_subprocess(
+    config: Config,
+    plugin: str,
+    *,
+    data: str | Path | None = None,
+    eval_data: str | Path | None = None,
+    flags: Sequence[str] = (),
+    on_progress: Callable[[str], None] | None = None,
+    timeout_s: float | None = None,
+) -> TrainingOutcome:
+    """`nlpbot train PLUGIN` as a child process; data defaults to [training.PLUGIN] in config.
+
+    A failed, killed or timed-out run raises NlpbotError with the end of its output; nothing that serves changes.
+    """
+    command = [sys.executable, "-m", "bot", "train", plugin, "--quiet", *flags]
+    if data:
+        command += ["--data", str(data)]
+    if eval_data:
+        command += ["--eval-data", str(eval_data)]
+    if config.path:
+        command += ["--config", str(config.path)]
+    before = registry.serving_version(config.models_dir, plugin)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               cwd=str(config.root))
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    tail: list[str] = []
+    for line in process.stdout:
+        tail = (tail + [line.rstrip()])[-30:]
+        if on_progress and "epoch" in line.lower():
+            on_progress(line.strip())
+        if deadline and time.monotonic() > deadline:
+            process.terminate()  # the trainer stops cleanly on SIGTERM and leaves nothing half-written
+            tail.append(f"stopped after {timeout_s:.0f} s")
+            break
+    code = process.wait()
+    if code != 0:
+        raise NlpbotError(f"training {plugin} failed (exit {code}); nothing that serves changed:\n" + "\n".join(tail[-12:]))
+    versions = registry.list_versions(config.models_dir, plugin)
+    if not versions:
+        raise NlpbotError(f"training {plugin} finished but wrote no version under {config.models_dir / plugin}")
+    return TrainingOutcome(plugin, versions[-1], before, registry.serving_version(config.models_dir, plugin))
+
+
+def retrain(config: Config, plugin: str, *, data: str | None = None) -> str:
+    """The scheduler's retrain action: one line saying what was trained and whether it now serves."""
+    return train_in_subprocess(config, plugin, data=config.resolve_path(data) if data else None).summary()

@@ -1,0 +1,238 @@
+"""Search: answer questions from indexed documents, list the best passages, and let admins add documents from Slack."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from bot.errors import UserInputError
+from bot.format import escape
+from bot.plugin import Plugin, PluginSettings, Reply, Request, command
+from bot.request import require_words
+from bot.router import clean_text
+from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed, search_settings
+from bot.search.errors import NoSuchIndex
+from bot.search.jobs import summary
+from bot.search.loaders import discover
+from bot.search.slackfiles import fetch_documents, shared_files
+
+HOW_TO_ADD = ("An admin can add documents: `/index PATH` (a folder under [search] allowed_paths), `/index #channel [N]`, "
+              "or `/index` with files attached; on the server, `nlpbot index add --index {name} PATH`.")
+
+
+class SearchPluginSettings(PluginSettings):
+    k: int = Field(5, ge=1, le=50, description="hits /search lists and `nlpbot predict search` returns by default")
+    answer_chunks: int = Field(5, ge=1, le=50, description="best chunks /ask reads its answer from")
+    history_default: int = Field(200, ge=1, le=5000, description="/index #channel: messages read without N")
+    history_max: int = Field(1000, ge=1, le=5000)
+
+
+def parse_query(text: str) -> tuple[str | None, dict[str, Any] | None, str]:
+    """`in:NAME` and `source:GLOB` taken out of the text: (index name, filters, the rest)."""
+    name, source, words = None, None, []
+    for word in text.split():
+        if word.startswith("in:") and len(word) > 3:
+            name = word[3:]
+        elif word.startswith("source:") and len(word) > 7:
+            source = word[7:]
+        else:
+            words.append(word)
+    return name, ({"source": source} if source else None), " ".join(words)
+
+
+def source_label(source: str, metadata: dict[str, Any] | None = None) -> str:
+    """How a source is shown in Slack: a channel link for channel history, a name for a shared file, else the path."""
+    metadata = metadata or {}
+    if source.startswith("slack://file/"):
+        return f"{escape(metadata.get('name') or source.rsplit('/', 1)[-1])} (shared file)"
+    if source.startswith("slack://"):
+        channel = source.removeprefix("slack://").split("/", 1)[0]
+        name = metadata.get("channel_name")
+        return f"<#{channel}|{escape(name)}>" if name and name != channel else f"<#{channel}>"
+    return f"`{escape(source)}`"
+
+
+def channel_document(channel_id: str, channel_name: str, messages: list[Any]) -> Document:
+    """A channel's messages, oldest first, one paragraph each: the document `slack://CHANNEL`."""
+    ordered = sorted(messages, key=lambda message: float(message.ts or 0))
+    texts = [clean_text(message.text).strip() for message in ordered]
+    return Document(f"slack://{channel_id}", "\n\n".join(text for text in texts if text), "slack",
+                    {"channel": channel_id, "channel_name": channel_name})
+
+
+class SearchPlugin(Plugin):
+    name = "search"
+    description = "Answers questions from the indexed documents, with their sources."
+    Settings = SearchPluginSettings
+    training_kind = "sentence-embeddings"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.search_settings = search_settings(self.config)  # validates [search] at start-up; opening waits for first use
+        self._manager: IndexManager | None = None
+        self._lock = threading.Lock()
+
+    def _embedder(self) -> Any:
+        return self.model("sentence-transformer", spec=self.search_settings.embedding_model)
+
+    def manager(self) -> IndexManager:
+        """This plugin's one IndexManager; the hub's embedding model is attached before an index is opened."""
+        with self._lock:
+            if self._manager is None:
+                self._manager = IndexManager(self.search_settings, progress=False)
+            return self._manager
+
+    def open_index(self, name: str | None, *, create: bool = False) -> DocumentIndex:
+        """The index to read (it must exist and hold documents) or, with create, to write."""
+        manager = self.manager()
+        name = name or self.search_settings.default_index
+        if not create:
+            try:
+                manager.require(name)  # no model needed to say an index is missing
+            except NoSuchIndex:
+                known = ", ".join(f"`{n}`" for n in manager.names()) or "none yet"
+                raise UserInputError(f"There is no index named `{escape(name)}` (indexes: {known}). "
+                                     + HOW_TO_ADD.format(name=escape(name))) from None
+        with self._lock:
+            manager.embedder = manager.embedder or self._embedder()
+        index = manager.open(name)
+        if not create and not index.store.count_chunks():
+            raise UserInputError(f"The index `{escape(name)}` is empty. " + HOW_TO_ADD.format(name=escape(name)))
+        return index
+
+    def warm_up(self) -> None:
+        self._embedder()
+
+    def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
+        index = self.open_index(options.get("index"))
+        k = int(options.get("k") or self.settings.k)
+        return [{"text": text, "hits": [hit.to_dict() for hit in index.search(text, k)]} for text in texts]
+
+    # -- reading ------------------------------------------------------------------------------------
+    @command(usage="/ask [in:INDEX] QUESTION [source:GLOB]")
+    def ask(self, request: Request) -> Reply:
+        """Answer a question from the indexed documents: the sentences that answer it, with their sources."""
+        name, filters, question = parse_query(request.text)
+        question = require_words(question, usage="/ask [in:INDEX] QUESTION [source:GLOB]")
+        index = self.open_index(name)
+        answer = index.answer(question, k=self.settings.answer_chunks, filters=filters)
+        data = {"index": index.name, **answer.to_dict()}
+        if not answer.found:
+            return Reply(text=self._dont_know(index, answer), data=data)
+        metadata = {(hit.source, hit.chunk): hit.extra.get("metadata") for hit in answer.hits}
+        lines = []
+        for item in answer.sentences:
+            label = source_label(item.source, metadata.get((item.source, item.chunk)))
+            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label} · chunk {item.chunk} · score {item.score:.2f}")
+        return Reply(text="\n\n".join(lines), footer=f"From the index `{index.name}`: {escape(question[:200])}", data=data)
+
+    def _dont_know(self, index: DocumentIndex, answer: Answer) -> str:
+        sources = index.sources()
+        sample = ", ".join(source_label(item["source"]) for item in sources[:3]) + (", …" if len(sources) > 3 else "")
+        text = (f"I don't know: nothing in `{index.name}` answers that closely enough. It holds {len(sources)} "
+                f"document{'s' if len(sources) != 1 else ''} ({sample}).")
+        if answer.hits:
+            closest = answer.hits[0]
+            text += (f" The closest passage is in {source_label(closest.source, closest.extra.get('metadata'))}; "
+                     f"`/search` lists what comes nearest.")
+        return text
+
+    @command("search", usage="/search [in:INDEX] QUERY [source:GLOB]")
+    def search_command(self, request: Request) -> Reply:
+        """List the passages that match a query best, with their sources and scores."""
+        name, filters, query = parse_query(request.text)
+        query = require_words(query, usage="/search [in:INDEX] QUERY [source:GLOB]")
+        index = self.open_index(name)
+        hits = index.search(query, self.settings.k, filters)
+        if not hits:
+            return Reply(text=f"No passage in `{index.name}` matches that" + (" filter." if filters else "."),
+                         data={"index": index.name, "hits": []})
+        return Reply(text="\n\n".join(render_hit(rank, hit) for rank, hit in enumerate(hits, start=1)),
+                     footer=f"{len(hits)} best of `{index.name}`", data={"index": index.name,
+                                                                         "hits": [hit.to_dict() for hit in hits]})
+
+    # -- writing (admins) ---------------------------------------------------------------------------
+    @command(usage="/index [in:INDEX] PATH… | #channel [N] | (files attached)", admin_only=True, accepts_empty=True)
+    def index(self, request: Request) -> Reply:
+        """Add documents to an index: server files under [search] allowed_paths, a channel's messages, or shared files.
+
+        A channel becomes one document, `slack://CHANNEL`, replaced by each `/index #channel N`: the index then
+        holds the channel's last N messages as of that moment. A shared file becomes `slack://file/ID/NAME`.
+        Server paths are checked after resolving `..` and symlinks, file by file; one outside refuses them all.
+        """
+        name, _, rest = parse_query(request.text)
+        if request.files:
+            return self._index_files(request, name)
+        if rest.startswith("#"):
+            if not request.channel_refs:
+                raise UserInputError("Pick the channel from Slack's list as you type `#`, so I get its id.")
+            return self._index_channel(request, name, rest)
+        if rest:
+            return self._index_paths(request, name, rest.split())
+        raise UserInputError("Tell me what to add: `/index PATH`, `/index #channel [N]`, or attach files to `/index`.")
+
+    def _index_paths(self, request: Request, name: str | None, paths: list[str]) -> Reply:
+        resolved = [check_allowed(self.search_settings, path) for path in paths]  # any path outside: nothing is indexed
+        entries, _ = discover(resolved, max_file_mb=self.search_settings.max_file_mb)
+        for entry in entries:  # a symlink inside an allowed folder may point outside it
+            check_allowed(self.search_settings, entry.path)
+        index = self.open_index(name, create=True)
+        request.responder.send(Reply(text=f"Indexing {len(entries)} file(s) into `{index.name}`…", in_channel=False))
+        report = index.add([str(path) for path in resolved])
+        return Reply(text=escape(summary(index.name, report, [])), data={"index": index.name, "added": report.added,
+                     "updated": report.updated, "removed": report.removed,
+                     "problems": [str(problem) for problem in report.problems]})
+
+    def _index_channel(self, request: Request, name: str | None, rest: str) -> Reply:
+        channel_id, channel_name = request.channel_refs[0]
+        numbers = [word for word in rest.split() if word.isdigit()]
+        count = int(numbers[0]) if numbers else self.settings.history_default
+        if not 1 <= count <= self.settings.history_max:
+            raise UserInputError(f"I can read between 1 and {self.settings.history_max} messages.")
+        document = channel_document(channel_id, channel_name, request.conversation.history(channel_id, limit=count))
+        if not document.text:
+            return Reply(text=f"There are no text messages to index in <#{channel_id}>.", in_channel=False)
+        index = self.open_index(name, create=True)
+        report = index.add_documents([document])
+        return Reply(text=f"Indexed the last {count} messages of {source_label(document.source, document.metadata)} "
+                          f"into `{index.name}` ({report.chunks_embedded} chunks embedded). Ask with `/ask in:{index.name} …`.",
+                     data={"index": index.name, "source": document.source, "chunks_embedded": report.chunks_embedded})
+
+    def _index_files(self, request: Request, name: str | None) -> Reply:
+        usable, problems = shared_files(request.files)
+        index = self.open_index(name, create=True)
+        if usable:
+            request.responder.send(Reply(text=f"Downloading {len(usable)} file(s) into `{index.name}`…", in_channel=False))
+        with tempfile.TemporaryDirectory(prefix="nlpbot-files-") as folder:
+            documents, failed = fetch_documents(usable, Path(folder), max_file_mb=self.search_settings.max_file_mb)
+        report = index.add_documents(documents)
+        report.problems = problems + failed + report.problems
+        if not documents:
+            raise UserInputError("Nothing indexed: " + "; ".join(escape(str(problem)) for problem in report.problems))
+        return Reply(text=escape(summary(index.name, report, [])),
+                     data={"index": index.name, "added": report.added, "updated": report.updated,
+                           "problems": [str(problem) for problem in report.problems]})
+
+
+def context(highlighted: str, sentence: str, *, around: int = 120) -> str:
+    """The answering sentence in bold with a little of the text around it, escaped for mrkdwn."""
+    marked = f"*{sentence}*"
+    at = highlighted.find(marked)
+    before, after = (highlighted[:at], highlighted[at + len(marked):]) if at >= 0 else ("", "")
+    before, after = " ".join(before.split()), " ".join(after.split())
+    before = ("…" + before[-around:]) if len(before) > around else before
+    after = (after[:around] + "…") if len(after) > around else after
+    bold = "*" + escape(" ".join(sentence.replace("*", "").split())) + "*"
+    return ">" + " ".join(part for part in (escape(before), bold, escape(after)) if part)
+
+
+def render_hit(rank: int, hit: Hit) -> str:
+    similarity = hit.extra.get("similarity")
+    score = f"score {hit.score:.4f}" + (f" (similarity {similarity:.2f})" if similarity is not None else "")
+    snippet = " ".join(hit.text.split())
+    snippet = snippet[:300] + ("…" if len(snippet) > 300 else "")
+    return f"{rank}. {source_label(hit.source, hit.extra.get('metadata'))} · chunk {hit.chunk} · {score}\n>{escape(snippet)}"
