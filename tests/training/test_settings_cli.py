@@ -47,5 +47,5 @@ def test_train_command_reports_bad_data_and_exits_2(tmp_path: Path, capsys: pyte
     assert main(["--config", config, "train", "sentiment"]) == 2
     assert "no training data for sentiment: give --data FILE or set [training.sentiment] data" in capsys.readouterr().err
     assert main(["--config", config, "train", "weather", "--data", str(data)]) == 2
-    assert "'weather' cannot be trained; trainable plugins: sentiment, ner" in capsys.readouterr().err
+    assert "'weather' cannot be trained; trainable plugins: ner, search, sentiment, summarize, translate" in capsys.readouterr().err
     assert not (tmp_path / "models").exists()
