@@ -167,11 +167,24 @@ def parser() -> argparse.ArgumentParser:
             raise
         register: Callable = module.register
         register(sub)
+    _add_config_everywhere(top)
     return top
+
+
+def _add_config_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Every command and subcommand takes --config PATH, wherever it is written on the line."""
+    if "--config" not in parser._option_string_actions:
+        parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                            help="config file (default: $NLPBOT_CONFIG, else ./config.toml)")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_config_everywhere(child)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.config = getattr(args, "config", None)
     try:
         return args.handler(args) or 0
     except NlpbotError as exc:

@@ -51,19 +51,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--force", action="store_true", help="promote even if it scores worse than the serving version")
     train.add_argument("--nproc", type=int, default=1, help="data-parallel processes (GPUs, or CPU processes)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.set_defaults(func=cmd_train)
+    train.set_defaults(handler=cmd_train)
 
     models = subparsers.add_parser("models", help="list, show, promote or roll back trained versions")
     models.add_argument("action", choices=["list", "show", "promote", "rollback"])
     models.add_argument("plugin")
     models.add_argument("version", nargs="?")
-    models.set_defaults(func=cmd_models)
+    models.set_defaults(handler=cmd_models)
 
     data = subparsers.add_parser("data", help="prepare default training data")
     data.add_argument("dataset", choices=["vader"])
     data.add_argument("--out", default=None, help="output folder (default data/vader next to the config)")
     data.add_argument("--sdist", default=None, help="a local vaderSentiment-3.3.2.tar.gz instead of downloading")
-    data.set_defaults(func=cmd_data)
+    data.set_defaults(handler=cmd_data)
 
 
 def _guard(handler):  # type: ignore[no-untyped-def]
@@ -157,11 +157,10 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nlpbot")
-    parser.add_argument("--config", default=None, help="config file (default ./config.toml or $NLPBOT_CONFIG)")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    """The same as `nlpbot`: one command line for every command."""
+    from bot.cli import main as nlpbot
+
+    return nlpbot(list(argv) if argv is not None else None)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,74 @@
+"""Admins retrain, list and roll back models from Slack; the bot swaps models without a restart."""
+
+from __future__ import annotations
+
+from bot.config import load_config
+from bot.core import Nlpbot
+from bot.request import CollectingResponder
+
+
+def admin_bot(tmp_path, tiny_base, sentiment_files):
+    train, evaluation = sentiment_files
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[bot]
+admins = ["UADMIN01"]
+[models]
+models_dir = "models"
+[plugins.sentiment]
+model = "trained:sentiment"
+[plugins.admin]
+progress_every_s = 0
+[training]
+epochs = 2
+batch_size = 16
+max_length = 32
+lr = 0.01
+[training.sentiment]
+data = "{train}"
+eval_data = "{evaluation}"
+base = "{tiny_base}"
+""")
+    return Nlpbot(load_config(path))
+
+
+def test_an_admin_trains_from_slack_and_the_bot_serves_the_new_model(tmp_path, tiny_base, sentiment_files):
+    bot = admin_bot(tmp_path, tiny_base, sentiment_files)
+    before = bot.ask("/sentiment the table was great on paper")
+    assert before.is_error and "nlpbot train sentiment" in before.text  # nothing trained yet
+
+    responder = CollectingResponder()
+    reply = bot.ask("/nlp-admin train sentiment", user_id="UADMIN01", responder=responder)
+    assert not reply.is_error, reply.text
+    assert reply.data["promoted"] is True
+    assert "now serves" in reply.text
+    assert "Training *sentiment* in its own process" in responder.sent[0].text
+    assert any("epoch" in sent.text.lower() for sent in responder.sent[1:])  # progress while it trained
+    assert responder.uploads and responder.uploads[0][0].endswith("training.png")
+
+    after = bot.ask("/sentiment the table was great on paper")
+    assert not after.is_error and after.data["label"] in {"negative", "neutral", "positive"}
+    listing = bot.ask("/nlp-admin models sentiment", user_id="UADMIN01")
+    assert reply.data["version"] in listing.text and ":white_check_mark:" in listing.text
+
+    forced = bot.ask("/nlp-admin train sentiment --epochs 1 --force", user_id="UADMIN01")
+    assert forced.data["promoted"] is True
+    handle = bot.plugins["sentiment"].model("pipeline", task="text-classification")
+    assert handle.info["version"] == forced.data["version"]
+
+    rolled = bot.ask("/nlp-admin rollback sentiment", user_id="UADMIN01")
+    assert rolled.data["serving"] == reply.data["version"]
+    assert handle.info["version"] == reply.data["version"]  # swapped back without a restart
+
+
+def test_training_data_that_is_wrong_changes_nothing(tmp_path, tiny_base, sentiment_files):
+    bot = admin_bot(tmp_path, tiny_base, sentiment_files)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine", "label": "positive"}\n{"text": "meh", "label": "so-so"}\n')
+    (tmp_path / "config.toml").write_text((tmp_path / "config.toml").read_text().replace(str(sentiment_files[0]), str(bad)))
+    bot = Nlpbot(load_config(tmp_path / "config.toml"))
+    reply = bot.ask("/nlp-admin train sentiment", user_id="UADMIN01")
+    assert reply.is_error
+    assert "nothing that serves changed" in reply.text and "so-so" in reply.text
+    assert not list((tmp_path / "models" / "sentiment").glob("v*"))
+    assert bot.ask("/nlp-admin train sentiment", user_id="UNOBODY1").is_error
