@@ -81,7 +81,8 @@ def read_jsonl(path: Path, problems: Problems) -> Iterator[tuple[str, dict[str, 
         yield where, value
 
 
-def text_field(record: dict[str, Any], key: str, where: str, problems: Problems, *, required: bool = True) -> str | None:
+def text_field(record: dict[str, Any], key: str, where: str, problems: Problems, *,
+               required: bool = True) -> str | None:
     """record[key] as a non-empty string, or None after reporting why not."""
     if key not in record:
         if required:
@@ -125,7 +126,8 @@ def sha256(path: str | Path | None) -> str | None:
     return digest.hexdigest()
 
 
-def hold_out(records: list[dict], *, fraction: float, seed: int, key: str | None = None) -> tuple[list[dict], list[dict]]:
+def hold_out(records: list[dict], *, fraction: float, seed: int,
+             key: str | None = None) -> tuple[list[dict], list[dict]]:
     """Split off a deterministic held-out part (stratified by `key` when given): the same seed, the same split."""
     groups: dict[Any, list[int]] = {}
     for index, record in enumerate(records):

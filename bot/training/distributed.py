@@ -34,15 +34,18 @@ def fit_distributed(job: Job, train: Sequence[dict], eval: Sequence[dict], *, np
     root = str(Path(__file__).resolve().parents[2])  # the folder that holds the `bot` package in use
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    env["TQDM_DISABLE"] = "1"  # workers report through progress lines only
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
                "-m", "bot.training.distributed", str(scratch / "job.json")]
     tail: collections.deque[str] = collections.deque(maxlen=15)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         for line in process.stdout:  # type: ignore[union-attr]
-            if line.startswith(PROGRESS_PREFIX):
+            # Another worker's unfinished output (a progress bar's "\r...") can share the line: look inside it.
+            at = line.find(PROGRESS_PREFIX)
+            if at >= 0:
                 if progress is not None:
-                    progress(line[len(PROGRESS_PREFIX):].rstrip("\n"))
+                    progress(line[at + len(PROGRESS_PREFIX):].rstrip("\n"))
             elif line.strip():
                 tail.append(line.rstrip())
         code = process.wait()

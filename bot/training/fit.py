@@ -103,7 +103,7 @@ def strip_prefix(metrics: dict[str, float]) -> dict[str, float]:
     keep = {}
     for key, value in metrics.items():
         name = key.removeprefix("eval_")
-        if name in {"runtime", "samples_per_second", "steps_per_second", "epoch"}:
+        if name in {"runtime", "samples_per_second", "steps_per_second", "epoch", "model_preparation_time"}:
             continue
         keep[name] = round(float(value), 6)
     return keep

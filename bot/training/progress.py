@@ -60,7 +60,7 @@ class HistoryRecorder(TrainerCallback):
         self._losses = []
         for key, value in metrics.items():
             name = key.removeprefix("eval_")
-            if name not in {"runtime", "samples_per_second", "steps_per_second", "epoch"}:
+            if name not in {"runtime", "samples_per_second", "steps_per_second", "epoch", "model_preparation_time"}:
                 row[name] = round(float(value), 6)
         self.history.append(row)
         score = row.get(self.primary)

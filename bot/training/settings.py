@@ -33,7 +33,8 @@ class PluginTraining(RunDefaults):
 
     data: Path | None = Field(None, description="training data (JSON lines or CoNLL); relative to the config file")
     eval_data: Path | None = None
-    base: str | None = Field(None, description="model spec to fine-tune: path, package:MODULE, trained:PLUGIN or hub id")
+    base: str | None = Field(
+        None, description="model spec to fine-tune: path, package:MODULE, trained:PLUGIN or hub id")
     # Defaults are filled from the [training] table, so unset keys here mean "inherit".
     epochs: float | None = Field(None, gt=0, le=1000)  # type: ignore[assignment]
     lr: float | None = Field(None, gt=0, lt=1)  # type: ignore[assignment]

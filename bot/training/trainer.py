@@ -178,7 +178,8 @@ def train(
             plot_history(outcome.history, trainer_kind.primary_metric, scratch / "training.png")
             write_json(scratch / registry.METADATA_FILE, {
                 "plugin": plugin, "version": version, "kind": kind, "labels": label_set,
-                "base": spec, "base_resolved": resolved.version or str(resolved.path), "primary_metric": trainer_kind.primary_metric, "metrics": outcome.metrics,
+                "base": spec, "base_resolved": resolved.version or str(resolved.path),
+                "primary_metric": trainer_kind.primary_metric, "metrics": outcome.metrics,
                 "data": {
                     "train": {"path": str(data), "sha256": sha256(data), "examples": len(train_records)},
                     "eval": {"path": str(eval_data) if eval_data else None, "sha256": sha256(eval_data),

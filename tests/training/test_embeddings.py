@@ -21,7 +21,8 @@ TOPICS = ["vpn", "printer", "payroll", "badge", "laptop", "parking", "wifi", "ex
 
 def pairs(start: int, count: int) -> list[dict]:
     return [{"query": f"how do I fix the {TOPICS[i % 10]} problem number {i}",
-             "positive": f"Guide {i}: steps to repair {TOPICS[i % 10]} issues, case {i}."} for i in range(start, start + count)]
+             "positive": f"Guide {i}: steps to repair {TOPICS[i % 10]} issues, case {i}."}
+            for i in range(start, start + count)]
 
 
 def test_pairs_need_a_query_and_a_positive(tmp_path: Path) -> None:

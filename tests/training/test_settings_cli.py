@@ -45,7 +45,8 @@ def test_train_command_reports_bad_data_and_exits_2(tmp_path: Path, capsys: pyte
     assert err.startswith("error: 1 problem in the training data:\n")
     assert f"{data}:2: not valid JSON" in err
     assert main(["--config", config, "train", "sentiment"]) == 2
-    assert "no training data for sentiment: give --data FILE or set [training.sentiment] data" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no training data for sentiment: give --data FILE or set [training.sentiment] data" in err
     assert main(["--config", config, "train", "weather", "--data", str(data)]) == 2
     assert "'weather' cannot be trained; trainable plugins: ner, search, sentiment, summarize, translate" in capsys.readouterr().err
     assert not (tmp_path / "models").exists()

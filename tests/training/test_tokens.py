@@ -25,7 +25,8 @@ def entity_lines(count: int) -> list[str]:
         text = f"{person} flew to {place} today"
         start = text.index(place)
         lines.append(json.dumps({"text": text, "entities": [
-            {"start": 0, "end": len(person), "type": "PER"}, {"start": start, "end": start + len(place), "type": "LOC"}]}))
+            {"start": 0, "end": len(person), "type": "PER"},
+            {"start": start, "end": start + len(place), "type": "LOC"}]}))
     return lines
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from bot import registry
 from bot.config import Config
+from bot.training.fit import Job
+from bot.training.kinds import get_kind
 from bot.training.promotion import evaluate_version
 from bot.training.trainer import TrainResult, train
 
@@ -45,13 +47,10 @@ def test_fine_tuned_minilm_beats_the_untrained_model(minilm_run, minilm_path: Pa
         minilm_path, num_labels=3, id2label=dict(enumerate(LABELS)), label2id={k: i for i, k in enumerate(LABELS)},
     ).save_pretrained(untrained)
     AutoTokenizer.from_pretrained(minilm_path).save_pretrained(untrained)
-    job_eval = __import__("bot.training.kinds", fromlist=["get_kind"]).get_kind("sequence-classification").read(
-        sentiment_files[1], labels=LABELS)
-    from bot.training.fit import Job
-
+    held_out = get_kind("sequence-classification").read(sentiment_files[1], labels=LABELS)
     job = Job(plugin="sentiment", kind="sequence-classification", base_path="", out_dir=str(tmp_path / "eval"),
               labels=LABELS, epochs=1, lr=1e-4, batch_size=16, max_length=64, seed=1, patience=1, show_bar=False)
-    before = evaluate_version(job, untrained, job_eval)
+    before = evaluate_version(job, untrained, held_out)
     assert result.metrics["macro_f1"] >= 0.9
     assert result.metrics["macro_f1"] > before["macro_f1"] + 0.3
     classify = pipeline("text-classification", model=str(result.path), device="cpu")
