@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 model: setup
 	@if [ -f models/sentiment/serving.json ]; then echo "sentiment model: $$(cat models/sentiment/serving.json)"; else \
 		$(NLPBOT) data vader --out data/vader && \
-		$(NLPBOT) train sentiment --data data/vader/train.jsonl --eval-data data/vader/eval.jsonl; fi
+		$(NLPBOT) train sentiment; fi  # data, base and step budget: [training.sentiment] in config.toml
 
 # Run the bot: Slack if SLACK_* is set in the environment, else the console.
 run: model
