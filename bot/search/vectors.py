@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import faiss
 import numpy as np
 
 EXACT_FILTER_LIMIT = 20_000  # a filter this selective is searched exactly: ANN graphs miss under tight filters
+
+
+@contextmanager
+def all_cores() -> Iterator[None]:
+    """Builds use every core; outside them faiss keeps one OpenMP thread.
+
+    After a multi-threaded build, faiss's idle OpenMP threads slowed torch in the same process from about
+    11 ms to 480 ms per query embedding (bench/search.md); a query at a time gains nothing from them.
+    """
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(1)
+
+
+faiss.omp_set_num_threads(1)
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,10 @@ class VectorIndex:
 
     def update(self, *, remove: list[int], add_ids: np.ndarray, add_vectors: np.ndarray) -> dict:
         """Apply one write; rebuild when the kind must change or an ANN index loses vectors. Returns stats."""
+        with all_cores():
+            return self._update(remove=remove, add_ids=add_ids, add_vectors=add_vectors)
+
+    def _update(self, *, remove: list[int], add_ids: np.ndarray, add_vectors: np.ndarray) -> dict:
         final_size = self.size - len(remove) + len(add_ids)
         wanted = "flat" if final_size <= self.params.threshold else self.params.kind
         if remove and self.kind == "flat":

@@ -44,6 +44,7 @@ class Pending:
 
 def add_paths(index: DocumentIndex, paths: list[str], *, remove_vanished: bool) -> AddReport:
     entries, problems = discover(paths, max_file_mb=index.settings.max_file_mb)
+    known_roots = roots(index)  # before this add: a new index has none yet
     known = index.store.sources()
     report = AddReport()
     gone = _vanished(paths, {entry.source for entry in entries}, known) if remove_vanished else []
@@ -63,7 +64,7 @@ def add_paths(index: DocumentIndex, paths: list[str], *, remove_vanished: bool) 
         _plan(index, document, row, old, report, pending, touch)
     report.removed = gone
     report.chunks_embedded = index.commit(delete=gone, pending=pending, touch=touch)
-    _remember_roots(index, paths)
+    _remember_roots(index, paths, known_roots)
     return report
 
 
@@ -107,11 +108,13 @@ def roots(index: DocumentIndex) -> dict[str, str]:
             if not any(_under(root, other) for other in found if other != root)}
 
 
-def _remember_roots(index: DocumentIndex, paths: list[str]) -> None:
-    known = roots(index)
+def _remember_roots(index: DocumentIndex, paths: list[str], known: dict[str, str]) -> None:
     for path in paths:
+        name = os.path.normpath(path)
         if os.path.exists(path):
-            known[os.path.normpath(path)] = "folder" if os.path.isdir(path) else "file"
+            known[name] = "folder" if os.path.isdir(path) else "file"
+        elif known.get(name) == "file":
+            del known[name]  # a vanished file: add_paths has just removed it from the index
     index.store.set_meta(roots=known)
 
 

@@ -119,3 +119,14 @@ def test_a_missing_folder_is_reported_not_emptied(site, tmp_path):
     line = reindex(config, "other", hub=bot.hub)
     assert line.startswith("other: 0 added, 0 updated, 0 unchanged, 0 removed, 1 problems")
     assert "not found, left as it was" in line
+
+
+def test_a_file_added_alone_and_then_deleted_is_removed_once(site, tmp_path):
+    root, bot = site
+    config = load_config(root / "config.toml")
+    note = tmp_path / "note.txt"
+    note.write_text("A single file indexed on its own, then deleted.")
+    assert reindex(config, "single", paths=[str(note)], hub=bot.hub).startswith("single: 1 added")
+    note.unlink()
+    assert reindex(config, "single", hub=bot.hub) == "single: 0 added, 0 updated, 0 unchanged, 1 removed, 0 problems"
+    assert reindex(config, "single", hub=bot.hub).startswith("single: nothing to re-index")
