@@ -92,7 +92,6 @@ def main() -> int:
             ours_embed = rate(lambda: ours(texts), len(texts), device)
             rows.append(["embeddings", dtype, f"{st_raw.device}/{dtype}", embed_placed, f"{raw_embed:.0f}",
                          f"{ours_embed:.0f}", f"{ours_embed / raw_embed:.2f}"])
-            del raw, bot, st_raw, hub
             if device.startswith("cuda"):
                 torch.cuda.empty_cache()
     name = torch.cuda.get_device_name(0) if device.startswith("cuda") else "CPU"

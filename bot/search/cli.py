@@ -6,12 +6,9 @@ import argparse
 import json
 import sys
 from datetime import datetime, timezone
-from typing import Callable
 
 from bot.config import load_config
-from bot.errors import NlpbotError
 from bot.search.manager import IndexManager
-from bot.search.settings import search_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,19 +63,6 @@ def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = F
     return manager
 
 
-def _handle(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except NlpbotError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    handler.__name__ = run.__name__
-    handler.__doc__ = run.__doc__
-    return handler
-
-
-@_handle
 def run_add(args: argparse.Namespace) -> int:
     manager = _manager(args, with_model=True, progress=False if args.no_progress else None)
     report = manager.open(args.index).add(args.paths)
@@ -90,7 +74,6 @@ def run_add(args: argparse.Namespace) -> int:
     return 0 if report.indexed or not report.problems else 1
 
 
-@_handle
 def run_remove(args: argparse.Namespace) -> int:
     removed = _manager(args, with_model=False).open(args.index, create=False).remove(args.paths)
     for source in removed:
@@ -100,7 +83,6 @@ def run_remove(args: argparse.Namespace) -> int:
     return 0 if removed else 1
 
 
-@_handle
 def run_list(args: argparse.Namespace) -> int:
     manager = _manager(args, with_model=False)
     if not args.index:
@@ -113,14 +95,12 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_handle
 def run_stats(args: argparse.Namespace) -> int:
     stats = _manager(args, with_model=False).open(args.index, create=False).stats()
     print(json.dumps(stats, indent=2))
     return 0
 
 
-@_handle
 def run_eval(args: argparse.Namespace) -> int:
     from bot.search.evaluate import evaluate, read_qrels
 
@@ -130,7 +110,6 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-@_handle
 def run_search(args: argparse.Namespace) -> int:
     index = _manager(args, with_model=True, must_exist=True).open(args.index)
     filters = {"source": args.source} if args.source else None

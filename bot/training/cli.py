@@ -66,26 +66,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.set_defaults(handler=cmd_data)
 
 
-def _guard(handler):  # type: ignore[no-untyped-def]
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except NlpbotError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            print("interrupted: nothing was changed", file=sys.stderr)
-            return 130
-
-    run.__doc__ = handler.__doc__
-    return run
-
-
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-@_guard
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.config import load_config
     from bot.training.trainer import train
@@ -95,18 +79,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     if threading.current_thread() is threading.main_thread():
         # `kill PID` stops a run like Ctrl-C does: its scratch folder is removed, nothing serving changes.
         signal.signal(signal.SIGTERM, _interrupt)
-    result = train(
-        config, plugin=args.plugin, kind=kind, labels=labels, data=args.data, eval_data=args.eval_data,
-        base=args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_steps=args.max_steps,
-        max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc,
-        progress=lambda line: print(line, file=sys.stderr, flush=True), show_bar=not args.quiet,
-    )
+    try:
+        result = train(
+            config, plugin=args.plugin, kind=kind, labels=labels, data=args.data, eval_data=args.eval_data,
+            base=args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_steps=args.max_steps,
+            max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc,
+            progress=lambda line: print(line, file=sys.stderr, flush=True), show_bar=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print("interrupted: nothing was changed", file=sys.stderr)
+        return 130
     print(result.summary())
     print(f"saved to {result.path}; {result.serving or 'nothing'} serves {args.plugin}")
     return 0
 
 
-@_guard
 def cmd_models(args: argparse.Namespace) -> int:
     from bot import registry
     from bot.config import load_config
@@ -140,7 +127,6 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def cmd_data(args: argparse.Namespace) -> int:
     from bot.config import load_config
     from bot.training import vader
