@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
@@ -10,6 +11,9 @@ import sys
 
 TOKEN_SHAPE = re.compile(r"xox[abpre]-[A-Za-z0-9-]{8,}|xapp-[A-Za-z0-9-]{8,}")
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "HF_TOKEN")
+
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
 class RedactSecrets(logging.Filter):
@@ -25,6 +29,7 @@ class RedactSecrets(logging.Filter):
         return TOKEN_SHAPE.sub("[redacted]", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()  # every line logged while a request runs carries its id
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -37,7 +42,7 @@ class RedactSecrets(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage()}
+                 "request_id": getattr(record, "request_id", "-"), "message": record.getMessage()}
         if record.exc_text:
             entry["exception"] = record.exc_text
         return json.dumps(entry)
@@ -47,7 +52,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactSecrets())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -172,8 +172,9 @@ class ModelHandle:
     """A loaded model shared by every plugin that asked for it; `swap` replaces it atomically.
 
     Calling the handle runs the model on a list of inputs, one result per input, in order. Concurrent
-    small calls are gathered into one model call (`bot.batching`) when `max_wait_ms` > 0. A request in
-    flight keeps the model it started with, so a swap never fails it.
+    small calls are gathered into one model call (`bot.batching`): whatever is waiting when the model is
+    free, plus what arrives within `max_wait_ms`. A request in flight keeps the model it started with,
+    so a swap never fails it.
     """
 
     key: tuple
@@ -190,7 +191,7 @@ class ModelHandle:
     def __call__(self, inputs: list, **kwargs: Any) -> Any:
         if not len(inputs):
             return self._combine([])
-        if self.max_wait_ms > 0 and len(inputs) < self.batch_size:
+        if self.batch_size > 1 and len(inputs) < self.batch_size:
             results = self._get_batcher().submit(inputs, kwargs)
         else:
             results = self.run_now(inputs, kwargs)

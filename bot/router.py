@@ -12,6 +12,7 @@ from bot import metrics
 from bot.config import Config
 from bot.errors import Forbidden, NlpbotError, UserInputError
 from bot.format import escape, unescape
+from bot.logs import REQUEST_ID
 from bot.plugin import CommandSpec, Plugin
 from bot.plugin_manager import command_table
 from bot.reply import Reply
@@ -98,6 +99,7 @@ class Router:
         """Run the request's command. Never raises: every failure becomes a clear reply, logged with its id."""
         started = time.perf_counter()
         plugin_name = "core"
+        token = REQUEST_ID.set(request.request_id)
         try:
             if request.command in HELP_WORDS:
                 reply = self.help(request.text.strip() or None)
@@ -124,6 +126,7 @@ class Router:
         metrics.LATENCY.labels(plugin=plugin_name).observe(time.perf_counter() - started)
         log.info("request %s %s by %s via %s: %s in %.0f ms", request.request_id, request.command, request.user_id,
                  request.source, outcome, 1000 * (time.perf_counter() - started))
+        REQUEST_ID.reset(token)
         return reply
 
     def _run(self, plugin: Plugin, spec: CommandSpec, request: Request) -> Reply:

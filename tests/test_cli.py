@@ -101,3 +101,13 @@ def test_predict_refuses_a_file_that_is_not_utf8(make_config, tiny_sentiment, tm
     result = nlpbot("predict", "sentiment", "--input", str(data), config=config)
     assert result.returncode == 2
     assert "not UTF-8 text" in result.stderr
+
+
+def test_json_logs_carry_the_request_id(make_config, tiny_sentiment):
+    config = make_config(sentiment_config(tiny_sentiment).replace("[bot]", '[bot]\nlog_format = "json"'))
+    result = nlpbot("ask", "/sentiment logs for operators", config=config)
+    assert result.returncode == 0, result.stderr
+    entries = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    finished = next(e for e in entries if e["logger"] == "bot.router" and "sentiment by console" in e["message"])
+    assert finished["request_id"] != "-"
+    assert finished["message"].startswith(f"request {finished['request_id']} ")

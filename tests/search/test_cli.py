@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from bot.search import cli
+from bot.cli import main
 
 from .conftest import write_files
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="nlpbot")
-    parser.add_argument("--config")
-    cli.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.handler(args)
+    """The real `nlpbot` entry point, in this process (so capsys sees its output)."""
+    return main(argv)
 
 
 @pytest.fixture
