@@ -79,7 +79,7 @@ def bench_throughput(model: str, total: int, folder: Path) -> list[list[str]]:
 
     config_path = folder / "bench.toml"
     config_path.write_text(f'[bot]\nlog_level = "WARNING"\nworkers = 256\nqueue_size = 1024\n'
-                           f'[plugins.sentiment]\nmodel = "{model}"\nbatch_size = 32\nmax_wait_ms = 5\n'
+                           f'[plugins.sentiment]\nmodel = "{model}"\nbatch_size = 32\n'
                            '[plugins.ner]\nenabled = false\n[plugins.summarize]\nenabled = false\n'
                            '[plugins.translate]\nenabled = false\n[plugins.search]\nenabled = false\n')
     bot = Nlpbot(load_config(config_path))
@@ -95,6 +95,22 @@ def bench_throughput(model: str, total: int, folder: Path) -> list[list[str]]:
         rows.append([f"nlpbot `/sentiment`, {concurrency} concurrent", str(concurrency), f"{rate:.1f}",
                      f"{rate / one_at_a_time:.2f}", f"{rate / batched:.2f}"])
     return rows
+
+
+def throughput_verdict(rows: list[list[str]]) -> str:
+    """The targets, met or missed by how much, from the measured rows."""
+    ceiling = float(rows[1][3])  # raw batched vs raw one-at-a-time: the most batching can give on this machine
+    at32 = next(row for row in rows if row[1] == "32" and row[0].startswith("nlpbot"))
+    vs_batched, vs_single = float(at32[4]), float(at32[3])
+    lines = ["", f"Targets at 32 concurrent: at least 0.9 of raw batched: **{vs_batched:.2f}, "
+                 f"{'met' if vs_batched >= 0.9 else f'missed by {0.9 - vs_batched:.2f}'}**; at least 3x one-at-a-time: "
+                 f"**{vs_single:.2f}x, {'met' if vs_single >= 3 else f'missed by {3 - vs_single:.2f}x'}**."]
+    if vs_single < 3 and ceiling < 3:
+        lines.append(f"The 3x target is above what batching can give on this machine: the raw pipeline itself, "
+                     f"with full batches of 32, is only {ceiling:.2f}x its one-at-a-time rate here (a small model, "
+                     "short texts, 2 CPU cores that one text already keeps busy). On a GPU the gap is far larger "
+                     "(bench/gpu.py).")
+    return "\n".join(lines) + "\n"
 
 
 def bench_ack(model: str, folder: Path, commands: int) -> list[str]:
@@ -196,8 +212,8 @@ def main() -> int:
             f"Date: {time.strftime('%Y-%m-%d')}. Command: `python bench/run.py{' --quick' if args.quick else ''}`.\n",
             f"## Sentiment throughput ({total} texts; model: {model_note})\n",
             table(["path", "concurrency", "texts/s", "vs one-at-a-time", "vs raw batched"],
-                  bench_throughput(model, total, folder)),
-            "\nTargets: at 32 concurrent, at least 0.9 of raw batched and at least 3x one-at-a-time.\n",
+                  throughput := bench_throughput(model, total, folder)),
+            throughput_verdict(throughput),
             f"## Slash-command ack latency over HTTP, 4 workers saturated ({commands} signed commands, 16 senders)\n",
             table(["commands", "p50 ms", "p99 ms", "max ms", "unanswered when the last ack returned"],
                   [bench_ack(model, folder, commands)]),

@@ -1,6 +1,7 @@
 """Dynamic batching: concurrent requests for one model are gathered and run as one call, each getting its own results.
 
-A request waits at most `max_wait_ms` for company, and a batch holds at most `batch_size` inputs. Inputs
+A request waits at most `max_wait_ms` for company (and not at all when the bot is quiet), and a batch holds
+at most `batch_size` inputs. Inputs
 are sorted by length before the call so the padding in each model batch stays small, and put back in
 order afterwards. If a batch fails, its requests are retried one by one, so an error reaches only the
 request that caused it.
@@ -46,6 +47,7 @@ class Batcher:
         self.name = name
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._held: _Job | None = None  # a job taken from the queue that did not fit the last batch
+        self._last_size = 0
         self._thread = threading.Thread(target=self._loop, name=f"batcher-{name[:40]}", daemon=True)
         self._thread.start()
 
@@ -66,7 +68,10 @@ class Batcher:
     def _gather(self) -> list[_Job]:
         first = self._next(None)
         batch, size = [first], len(first.inputs)
-        deadline = time.monotonic() + self.max_wait
+        # Wait for company only under load (the last batch was shared, or others are queued): a lone
+        # request after a quiet spell runs at once, so batching costs nothing when nobody else is asking.
+        busy = self._last_size > 1 or self._held is not None or not self._queue.empty()
+        deadline = time.monotonic() + (self.max_wait if busy else 0.0)
         while size < self.batch_size:
             job = self._next(deadline - time.monotonic())
             if job is None:
@@ -76,6 +81,7 @@ class Batcher:
                 break
             batch.append(job)
             size += len(job.inputs)
+        self._last_size = len(batch)
         return batch
 
     def _loop(self) -> None:

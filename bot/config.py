@@ -76,7 +76,7 @@ class PluginSettings(Section):
     device: Device | None = None
     dtype: DType | None = None
     batch_size: int = Field(16, ge=1, le=4096)
-    max_wait_ms: float = Field(0.0, ge=0, le=10_000, description="dynamic batching: longest wait for company (0: take what is queued)")
+    max_wait_ms: float = Field(5.0, ge=0, le=10_000, description="dynamic batching: longest wait for company, under load only")
     max_text_chars: int | None = Field(None, ge=1)
 
 
