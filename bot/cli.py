@@ -37,6 +37,13 @@ def build_bot(args: argparse.Namespace):
     return Nlpbot(load(args))
 
 
+def quiet_console() -> None:
+    """On the console the replies are the output: INFO lines would interleave with them (DEBUG still shows all)."""
+    root = logging.getLogger()
+    if root.level == logging.INFO:
+        root.setLevel(logging.WARNING)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     adapter = args.adapter or (
         "socket" if os.environ.get("SLACK_APP_TOKEN") else "http" if os.environ.get("SLACK_SIGNING_SECRET") else "console"
@@ -60,6 +67,7 @@ def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
     if adapter == "console":
         from bot.adapters.console import chat
 
+        quiet_console()
         print("No Slack credentials in the environment: serving the console (see README: Connect Slack).")
         return chat(bot)
     token = os.environ.get("SLACK_BOT_TOKEN")
@@ -96,13 +104,17 @@ def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.adapters.console import chat
 
-    return chat(build_bot(args), user_id=args.user)
+    bot = build_bot(args)
+    quiet_console()
+    return chat(bot, user_id=args.user)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from bot.adapters.console import ask
 
-    return ask(build_bot(args), " ".join(args.text), user_id=args.user, as_json=args.json)
+    bot = build_bot(args)
+    quiet_console()
+    return ask(bot, " ".join(args.text), user_id=args.user, as_json=args.json)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

@@ -104,7 +104,7 @@ def test_predict_refuses_a_file_that_is_not_utf8(make_config, tiny_sentiment, tm
 
 
 def test_json_logs_carry_the_request_id(make_config, tiny_sentiment):
-    config = make_config(sentiment_config(tiny_sentiment).replace("[bot]", '[bot]\nlog_format = "json"'))
+    config = make_config(sentiment_config(tiny_sentiment).replace("[bot]", '[bot]\nlog_format = "json"\nlog_level = "DEBUG"'))
     result = nlpbot("ask", "/sentiment logs for operators", config=config)
     assert result.returncode == 0, result.stderr
     entries = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
