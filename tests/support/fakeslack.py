@@ -102,8 +102,10 @@ class FakeSlack:
             return {"ok": True, "messages": self.replies.get(key, []), "has_more": False}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1"}}
-        if method.startswith("files."):
-            return {"ok": True, "file": {"id": "F1"}}
+        if method == "files.getUploadURLExternal":
+            return {"ok": True, "upload_url": f"{self.url}/upload/F0UPLOAD1", "file_id": "F0UPLOAD1"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": "F0UPLOAD1", "title": call.body.get("files")}]}
         return {"ok": False, "error": "unknown_method"}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -114,9 +116,12 @@ class FakeSlack:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8", errors="replace")
+                data = self.rfile.read(length)
+                raw = data.decode("utf-8", errors="replace")
                 content_type = self.headers.get("Content-Type", "")
-                if "json" in content_type:
+                if self.path.startswith("/upload/"):
+                    body = {"bytes": data}
+                elif "json" in content_type:
                     body = json.loads(raw or "{}")
                 else:
                     body = {key: values[0] for key, values in parse_qs(raw).items()}
@@ -132,7 +137,7 @@ class FakeSlack:
                 if failure:
                     status, headers = failure
                     self._send(status, {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}, headers)
-                elif path.startswith("/response/"):
+                elif path.startswith(("/response/", "/upload/")):
                     self._send(200, None)
                 else:
                     self._send(200, fake._answer(call))
