@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -21,6 +22,9 @@ from bot.training.fit import FitOutcome, Job, Progress, fit
 
 PROGRESS_PREFIX = "nlpbot-progress: "
 OUTCOME_FILE = "fit.json"
+
+
+log = logging.getLogger(__name__)
 
 
 def fit_distributed(job: Job, train: Sequence[dict], eval: Sequence[dict], *, nproc: int,
@@ -37,13 +41,37 @@ def fit_distributed(job: Job, train: Sequence[dict], eval: Sequence[dict], *, np
     env["TQDM_DISABLE"] = "1"  # workers report through progress lines only
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
                "-m", "bot.training.distributed", str(scratch / "job.json")]
-    tail: collections.deque[str] = collections.deque(maxlen=15)
+    code, started, tail = _launch(command, env, progress)
+    if code != 0 and not started:
+        # Workers that fail before any progress are most often torchrun's port race at rendezvous
+        # (the free port it picked was taken before its store bound it): one fresh start, then give up.
+        log.warning("the %d-process training failed to start (exit code %s); starting it once more:\n%s",
+                    nproc, code, "\n".join(tail[-40:]))
+        code, started, tail = _launch(command, env, progress)
+    outcome_file = scratch / OUTCOME_FILE
+    if code != 0 or not outcome_file.exists():
+        shown = "\n".join(line for line in tail if "Warning" not in line)[-6000:]
+        raise NlpbotError(f"the {nproc}-process training failed (exit code {code}); its last output:\n{shown}")
+    data = json.loads(outcome_file.read_text(encoding="utf-8"))
+    for name in ("job.json", OUTCOME_FILE):
+        (scratch / name).unlink(missing_ok=True)
+    for name in ("train.jsonl", "eval.jsonl"):
+        (scratch / "data" / name).unlink(missing_ok=True)
+    (scratch / "data").rmdir()
+    return FitOutcome(metrics=data["metrics"], history=data["history"])
+
+
+def _launch(command: list[str], env: dict[str, str], progress: Progress | None) -> tuple[int, bool, list[str]]:
+    """Run torchrun; relay progress lines. Returns (exit code, whether training reported progress, last lines)."""
+    tail: collections.deque[str] = collections.deque(maxlen=200)
+    started = False
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         for line in process.stdout:  # type: ignore[union-attr]
             # Another worker's unfinished output (a progress bar's "\r...") can share the line: look inside it.
             at = line.find(PROGRESS_PREFIX)
             if at >= 0:
+                started = True
                 if progress is not None:
                     progress(line[at + len(PROGRESS_PREFIX):].rstrip("\n"))
             elif line.strip():
@@ -53,17 +81,7 @@ def fit_distributed(job: Job, train: Sequence[dict], eval: Sequence[dict], *, np
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
-    outcome_file = scratch / OUTCOME_FILE
-    if code != 0 or not outcome_file.exists():
-        shown = "\n".join(line for line in tail if "Warning" not in line)[-2000:]
-        raise NlpbotError(f"the {nproc}-process training failed (exit code {code}); its last output:\n{shown}")
-    data = json.loads(outcome_file.read_text(encoding="utf-8"))
-    for name in ("job.json", OUTCOME_FILE):
-        (scratch / name).unlink(missing_ok=True)
-    for name in ("train.jsonl", "eval.jsonl"):
-        (scratch / "data" / name).unlink(missing_ok=True)
-    (scratch / "data").rmdir()
-    return FitOutcome(metrics=data["metrics"], history=data["history"])
+    return code, started, list(tail)
 
 
 def _read(path: Path) -> list[dict]:
