@@ -149,8 +149,9 @@ class Router:
 
     def help(self, topic: str | None = None) -> Reply:
         """Help generated from the plugins: every command, its usage and its docstring."""
-        if topic:
-            name = topic.lstrip("/").split()[0].lower()
+        words = topic.lstrip("/").split() if topic else []
+        if words:
+            name = words[0].lower()
             if name in self.commands:
                 plugin, spec = self.commands[name]
                 return Reply(
