@@ -144,9 +144,6 @@ class Router:
         reply.plugin = reply.plugin or plugin.name
         return reply
 
-    def visible_commands(self, request_is_admin: bool = True) -> list[CommandSpec]:
-        return [spec for _, spec in self.commands.values() if request_is_admin or not spec.admin_only]
-
     def help(self, topic: str | None = None) -> Reply:
         """Help generated from the plugins: every command, its usage and its docstring."""
         words = topic.lstrip("/").split() if topic else []

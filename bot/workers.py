@@ -18,7 +18,6 @@ class WorkerPool:
     def __init__(self, *, workers: int, queue_size: int) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nlpbot-worker")
         self._slots = threading.BoundedSemaphore(workers + queue_size)
-        self.capacity = workers + queue_size
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future | None:
         if not self._slots.acquire(blocking=False):

@@ -49,11 +49,14 @@ class AdminPlugin(Plugin):
             return Reply(title="/nlp-admin", text=f"Usage: `{USAGE}`", in_channel=False)
         return handlers[action](request, args[1:])
 
+    def _trainable(self) -> list[str]:
+        return sorted(p.name for p in self.services.extras["plugins"].values() if p.training_kind)
+
     def _plugin_arg(self, args: list[str], action: str) -> str:
         if not args:
             raise UserInputError(f"Which plugin? `/nlp-admin {action} PLUGIN`")
         name = args[0].lower()
-        trainable = sorted(p.name for p in self.services.extras["plugins"].values() if p.training_kind)
+        trainable = self._trainable()
         if name not in trainable:
             raise UserInputError(f"{name!r} is not a trainable plugin here; trainable: {', '.join(trainable)}")
         return name
@@ -116,8 +119,7 @@ class AdminPlugin(Plugin):
         return download(url, folder / name, token=bot_token(), max_bytes=int(self.settings.max_data_mb * 1024 * 1024))
 
     def models(self, request: Request, args: list[str]) -> Reply:
-        names = [self._plugin_arg(args, "models")] if args else sorted(
-            p.name for p in self.services.extras["plugins"].values() if p.training_kind)
+        names = [self._plugin_arg(args, "models")] if args else self._trainable()
         lines, data = [], {}
         for plugin in names:
             versions = registry.list_versions(self.config.models_dir, plugin)
