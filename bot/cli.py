@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from bot.config import Config, load_config
+from bot.bootstrap import bootstrap
+from bot.config import Config
 from bot.errors import ConfigError, NlpbotError
-from bot.logs import setup_logging
 
 log = logging.getLogger("bot")
 
@@ -21,14 +21,8 @@ COMMAND_MODULES = ("bot.training.cli", "bot.search.cli", "bot.scheduler")
 
 
 def load(args: argparse.Namespace) -> Config:
-    """The config named by --config / $NLPBOT_CONFIG / ./config.toml, with logging and offline mode applied."""
-    config = load_config(args.config)
-    setup_logging(config.bot.log_level, config.bot.log_format)
-    if config.models.offline:  # before transformers or huggingface_hub is imported anywhere
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    return config
+    """The config named by --config / $NLPBOT_CONFIG / ./config.toml, set up by `bot.bootstrap`."""
+    return bootstrap(getattr(args, "config", None))
 
 
 def build_bot(args: argparse.Namespace):

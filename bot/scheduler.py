@@ -149,9 +149,9 @@ def _when(value: dt.datetime | float | None) -> str:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from bot.cli import load
+    from bot.bootstrap import bootstrap
 
-    config = load(args)
+    config = bootstrap(args.config)
     if args.action == "run":
         if not args.id:
             raise UserInputError("usage: nlpbot jobs run ID")

@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime, timezone
 
-from bot.config import load_config
+from bot.bootstrap import bootstrap
 from bot.search.manager import IndexManager
 
 
@@ -51,7 +51,7 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 
 def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = False,
              progress: bool | None = None) -> IndexManager:
-    config = load_config(getattr(args, "config", None))
+    config = bootstrap(getattr(args, "config", None))
     manager = IndexManager(config, progress=progress)
     if must_exist:
         manager.require(args.index)  # before loading the model: a wrong name fails fast

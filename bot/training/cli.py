@@ -71,10 +71,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from bot.config import load_config
+    from bot.bootstrap import bootstrap
     from bot.training.trainer import train
 
-    config = load_config(getattr(args, "config", None))
+    config = bootstrap(getattr(args, "config", None))
     kind, labels = training_kind(args.plugin)
     if threading.current_thread() is threading.main_thread():
         # `kill PID` stops a run like Ctrl-C does: its scratch folder is removed, nothing serving changes.
@@ -96,9 +96,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from bot import registry
-    from bot.config import load_config
+    from bot.bootstrap import bootstrap
 
-    models_dir = load_config(getattr(args, "config", None)).models_dir
+    models_dir = bootstrap(getattr(args, "config", None)).models_dir
     plugin, version = args.plugin, args.version
     if args.action == "list":
         versions = registry.list_versions(models_dir, plugin)
@@ -128,10 +128,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from bot.config import load_config
+    from bot.bootstrap import bootstrap
     from bot.training import vader
 
-    config = load_config(getattr(args, "config", None))
+    config = bootstrap(getattr(args, "config", None))
     out = Path(args.out) if args.out else config.resolve_path("data/vader")
     report = vader.build(out, sdist=Path(args.sdist) if args.sdist else None)
     for split, counts in report["counts"].items():
