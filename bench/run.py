@@ -40,10 +40,10 @@ TEXTS = [
 
 def sentiment_model(folder: Path) -> tuple[str, str]:
     """The serving trained model if there is one, else MiniLM with a fresh 3-label head: the same size and cost."""
-    from bot import registry
+    from bot.models import versions
 
     config = load_config(ROOT / "config.toml")
-    version = registry.serving_version(config.models_dir, "sentiment")
+    version = versions.serving_version(config.models_dir, "sentiment")
     if version:
         return str(config.models_dir / "sentiment" / version), f"trained sentiment model {version}"
     from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import registry
+from bot.models import versions
 from bot.reply import Reply
 
 
@@ -16,13 +16,9 @@ def home_view(bot: Any, user_id: str) -> Reply:
         spec = plugin.settings.model or "-"
         line = f"*{name}* — model `{spec}`"
         if plugin.training_kind:
-            versions = registry.list_versions(bot.config.models_dir, name)
-            serving = next((v for v in versions if v.serving), None)
+            serving = next((v for v in versions.list_versions(bot.config.models_dir, name) if v.serving), None)
             if serving:
-                metrics = serving.metadata.get("metrics") or {}
-                primary = serving.metadata.get("primary_metric")
-                score = metrics.get(primary) if primary else None
-                line += f", serving `{serving.version}`" + (f" ({primary} {score:.3f})" if isinstance(score, float) else "")
+                line += f", serving `{serving.version}` ({versions.metric_summary(serving.metadata, limit=1)})"
             else:
                 line += ", no trained version"
         lines.append(line)

@@ -6,12 +6,10 @@ import logging
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
 from pydantic import Field
 
-from bot import registry
 from bot.errors import UserInputError
+from bot.models import versions
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 
 log = logging.getLogger(__name__)
@@ -24,13 +22,6 @@ class AdminSettings(PluginSettings):
     train_timeout_s: float = Field(6 * 3600, gt=0, description="a training run taking longer is stopped")
     progress_every_s: float = Field(30.0, ge=0, description="at most one progress message this often")
     max_data_mb: float = Field(200.0, gt=0, description="largest training file an admin may share")
-
-
-def metric_line(metadata: dict[str, Any]) -> str:
-    metrics = metadata.get("metrics") or {}
-    shown = [f"{name} {value:.3f}" for name, value in metrics.items() if isinstance(value, (int, float))
-             and not name.endswith(("runtime", "per_second", "epoch", "_loss")) and name != "loss"]
-    return ", ".join(shown[:4]) or "no metrics"
 
 
 class AdminPlugin(Plugin):
@@ -84,7 +75,8 @@ class AdminPlugin(Plugin):
         if plot.exists():
             request.responder.upload(str(plot), title=f"{plugin} {outcome.version.version}: loss and metric per epoch")
         promotion = outcome.version.metadata.get("promotion") or {}
-        return Reply(title=f"Trained {plugin}", text=f"{outcome.summary()}.\n{metric_line(outcome.version.metadata)}",
+        scores = versions.metric_summary(outcome.version.metadata)
+        return Reply(title=f"Trained {plugin}", text=f"{outcome.summary()}.\n{scores}",
                      footer=promotion.get("reason"),
                      data={"plugin": plugin, "version": outcome.version.version, "promoted": outcome.promoted,
                            "metrics": outcome.version.metadata.get("metrics", {})})
@@ -122,29 +114,29 @@ class AdminPlugin(Plugin):
         names = [self._plugin_arg(args, "models")] if args else self._trainable()
         lines, data = [], {}
         for plugin in names:
-            versions = registry.list_versions(self.config.models_dir, plugin)
+            listed = versions.list_versions(self.config.models_dir, plugin)
             data[plugin] = [{"version": v.version, "serving": v.serving, "metrics": v.metadata.get("metrics", {})}
-                            for v in versions]
-            if not versions:
+                            for v in listed]
+            if not listed:
                 lines.append(f"*{plugin}*: no trained versions")
                 continue
             lines.append(f"*{plugin}*")
-            lines += [f"{'• :white_check_mark:' if v.serving else '•'} `{v.version}` {metric_line(v.metadata)}"
-                      for v in versions[-5:]]
+            lines += [f"{'• :white_check_mark:' if v.serving else '•'} `{v.version}` "
+                      f"{versions.metric_summary(v.metadata)}" for v in listed[-5:]]
         return Reply(title="Model versions", text="\n".join(lines), in_channel=False, data=data)
 
     def promote(self, request: Request, args: list[str]) -> Reply:
         plugin = self._plugin_arg(args, "promote")
         if len(args) < 2:
             raise UserInputError(f"Which version? `/nlp-admin models {plugin}` lists them.")
-        before = registry.promote(self.config.models_dir, plugin, args[1])
+        before = versions.promote(self.config.models_dir, plugin, args[1])
         self.services.hub.refresh_trained()
         return Reply(text=f"*{plugin}*: `{args[1]}` now serves (was `{before or 'nothing'}`).", in_channel=False,
                      data={"plugin": plugin, "serving": args[1], "previous": before})
 
     def rollback(self, request: Request, args: list[str]) -> Reply:
         plugin = self._plugin_arg(args, "rollback")
-        target = registry.rollback(self.config.models_dir, plugin)
+        target = versions.rollback(self.config.models_dir, plugin)
         self.services.hub.refresh_trained()
         return Reply(text=f"*{plugin}*: rolled back; `{target}` serves again.", in_channel=False,
                      data={"plugin": plugin, "serving": target})

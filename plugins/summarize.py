@@ -119,14 +119,14 @@ class SummarizePlugin(Plugin):
         settings = self.settings
         options = {"max_length": settings.max_length, "min_length": settings.min_length,
                    "num_beams": settings.num_beams, "no_repeat_ngram_size": settings.no_repeat_ngram_size}
-        pieces = self._chunks(text, generate.value)
+        pieces = self._chunks(text, generate)
         chunks, rounds = len(pieces), 0
         while True:
             rounds += 1
             summary = " ".join(s for s in generate([settings.prefix + piece for piece in pieces], **options) if s)
             if len(pieces) == 1 or rounds >= settings.max_rounds:
                 return {"summary": summary, "method": "abstractive", "chunks": chunks, "rounds": rounds}
-            pieces = self._chunks(summary, generate.value)
+            pieces = self._chunks(summary, generate)
 
     def _chunks(self, text: str, generator: Any) -> list[str]:
         """Whole sentences packed into chunks the model reads in full (an over-long sentence is cut by tokens)."""

@@ -7,9 +7,9 @@ import threading
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.batching import Batcher
 from bot.config import load_config
 from bot.models import ModelHub
+from bot.models.batching import Batcher
 
 
 def run_concurrently(count, work):

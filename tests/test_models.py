@@ -6,10 +6,11 @@ import threading
 
 import pytest
 import torch
+from prometheus_client import REGISTRY
 
 from bot.config import load_config
 from bot.errors import ModelUnavailable
-from bot.models import ModelHub, pick_device, pick_dtype, resolve_model
+from bot.models import ModelHub, pick_device, pick_dtype, resolve_model, versions
 from tests.support.tinymodels import tiny_text_classifier
 
 
@@ -61,6 +62,54 @@ def test_a_model_shared_by_two_plugins_is_loaded_once(make_config, tiny_sentimen
     assert first.users == {"plugins.one.model", "plugins.two.model"}
 
 
+def batches(spec: str) -> dict[str, float]:
+    """How many model calls the batcher made for a model so far, and how many held at most 2, 4 or 8 inputs."""
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, {"model": spec, **labels}) or 0.0
+
+    return {"calls": sample("nlpbot_batch_size_count"),
+            **{f"<={size}": sample("nlpbot_batch_size_bucket", le=f"{size}.0") for size in (2, 4, 8)}}
+
+
+def test_two_batch_sizes_share_one_loaded_model_and_each_batches_with_its_own(make_config, tiny_sentiment):
+    hub = ModelHub(load_config(make_config("")))
+    small = hub.pipeline("text-classification", str(tiny_sentiment), batch_size=2, max_wait_ms=300, what="plugins.a.model")
+    large = hub.pipeline("text-classification", str(tiny_sentiment), batch_size=8, max_wait_ms=300, what="plugins.b.model")
+    assert small is not large and small.shared is large.shared  # the weights are in memory once
+    assert len(hub.loaded()) == 1 and small.users == {"plugins.a.model", "plugins.b.model"}
+    assert (small.batch_size, large.batch_size) == (2, 8)
+    spec = small.info["spec"]
+
+    before = batches(spec)
+    assert len(large(["one", "two", "three", "four", "five"])) == 5  # fits the large handle's batch: one call of 5
+    after = batches(spec)
+    assert after["calls"] - before["calls"] == 1
+    assert after["<=4"] - before["<=4"] == 0 and after["<=8"] - before["<=8"] == 1
+
+    texts = [f"message number {i}" for i in range(8)]
+    expected = [large.run_now([text], {})[0]["label"] for text in texts]
+    results, errors = [None] * 8, []
+    barrier = threading.Barrier(8)
+
+    def ask(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = small([texts[i]])[0]["label"]
+        except Exception as exc:  # noqa: BLE001 - the test counts every failure
+            errors.append(exc)
+
+    before = batches(spec)
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    after = batches(spec)
+    assert errors == [] and results == expected
+    calls = after["calls"] - before["calls"]
+    assert calls >= 4 and after["<=2"] - before["<=2"] == calls  # the small handle never gathers more than 2
+
+
 def test_concurrent_first_requests_load_the_model_once(make_config, tiny_sentiment):
     hub = ModelHub(load_config(make_config("")))
     handles = []
@@ -84,15 +133,14 @@ def test_a_broken_model_folder_is_a_clear_error(make_config, tmp_path):
 
 
 def test_a_promoted_model_is_swapped_in_while_requests_keep_being_served(make_config, tmp_path):
-    from bot import registry
-
     models = tmp_path / "models"
     tiny_text_classifier(models / "sentiment" / "v1", seed=1)
     tiny_text_classifier(models / "sentiment" / "v2", labels=["negative", "neutral", "positive"], seed=2)
-    registry.set_serving(models, "sentiment", "v1")
+    versions.set_serving(models, "sentiment", "v1")
     hub = ModelHub(load_config(make_config('[models]\nmodels_dir = "models"\n')))
     handle = hub.pipeline("text-classification", "trained:sentiment")
-    assert handle.info["version"] == "v1"
+    other = hub.pipeline("text-classification", "trained:sentiment", batch_size=4, max_wait_ms=10)
+    assert handle.info["version"] == "v1" and other is not handle
 
     errors, results, stop = [], [], threading.Event()
 
@@ -106,12 +154,13 @@ def test_a_promoted_model_is_swapped_in_while_requests_keep_being_served(make_co
     workers = [threading.Thread(target=keep_asking) for _ in range(3)]
     for worker in workers:
         worker.start()
-    registry.set_serving(models, "sentiment", "v2", previous="v1")
+    versions.set_serving(models, "sentiment", "v2", previous="v1")
     swapped = hub.reload("trained:sentiment")
     stop.set()
     for worker in workers:
         worker.join()
     assert [h.info["version"] for h in swapped] == ["v2"]
-    assert handle.info["version"] == "v2"
+    assert handle.info["version"] == "v2" and other.info["version"] == "v2"  # one swap reaches every handle
+    assert other(["after the swap"])[0]["label"] in {"negative", "neutral", "positive"}
     assert errors == []
     assert len(results) > 0

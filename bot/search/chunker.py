@@ -46,7 +46,7 @@ class Chunker:
 
     Example::
 
-        chunker = Chunker(tokenizer=embed.value.tokenizer, chunk_tokens=200, overlap=40)
+        chunker = Chunker(tokenizer=embed.tokenizer, chunk_tokens=200, overlap=40)
         chunks = chunker.split(Document("notes.md", "# Setup\\n\\nRun make."))
     """
 

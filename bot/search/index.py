@@ -44,7 +44,7 @@ class DocumentIndex:
         self.settings = settings
         self.embedder = embedder
         self.progress = progress
-        self.chunker = Chunker(tokenizer=getattr(getattr(embedder, "value", None), "tokenizer", None),
+        self.chunker = Chunker(tokenizer=getattr(embedder, "tokenizer", None),
                                chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap)
         self.params = AnnParams(settings.ann_threshold, settings.ann_kind, settings.hnsw_m,
                                 settings.hnsw_ef_search, settings.ivf_nprobe, settings.recall_sample)

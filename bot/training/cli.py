@@ -95,34 +95,31 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from bot import registry
     from bot.bootstrap import bootstrap
+    from bot.models import versions
 
     models_dir = bootstrap(getattr(args, "config", None)).models_dir
     plugin, version = args.plugin, args.version
     if args.action == "list":
-        versions = registry.list_versions(models_dir, plugin)
-        if not versions:
+        listed = versions.list_versions(models_dir, plugin)
+        if not listed:
             print(f"no trained {plugin} versions in {models_dir / plugin}")
             return 0
-        for info in versions:
+        for info in listed:
             meta = info.metadata
-            primary = meta.get("primary_metric", "")
-            score = meta.get("metrics", {}).get(primary)
-            shown = f"{primary} {score:.4f}" if isinstance(score, (int, float)) else "-"
-            print(f"{'*' if info.serving else ' '} {info.version}  {shown}  {meta.get('base', '-')}  "
-                  f"{meta.get('created', '-')}")
+            print(f"{'*' if info.serving else ' '} {info.version}  {versions.metric_summary(meta, limit=1)}  "
+                  f"{meta.get('base', '-')}  {meta.get('created', '-')}")
         return 0
     if args.action == "show":
-        print(json.dumps(registry.show(models_dir, plugin, version), indent=2))
+        print(json.dumps(versions.show(models_dir, plugin, version), indent=2))
         return 0
     if args.action == "promote":
         if not version:
             raise NlpbotError(f"which version? `nlpbot models list {plugin}` shows them")
-        before = registry.promote(models_dir, plugin, version)
+        before = versions.promote(models_dir, plugin, version)
         print(f"{plugin}: {version} now serves" + (f" (was {before})" if before and before != version else ""))
         return 0
-    target = registry.rollback(models_dir, plugin)
+    target = versions.rollback(models_dir, plugin)
     print(f"{plugin}: rolled back; {target} serves again")
     return 0
 

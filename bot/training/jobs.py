@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from bot import registry
 from bot.errors import NlpbotError
+from bot.models import versions
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @dataclass
 class TrainingOutcome:
     plugin: str
-    version: registry.VersionInfo
+    version: versions.VersionInfo
     before: str | None  # what served before the run
     serving: str | None  # what serves after it
 
@@ -28,10 +28,7 @@ class TrainingOutcome:
         return self.serving == self.version.version and self.serving != self.before
 
     def summary(self) -> str:
-        meta = self.version.metadata
-        primary = meta.get("primary_metric")
-        score = (meta.get("metrics") or {}).get(primary)
-        shown = f"{primary} {score:.4f}" if isinstance(score, (int, float)) else "no metric"
+        shown = versions.metric_summary(self.version.metadata, limit=1)
         if self.promoted:
             return f"{self.plugin} {self.version.version} ({shown}) now serves (was {self.before or 'nothing'})"
         return f"{self.plugin} {self.version.version} ({shown}) kept, not promoted; {self.serving or 'nothing'} serves"
@@ -58,7 +55,7 @@ def train_in_subprocess(
         command += ["--eval-data", str(eval_data)]
     if config.path:
         command += ["--config", str(config.path)]
-    before = registry.serving_version(config.models_dir, plugin)
+    before = versions.serving_version(config.models_dir, plugin)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                cwd=str(config.root))
     deadline = time.monotonic() + timeout_s if timeout_s else None
@@ -74,10 +71,10 @@ def train_in_subprocess(
     code = process.wait()
     if code != 0:
         raise NlpbotError(f"training {plugin} failed (exit {code}); nothing that serves changed:\n" + "\n".join(tail[-12:]))
-    versions = registry.list_versions(config.models_dir, plugin)
-    if not versions:
+    listed = versions.list_versions(config.models_dir, plugin)
+    if not listed:
         raise NlpbotError(f"training {plugin} finished but wrote no version under {config.models_dir / plugin}")
-    return TrainingOutcome(plugin, versions[-1], before, registry.serving_version(config.models_dir, plugin))
+    return TrainingOutcome(plugin, listed[-1], before, versions.serving_version(config.models_dir, plugin))
 
 
 def retrain(config: Config, plugin: str, *, data: str | None = None) -> str:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import registry
 from bot.errors import NlpbotError
+from bot.models import versions
 from bot.training.fit import Job, evaluate_model
 from bot.training.report import fmt
 
@@ -34,7 +34,7 @@ def decide(job: Job, *, models_dir: Path, eval: Sequence[dict], metrics: dict[st
     """Whether the new model should serve, and why, in words a user can act on."""
     primary = job.get_kind().primary_metric
     new = float(metrics[primary])
-    current = registry.serving_version(models_dir, job.plugin)
+    current = versions.serving_version(models_dir, job.plugin)
     if current is None:
         return Decision(True, f"nothing was serving {job.plugin} yet ({primary} {fmt(new)})")
     try:

@@ -20,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot import __version__, registry
+from bot import __version__
 from bot.errors import NlpbotError, UserInputError
+from bot.models import versions
 from bot.training.data import hold_out, sha256
 from bot.training.fit import Job, Progress, fit
 from bot.training.kinds import get_kind
@@ -167,16 +168,16 @@ def train(
                 outcome = fit_distributed(job, train_records, eval_records, nproc=nproc, progress=say)
             else:
                 outcome = fit(job, train_records, eval_records, say)
-            say("comparing with the serving version" if registry.serving_version(config.models_dir, plugin) else
+            say("comparing with the serving version" if versions.serving_version(config.models_dir, plugin) else
                 "nothing serves yet: this version will")
             decision = decide(job, models_dir=config.models_dir, eval=eval_records, metrics=outcome.metrics,
                               force=force)
             shutil.rmtree(scratch / "checkpoints", ignore_errors=True)
-            version = registry.next_version(config.models_dir, plugin)
+            version = versions.next_version(config.models_dir, plugin)
             duration = time.time() - started
             write_json(scratch / "history.json", outcome.history)
             plot_history(outcome.history, trainer_kind.primary_metric, scratch / "training.png")
-            write_json(scratch / registry.METADATA_FILE, {
+            write_json(scratch / versions.METADATA_FILE, {
                 "plugin": plugin, "version": version, "kind": kind, "labels": label_set,
                 "base": spec, "base_resolved": resolved.version or str(resolved.path),
                 "primary_metric": trainer_kind.primary_metric, "metrics": outcome.metrics,
@@ -199,11 +200,11 @@ def train(
             shutil.rmtree(scratch, ignore_errors=True)
             raise
         if decision.promote:
-            registry.promote(config.models_dir, plugin, version)
+            versions.promote(config.models_dir, plugin, version)
     result = TrainResult(
         plugin=plugin, version=version, path=folder / version, primary_metric=trainer_kind.primary_metric,
         metrics=outcome.metrics, promoted=decision.promote, reason=decision.reason,
-        serving=registry.serving_version(config.models_dir, plugin), previous_metrics=decision.serving_metrics,
+        serving=versions.serving_version(config.models_dir, plugin), previous_metrics=decision.serving_metrics,
         duration_s=round(time.time() - started, 1), history=outcome.history,
     )
     say(result.summary())

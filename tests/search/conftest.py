@@ -32,7 +32,7 @@ class CountingEmbedder:
 
     def __init__(self, handle) -> None:
         self.handle = handle
-        self.value, self.info = handle.value, handle.info
+        self.tokenizer, self.info = handle.tokenizer, handle.info
         self.calls = 0
 
     def __call__(self, texts: list[str]):

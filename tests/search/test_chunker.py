@@ -10,7 +10,7 @@ TEXT = "Preface before any heading.\n\n# Setup\n\n" + "\n\n".join(PARAGRAPHS) + 
 
 
 def test_chunks_respect_the_budget_headings_and_paragraphs(model_handle):
-    tokenizer = model_handle.value.tokenizer
+    tokenizer = model_handle.tokenizer
     chunker = Chunker(tokenizer=tokenizer, chunk_tokens=120, overlap=20)
     chunks = chunker.split(Document("guide.md", TEXT))
 
@@ -29,7 +29,7 @@ def test_chunks_respect_the_budget_headings_and_paragraphs(model_handle):
 
 def test_a_long_paragraph_is_cut_between_words_not_inside_one(model_handle):
     text = " ".join(f"zorbulation{i}" for i in range(200))  # several word pieces per word, no sentence end
-    chunks = Chunker(tokenizer=model_handle.value.tokenizer, chunk_tokens=50, overlap=10).split(Document("x.txt", text))
+    chunks = Chunker(tokenizer=model_handle.tokenizer, chunk_tokens=50, overlap=10).split(Document("x.txt", text))
     assert len(chunks) > 3
     assert all(text[chunk.end:chunk.end + 1] in {"", " "} and text[chunk.start - 1:chunk.start] in {"", " "}
                for chunk in chunks[:-1])

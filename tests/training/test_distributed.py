@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import registry
+from bot.models import versions
 from bot.training.trainer import train
 
 from .conftest import LABELS, make_config
@@ -29,7 +29,7 @@ def test_two_processes_train_one_version(tmp_path: Path, tiny_base: Path, sentim
     # 160 examples, 8 per process and step, 2 processes: an epoch is 10 steps
     assert "training for 4 steps (0.4 epochs of 10 steps)" in lines
     assert any(line.startswith("epoch 0.4, train loss") for line in lines)
-    assert result.promoted and registry.serving_version(config.models_dir, "sentiment") == result.version
+    assert result.promoted and versions.serving_version(config.models_dir, "sentiment") == result.version
     meta = json.loads((result.path / "metadata.json").read_text())
     assert meta["parameters"]["nproc"] == 2 and "macro_f1" in meta["metrics"]
     assert sorted(p.name for p in result.path.iterdir() if p.suffix == ".json") == [

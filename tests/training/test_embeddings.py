@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import registry
+from bot.models import versions
 from bot.errors import UserInputError
 from bot.training.fit import Job
 from bot.training.kinds import get_kind
@@ -50,4 +50,4 @@ def test_embedding_run_reports_mrr_and_saves_a_sentence_transformer(tmp_path: Pa
               epochs=1, lr=1e-4, batch_size=8, max_length=32, seed=1, patience=1, show_bar=False)
     assert evaluate_version(job, result.path, get_kind("sentence-embeddings").read(eval_file)) == {
         k: pytest.approx(v, abs=1e-4) for k, v in result.metrics.items() if k != "loss"}
-    assert registry.serving_version(config.models_dir, "search") == result.version
+    assert versions.serving_version(config.models_dir, "search") == result.version

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import registry
+from bot.models import versions
 from bot.config import Config
 from bot.training.fit import Job
 from bot.training.kinds import get_kind
@@ -61,7 +61,7 @@ def test_fine_tuned_minilm_beats_the_untrained_model(minilm_run, minilm_path: Pa
 def test_a_run_leaves_a_complete_version_that_serves(minilm_run) -> None:
     config, result, lines = minilm_run
     assert result.promoted and "nothing was serving sentiment yet" in result.reason
-    assert registry.serving_version(config.models_dir, "sentiment") == result.version
+    assert versions.serving_version(config.models_dir, "sentiment") == result.version
     assert result.version.startswith("v0001-")
     files = {p.name for p in result.path.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "metadata.json", "history.json",
@@ -92,10 +92,10 @@ def test_a_worse_model_is_not_promoted_unless_forced(minilm_run, tiny_base: Path
     assert not worse.promoted
     assert "worse, so " + good + " keeps serving" in worse.reason
     assert worse.previous_metrics is not None and worse.previous_metrics["macro_f1"] >= 0.9
-    assert registry.serving_version(config.models_dir, "sentiment") == good
-    assert [v.version for v in registry.list_versions(config.models_dir, "sentiment")] == [good, worse.version]
+    assert versions.serving_version(config.models_dir, "sentiment") == good
+    assert [v.version for v in versions.list_versions(config.models_dir, "sentiment")] == [good, worse.version]
 
     forced = train(config, force=True, **run)
     assert forced.promoted and forced.reason.startswith("forced, although worse")
-    assert registry.serving_version(config.models_dir, "sentiment") == forced.version
-    assert registry.rollback(config.models_dir, "sentiment") == good
+    assert versions.serving_version(config.models_dir, "sentiment") == forced.version
+    assert versions.rollback(config.models_dir, "sentiment") == good

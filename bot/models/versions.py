@@ -1,4 +1,4 @@
-"""The model registry: trained versions under models/PLUGIN/VERSION/, and which one serves.
+"""Trained model versions under models/PLUGIN/VERSION/, which one serves, and how a version's metrics read.
 
 Layout::
 
@@ -9,7 +9,7 @@ Layout::
 Example::
 
     for info in list_versions(config.models_dir, "sentiment"):
-        print(info.version, info.serving, info.metadata.get("metrics"))
+        print(info.version, info.serving, metric_summary(info.metadata))
     rollback(config.models_dir, "sentiment")      # back to the version that served before
 """
 
@@ -29,6 +29,7 @@ from bot.errors import NlpbotError
 SERVING_FILE = "serving.json"
 METADATA_FILE = "metadata.json"
 VERSION_PATTERN = re.compile(r"^v(\d{4,})-\d{8}T\d{4,6}$")
+_BOOKKEEPING = ("runtime", "per_second", "epoch", "_loss")  # what a run logs besides its scores
 
 
 @dataclass(frozen=True)
@@ -157,3 +158,19 @@ def rollback(models_dir: Path, plugin: str) -> str:
     target = history.pop()
     set_serving(models_dir, plugin, target, previous=history[-1] if history else None, history=history)
     return target
+
+
+def metric_summary(metadata: dict[str, Any], *, limit: int = 4) -> str:
+    """A version's scores as people read them, the primary one first: "macro_f1 0.7000, accuracy 0.7200".
+
+    Losses, runtimes and epochs are left out; `limit` caps how many scores are shown ("no metrics" if none).
+    Every place that shows a version (CLI, admin commands, App Home, training summaries) uses this line.
+    """
+    metrics = metadata.get("metrics") or {}
+    primary = metadata.get("primary_metric")
+    names = [name for name, value in metrics.items() if isinstance(value, (int, float)) and not isinstance(value, bool)
+             and name != "loss" and not name.endswith(_BOOKKEEPING)]
+    names.sort(key=lambda name: name != primary)  # stable: the primary first, the rest as the run wrote them
+    shown = [f"{name} {metrics[name]:.4f}" if abs(metrics[name]) < 100 else f"{name} {metrics[name]:.1f}"
+             for name in names[:limit]]
+    return ", ".join(shown) or "no metrics"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import registry
+from bot.models import versions
 from bot.config import load_config
 from bot.errors import NlpbotError
 from bot.models import resolve_model
@@ -32,26 +32,26 @@ def models(tmp_path: Path) -> Path:
 
 
 def test_list_shows_versions_in_order_and_which_serves(models: Path) -> None:
-    assert [v.version for v in registry.list_versions(models, "sentiment")] == [
+    assert [v.version for v in versions.list_versions(models, "sentiment")] == [
         "v0001-20261128T1000", "v0002-20261128T1100", "v0010-20261129T0900"]
-    assert not any(v.serving for v in registry.list_versions(models, "sentiment"))
-    registry.promote(models, "sentiment", "v0002-20261128T1100")
-    assert [v.serving for v in registry.list_versions(models, "sentiment")] == [False, True, False]
-    assert registry.list_versions(models, "ner") == []
-    assert registry.next_version(models, "sentiment").startswith("v0011-")
+    assert not any(v.serving for v in versions.list_versions(models, "sentiment"))
+    versions.promote(models, "sentiment", "v0002-20261128T1100")
+    assert [v.serving for v in versions.list_versions(models, "sentiment")] == [False, True, False]
+    assert versions.list_versions(models, "ner") == []
+    assert versions.next_version(models, "sentiment").startswith("v0011-")
 
 
 def test_promote_and_rollback_walk_back_through_what_served(models: Path) -> None:
     with pytest.raises(NlpbotError, match="nothing is serving yet"):
-        registry.rollback(models, "sentiment")
-    assert registry.promote(models, "sentiment", "v0001-20261128T1000") is None
+        versions.rollback(models, "sentiment")
+    assert versions.promote(models, "sentiment", "v0001-20261128T1000") is None
     with pytest.raises(NlpbotError, match="v0001-20261128T1000 is the first version that served"):
-        registry.rollback(models, "sentiment")
-    assert registry.promote(models, "sentiment", "v0002-20261128T1100") == "v0001-20261128T1000"
-    registry.promote(models, "sentiment", "v0010-20261129T0900")
-    assert registry.rollback(models, "sentiment") == "v0002-20261128T1100"
-    assert registry.serving_version(models, "sentiment") == "v0002-20261128T1100"
-    assert registry.rollback(models, "sentiment") == "v0001-20261128T1000"
+        versions.rollback(models, "sentiment")
+    assert versions.promote(models, "sentiment", "v0002-20261128T1100") == "v0001-20261128T1000"
+    versions.promote(models, "sentiment", "v0010-20261129T0900")
+    assert versions.rollback(models, "sentiment") == "v0002-20261128T1100"
+    assert versions.serving_version(models, "sentiment") == "v0002-20261128T1100"
+    assert versions.rollback(models, "sentiment") == "v0001-20261128T1000"
     pointer = json.loads((models / "sentiment" / "serving.json").read_text())
     assert pointer["version"] == "v0001-20261128T1000" and pointer["previous"] is None
     assert not list((models / "sentiment").glob(".serving.json*"))
@@ -59,29 +59,29 @@ def test_promote_and_rollback_walk_back_through_what_served(models: Path) -> Non
 
 def test_show_and_unknown_versions(models: Path) -> None:
     with pytest.raises(NlpbotError, match="no sentiment version is serving"):
-        registry.show(models, "sentiment")
-    registry.promote(models, "sentiment", "v0002-20261128T1100")
-    shown = registry.show(models, "sentiment")
+        versions.show(models, "sentiment")
+    versions.promote(models, "sentiment", "v0002-20261128T1100")
+    shown = versions.show(models, "sentiment")
     assert shown["version"] == "v0002-20261128T1100" and shown["serving"] is True
     assert shown["metrics"] == {"macro_f1": 0.65}
-    assert registry.show(models, "sentiment", "v0001-20261128T1000")["serving"] is False
+    assert versions.show(models, "sentiment", "v0001-20261128T1000")["serving"] is False
     with pytest.raises(NlpbotError, match=r"no version 'v0003'.*v0001-20261128T1000, v0002"):
-        registry.promote(models, "sentiment", "v0003")
+        versions.promote(models, "sentiment", "v0003")
     with pytest.raises(NlpbotError, match="no version '.tmp-crashed'"):
-        registry.promote(models, "sentiment", ".tmp-crashed")
+        versions.promote(models, "sentiment", ".tmp-crashed")
 
 
-def test_the_model_hub_resolves_what_the_registry_serves(tmp_path: Path, models: Path) -> None:
+def test_the_model_hub_resolves_the_serving_version(tmp_path: Path, models: Path) -> None:
     (tmp_path / "config.toml").write_text('[models]\nmodels_dir = "models"\n', encoding="utf-8")
     config = load_config(tmp_path / "config.toml")
-    registry.promote(models, "sentiment", "v0010-20261129T0900")
+    versions.promote(models, "sentiment", "v0010-20261129T0900")
     resolved = resolve_model("trained:sentiment", config=config)
     assert resolved.version == "v0010-20261129T0900"
     assert resolved.path == models / "sentiment" / "v0010-20261129T0900"
-    # a pointer written by the first registry (no "history") still rolls back one step
+    # a pointer written by the first version store (no "history") still rolls back one step
     (models / "sentiment" / "serving.json").write_text(
         json.dumps({"version": "v0010-20261129T0900", "previous": "v0001-20261128T1000"}))
-    assert registry.rollback(models, "sentiment") == "v0001-20261128T1000"
+    assert versions.rollback(models, "sentiment") == "v0001-20261128T1000"
 
 
 def test_models_command(tmp_path: Path, models: Path, capsys: pytest.CaptureFixture[str]) -> None:

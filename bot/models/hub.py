@@ -1,0 +1,154 @@
+"""The model hub: the one place models are resolved, loaded, placed on a device, cached and swapped.
+
+Each model is loaded once per (kind, model, task, device, dtype, options) and shared; every caller gets a
+handle with its own batch size and wait over it. Example::
+
+    hub = ModelHub(config)
+    classify = hub.pipeline("text-classification", "trained:sentiment", batch_size=32)
+    classify(["I love this", "meh"])      # -> one result per input, in order
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from bot import metrics
+from bot.errors import ModelUnavailable
+from bot.models.device import pick_device, pick_dtype
+from bot.models.handle import LoadedModel, ModelHandle
+from bot.models.loaders import LOADERS
+from bot.models.specs import TRAINED, ResolvedModel, resolve_model
+from bot.models.versions import serving_version
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+
+class ModelHub:
+    """Loads each model once, lazily, and hands out handles over it; `reload` swaps it under all of them."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._models: dict[tuple, LoadedModel] = {}
+        self._handles: dict[tuple, ModelHandle] = {}  # (model key, batch_size, max_wait_ms) -> handle
+        self._loading: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    # Each of these returns a handle over a loaded, shared model; the first call pays for loading.
+    def pipeline(self, task: str, spec: str, **kw: Any) -> ModelHandle:
+        return self.get("pipeline", spec, task=task, **kw)
+
+    def sentence_model(self, spec: str, **kw: Any) -> ModelHandle:
+        return self.get("sentence-transformer", spec, **kw)
+
+    def spacy(self, spec: str, **kw: Any) -> ModelHandle:
+        return self.get("spacy", spec, device="cpu", dtype="float32", **kw)
+
+    def get(
+        self,
+        kind: str,
+        spec: str,
+        *,
+        task: str = "",
+        device: str | None = None,
+        dtype: str | None = None,
+        batch_size: int = 16,
+        max_wait_ms: float = 0.0,
+        what: str = "model",
+        options: dict[str, Any] | None = None,
+    ) -> ModelHandle:
+        resolved = resolve_model(spec, config=self.config, what=what)
+        device_name = pick_device(device or self.config.models.device)
+        torch_dtype = pick_dtype(device_name, dtype or self.config.models.dtype)
+        options = options or {}
+        key = (kind, resolved.identity, task, device_name, str(torch_dtype), tuple(sorted(options.items())))
+        shared = self._shared(key, resolved, torch_dtype, what)
+        shared.users.add(what)
+        with self._lock:
+            handle = self._handles.get((key, batch_size, max_wait_ms))
+            if handle is None:
+                handle = ModelHandle(shared, batch_size=batch_size, max_wait_ms=max_wait_ms)
+                self._handles[(key, batch_size, max_wait_ms)] = handle
+            return handle
+
+    def _shared(self, key: tuple, resolved: ResolvedModel, torch_dtype: Any, what: str) -> LoadedModel:
+        shared = self._models.get(key)
+        if shared is not None:
+            return shared
+        with self._lock:
+            gate = self._loading.setdefault(key, threading.Lock())
+        with gate:  # one load per key even when many requests arrive at once
+            shared = self._models.get(key)
+            if shared is None:
+                kind, _, task, device, _, options = key
+                loaded = self._load(kind, resolved, device, torch_dtype, task, dict(options), what)
+                shared = LoadedModel(key, kind, loaded)
+                with self._lock:
+                    self._models[key] = shared
+            return shared
+
+    def _load(self, kind, resolved, device, dtype, task, options, what) -> tuple[Any, dict[str, Any]]:
+        started = time.perf_counter()
+        try:
+            value = LOADERS[kind].load(resolved, device, dtype, task, options)
+        except ModelUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken model folder must become a clear message
+            raise ModelUnavailable(f"{what}: could not load {resolved.spec!r} from {resolved.path}: {exc}") from exc
+        seconds = time.perf_counter() - started
+        log.info("loaded %s %s (%s) on %s as %s in %.1fs", kind, resolved.spec, task or "-", device, dtype, seconds)
+        info = {
+            "spec": resolved.spec,
+            "path": str(resolved.path),
+            "source": resolved.source,
+            "version": resolved.version,
+            "kind": kind,
+            "task": task,
+            "device": device,
+            "dtype": str(dtype).replace("torch.", ""),
+            "load_seconds": round(seconds, 3),
+        }
+        metrics.MODEL_LOAD_SECONDS.labels(kind=kind, model=resolved.spec).set(seconds)
+        return value, info
+
+    def reload(self, spec: str) -> list[LoadedModel]:
+        """Re-resolve a spec (e.g. trained:sentiment after a promotion) and swap every loaded model that uses it.
+
+        The new model is loaded fully before the swap, which reaches every handle over it at once;
+        requests in flight finish on the old one.
+        """
+        import torch
+
+        swapped = []
+        for shared in self.loaded():
+            if shared.info["spec"] != spec:
+                continue
+            resolved = resolve_model(spec, config=self.config)
+            kind, _, task, device, _, options = shared.key
+            dtype = getattr(torch, shared.info["dtype"])
+            shared.swap(*self._load(kind, resolved, device, dtype, task, dict(options), "model"))
+            swapped.append(shared)
+        return swapped
+
+    def refresh_trained(self) -> list[str]:
+        """Swap in every trained model whose serving version changed on disk (promotion, rollback elsewhere)."""
+        changed = []
+        for spec in sorted({m.info["spec"] for m in self.loaded() if m.info["source"] == "trained"}):
+            plugin = spec[len(TRAINED):]
+            serving = serving_version(self.config.models_dir, plugin)
+            current = {m.info["version"] for m in self.loaded() if m.info["spec"] == spec}
+            if serving is not None and current != {serving}:
+                self.reload(spec)
+                log.info("now serving %s %s (was %s)", plugin, serving, ", ".join(sorted(filter(None, current))))
+                changed.append(spec)
+        return changed
+
+    def loaded(self) -> list[LoadedModel]:
+        """Every model in memory, once each however many handles use it."""
+        with self._lock:
+            return list(self._models.values())

@@ -1,0 +1,92 @@
+"""One entry per model kind: how to load it, how to call it on a batch, and where its tokenizer is.
+
+Every call function takes ``(model, inputs, batch_size, kwargs)`` and returns one result per input, in order.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable, NamedTuple
+
+from bot.models.seq2seq import Seq2SeqGenerator
+from bot.models.specs import PACKAGE, ResolvedModel
+from bot.models.tokens import token_limit
+
+
+class Loader(NamedTuple):
+    load: Callable[[ResolvedModel, str, Any, str, dict], Any]  # (resolved, device, dtype, task, options) -> model
+    call: Callable[[Any, list, int, dict], list]
+    tokenizer: Callable[[Any], Any] = lambda model: None
+    max_input_tokens: Callable[[Any], int | None] = lambda model: None
+    combine: Callable[[list], Any] = lambda results: results  # the results of one call, as the caller gets them
+
+
+def _load_pipeline(resolved: ResolvedModel, device: str, dtype: Any, task: str, options: dict) -> Any:
+    from transformers import pipeline
+
+    return pipeline(task, model=str(resolved.path), device=device, dtype=dtype, **options)
+
+
+def _call_pipeline(model: Any, inputs: list, batch_size: int, kwargs: dict) -> list:
+    return list(model(inputs, batch_size=batch_size, **kwargs))
+
+
+def _load_sentence_model(resolved: ResolvedModel, device: str, dtype: Any, task: str, options: dict) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(resolved.path), device=device, local_files_only=True, **options)
+    if dtype is not None and str(dtype) != "torch.float32":
+        model = model.to(dtype)
+    return model
+
+
+def _call_sentence_model(model: Any, inputs: list, batch_size: int, kwargs: dict) -> list:
+    kwargs.setdefault("normalize_embeddings", True)
+    kwargs.setdefault("convert_to_numpy", True)
+    return list(model.encode(inputs, batch_size=batch_size, show_progress_bar=False, **kwargs))
+
+
+def _embedding_matrix(results: list) -> Any:
+    import numpy as np
+
+    return np.asarray(results, dtype=np.float32).reshape(len(results), -1)
+
+
+def _load_spacy(resolved: ResolvedModel, device: str, dtype: Any, task: str, options: dict) -> Any:
+    import spacy
+
+    if resolved.source == "package":
+        module = importlib.import_module(resolved.spec[len(PACKAGE):])
+        if hasattr(module, "load"):
+            return module.load(**options)
+    return spacy.load(resolved.path, **options)
+
+
+def _call_spacy(model: Any, inputs: list, batch_size: int, kwargs: dict) -> list:
+    return list(model.pipe(inputs, batch_size=batch_size, **kwargs))
+
+
+def _load_seq2seq(resolved: ResolvedModel, device: str, dtype: Any, task: str, options: dict) -> Seq2SeqGenerator:
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(resolved.path), **options)
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(resolved.path), dtype=dtype).to(device).eval()
+    return Seq2SeqGenerator(model, tokenizer)
+
+
+def _call_seq2seq(model: Any, inputs: list, batch_size: int, kwargs: dict) -> list:
+    outputs: list[str] = []
+    for start in range(0, len(inputs), batch_size):
+        outputs.extend(model.generate(inputs[start:start + batch_size], **kwargs))
+    return outputs
+
+
+LOADERS: dict[str, Loader] = {
+    "pipeline": Loader(_load_pipeline, _call_pipeline, tokenizer=lambda pipe: pipe.tokenizer,
+                       max_input_tokens=lambda pipe: token_limit(pipe.model.config, pipe.tokenizer)),
+    "sentence-transformer": Loader(_load_sentence_model, _call_sentence_model, tokenizer=lambda model: model.tokenizer,
+                                   max_input_tokens=lambda model: model.max_seq_length, combine=_embedding_matrix),
+    "spacy": Loader(_load_spacy, _call_spacy),  # spaCy's own tokenizer is not a subword tokenizer: none to offer
+    "seq2seq": Loader(_load_seq2seq, _call_seq2seq, tokenizer=lambda generator: generator.tokenizer,
+                      max_input_tokens=lambda generator: generator.max_input_tokens),
+}
