@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import versions
 from bot.errors import UserInputError
+from bot.models import versions
 from bot.training.fit import Job
 from bot.training.kinds import get_kind
 from bot.training.promotion import evaluate_version

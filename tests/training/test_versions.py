@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import versions
 from bot.config import load_config
 from bot.errors import NlpbotError
-from bot.models import resolve_model
+from bot.models import resolve_model, versions
 from bot.training.cli import main
 
 
@@ -82,6 +81,15 @@ def test_the_model_hub_resolves_the_serving_version(tmp_path: Path, models: Path
     (models / "sentiment" / "serving.json").write_text(
         json.dumps({"version": "v0010-20261129T0900", "previous": "v0001-20261128T1000"}))
     assert versions.rollback(models, "sentiment") == "v0001-20261128T1000"
+
+
+def test_a_versions_scores_read_the_same_everywhere() -> None:
+    meta = {"primary_metric": "macro_f1", "metrics": {"loss": 0.52, "accuracy": 0.7, "macro_f1": 0.65, "eval_loss": 0.4,
+                                                      "runtime": 3.2, "samples_per_second": 118.0, "epoch": 3.0}}
+    assert versions.metric_summary(meta) == "macro_f1 0.6500, accuracy 0.7000"  # the primary first, no bookkeeping
+    assert versions.metric_summary(meta, limit=1) == "macro_f1 0.6500"
+    assert versions.metric_summary({"metrics": {"perplexity": 1234.5}}) == "perplexity 1234.5"
+    assert versions.metric_summary({}) == "no metrics"
 
 
 def test_models_command(tmp_path: Path, models: Path, capsys: pytest.CaptureFixture[str]) -> None:
