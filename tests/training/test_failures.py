@@ -14,7 +14,7 @@ import pytest
 
 from bot import registry
 from bot.errors import UserInputError
-from bot.training.trainer import train
+from bot.training.run import train
 
 from .conftest import LABELS, make_config
 
@@ -63,7 +63,7 @@ def test_bad_data_is_refused_before_anything_is_written(tmp_path: Path) -> None:
 KILLED_RUN = """
 import sys
 from bot.config import load_config
-from bot.training.trainer import train
+from bot.training.run import train
 config = load_config(sys.argv[1])
 train(config, plugin="sentiment", kind="sequence-classification", labels={labels!r}, data=sys.argv[2],
       eval_data=sys.argv[3], base=sys.argv[4], epochs=1000, batch_size=16, show_bar=False,
