@@ -1,4 +1,4 @@
-"""The `nlpbot train`, `nlpbot models` and `nlpbot data` commands.
+"""The `nlpbot train`, `nlpbot eval`, `nlpbot models` and `nlpbot data` commands.
 
 The core's command line (`bot.cli`) calls `register(subparsers)`; each command sets `handler`, which takes
 the parsed args (with `args.config`) and returns an exit code.
@@ -13,10 +13,10 @@ import sys
 import threading
 from pathlib import Path
 
-from bot.errors import NlpbotError
+from bot.errors import ModelUnavailable, NlpbotError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `train`, `models` and `data` to the nlpbot command line."""
+    """Add `train`, `eval`, `models` and `data` to the nlpbot command line."""
     train = subparsers.add_parser("train", help="fine-tune a plugin's model and promote it if it is at least as good")
     train.add_argument("plugin", help="a plugin with a training kind: sentiment, ner, summarize, translate, search")
     train.add_argument("--data", help="training data (JSON lines; CoNLL for ner); default [training.PLUGIN] data")
@@ -34,6 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--progress-lines", action="store_true",
                        help="progress as 'nlpbot-progress: ...' lines on stdout, for a program that runs this one")
     train.set_defaults(handler=cmd_train)
+
+    evaluate = subparsers.add_parser("eval", help="score a labelled file with a trained version (the test step)")
+    evaluate.add_argument("plugin", help="a plugin with a training kind: sentiment, ner, summarize, translate, search")
+    evaluate.add_argument("--data", required=True, metavar="FILE", help="labelled data, as for `nlpbot train`")
+    evaluate.add_argument("--version", help="a trained version (default: the serving one)")
+    evaluate.add_argument("--json", action="store_true",
+                          help='print {"plugin", "version", "metrics": {...}, "examples": N}')
+    evaluate.set_defaults(handler=cmd_eval)
 
     models = subparsers.add_parser("models", help="list, show, promote or roll back trained versions")
     models.add_argument("action", choices=["list", "show", "promote", "rollback"])
@@ -77,6 +85,31 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 130
     print(result.summary())
     print(f"saved to {result.path}; {result.serving or 'nothing'} serves {args.plugin}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.training.evaluate import evaluate
+    from bot.training.report import fmt
+
+    config = bootstrap(getattr(args, "config", None))
+    try:
+        result = evaluate(config, args.plugin, args.data, version=args.version)
+    except ModelUnavailable as exc:
+        # A runtime error (DESIGN.md: exit 3), where a bad plugin, option or data file is a usage error (2).
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    if args.json:
+        print(json.dumps(result.as_json()))
+        return 0
+    print(f"{result.plugin} {result.version}{' (serving)' if result.serving else ''}: "
+          f"{result.examples} examples from {args.data}")
+    width = max(len(name) for name in [*result.metrics, "metric"])
+    print(f"{'metric':<{width}}  value")
+    for name, value in result.metrics.items():
+        mark = "  (decides promotion)" if name == result.primary_metric else ""
+        print(f"{name:<{width}}  {fmt(value)}{mark}")
     return 0
 
 
