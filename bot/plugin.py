@@ -86,6 +86,7 @@ class Plugin:
     Settings: ClassVar[type[PluginSettings]] = PluginSettings
     training_kind: ClassVar[str | None] = None  # "sequence-classification", "token-classification", "seq2seq", ...
     labels: ClassVar[tuple[str, ...] | None] = None
+    training_metric: ClassVar[str | None] = None  # what decides promotion, e.g. "bleu"; default: the kind's own
 
     def __init__(self, *, settings: PluginSettings, services: Services) -> None:
         self.settings = settings

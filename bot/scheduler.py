@@ -126,7 +126,7 @@ def _reindex(config: Config, spec: JobSpec, bot: Any) -> str:
 
 
 def _retrain(config: Config, spec: JobSpec, bot: Any) -> str:
-    from bot.training.jobs import retrain
+    from bot.training.launch import retrain
 
     message = retrain(config, spec.target, data=spec.data)
     if bot is not None:

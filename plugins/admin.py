@@ -55,7 +55,7 @@ class AdminPlugin(Plugin):
     def train(self, request: Request, args: list[str]) -> Reply:
         plugin = self._plugin_arg(args, "train")
         flags = self._flags(args[1:])
-        from bot.training.jobs import train_in_subprocess
+        from bot.training.launch import train_in_subprocess
 
         last_sent = [0.0]
 

@@ -89,6 +89,7 @@ class TranslatePlugin(Plugin):
     description = "Translates a text; the source language is detected for you."
     Settings = TranslateSettings
     training_kind = "seq2seq"
+    training_metric = "bleu"  # a translation is judged by BLEU, a summary (the seq2seq default) by ROUGE-L
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -8,6 +8,6 @@ Example::
     result.promoted, result.reason, result.metrics
 """
 
-from bot.training.trainer import TrainResult, train
+from bot.training.run import TrainResult, train
 
 __all__ = ["TrainResult", "train"]

@@ -1,7 +1,7 @@
-"""The `nlpbot train`, `nlpbot models` and `nlpbot data` commands.
+"""The `nlpbot train`, `nlpbot eval`, `nlpbot models` and `nlpbot data` commands.
 
-The core's command line calls `register(subparsers)`; each command sets `func`, a handler that takes
-the parsed args (with `args.config`) and returns an exit code. `python -m bot.training.cli` runs them alone.
+The core's command line (`bot.cli`) calls `register(subparsers)`; each command sets `handler`, which takes
+the parsed args (with `args.config`) and returns an exit code.
 """
 
 from __future__ import annotations
@@ -11,32 +11,12 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
-from bot.errors import NlpbotError
-
-def trainable_plugins() -> dict[str, tuple[str, list[str] | None]]:
-    """plugin -> (training kind, declared labels), from each plugin class's `training_kind` and `labels`."""
-    from bot.plugin_manager import discover
-
-    found = {}
-    for name, load in sorted(discover().items()):
-        cls = load()
-        if getattr(cls, "training_kind", None):
-            found[name] = (cls.training_kind, list(cls.labels) if cls.labels else None)
-    return found
-
-
-def training_kind(plugin: str) -> tuple[str, list[str] | None]:
-    trainable = trainable_plugins()
-    if plugin not in trainable:
-        raise NlpbotError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(trainable)}")
-    return trainable[plugin]
-
+from bot.errors import ModelUnavailable, NlpbotError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `train`, `models` and `data` to the nlpbot command line."""
+    """Add `train`, `eval`, `models` and `data` to the nlpbot command line."""
     train = subparsers.add_parser("train", help="fine-tune a plugin's model and promote it if it is at least as good")
     train.add_argument("plugin", help="a plugin with a training kind: sentiment, ner, summarize, translate, search")
     train.add_argument("--data", help="training data (JSON lines; CoNLL for ner); default [training.PLUGIN] data")
@@ -51,7 +31,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--force", action="store_true", help="promote even if it scores worse than the serving version")
     train.add_argument("--nproc", type=int, default=1, help="data-parallel processes (GPUs, or CPU processes)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--progress-lines", action="store_true",
+                       help="progress as 'nlpbot-progress: ...' lines on stdout, for a program that runs this one")
     train.set_defaults(handler=cmd_train)
+
+    evaluate = subparsers.add_parser("eval", help="score a labelled file with a trained version (the test step)")
+    evaluate.add_argument("plugin", help="a plugin with a training kind: sentiment, ner, summarize, translate, search")
+    evaluate.add_argument("--data", required=True, metavar="FILE", help="labelled data, as for `nlpbot train`")
+    evaluate.add_argument("--version", help="a trained version (default: the serving one)")
+    evaluate.add_argument("--json", action="store_true",
+                          help='print {"plugin", "version", "metrics": {...}, "examples": N}')
+    evaluate.set_defaults(handler=cmd_eval)
 
     models = subparsers.add_parser("models", help="list, show, promote or roll back trained versions")
     models.add_argument("action", choices=["list", "show", "promote", "rollback"])
@@ -72,25 +62,54 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.bootstrap import bootstrap
-    from bot.training.trainer import train
+    from bot.training.plugins import trainable
+    from bot.training.progress import emit
+    from bot.training.run import train
 
     config = bootstrap(getattr(args, "config", None))
-    kind, labels = training_kind(args.plugin)
+    declared = trainable(args.plugin)
     if threading.current_thread() is threading.main_thread():
         # `kill PID` stops a run like Ctrl-C does: its scratch folder is removed, nothing serving changes.
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         result = train(
-            config, plugin=args.plugin, kind=kind, labels=labels, data=args.data, eval_data=args.eval_data,
+            config, plugin=args.plugin, kind=declared.kind, labels=declared.labels, metric=declared.metric,
+            data=args.data, eval_data=args.eval_data,
             base=args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_steps=args.max_steps,
             max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc,
-            progress=lambda line: print(line, file=sys.stderr, flush=True), show_bar=not args.quiet,
+            progress=emit if args.progress_lines else (lambda line: print(line, file=sys.stderr, flush=True)),
+            show_bar=not (args.quiet or args.progress_lines),
         )
     except KeyboardInterrupt:
         print("interrupted: nothing was changed", file=sys.stderr)
         return 130
     print(result.summary())
     print(f"saved to {result.path}; {result.serving or 'nothing'} serves {args.plugin}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.training.evaluate import evaluate
+    from bot.training.report import fmt
+
+    config = bootstrap(getattr(args, "config", None))
+    try:
+        result = evaluate(config, args.plugin, args.data, version=args.version)
+    except ModelUnavailable as exc:
+        # A runtime error (DESIGN.md: exit 3), where a bad plugin, option or data file is a usage error (2).
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    if args.json:
+        print(json.dumps(result.as_json()))
+        return 0
+    print(f"{result.plugin} {result.version}{' (serving)' if result.serving else ''}: "
+          f"{result.examples} examples from {args.data}")
+    width = max(len(name) for name in [*result.metrics, "metric"])
+    print(f"{'metric':<{width}}  value")
+    for name, value in result.metrics.items():
+        mark = "  (decides promotion)" if name == result.primary_metric else ""
+        print(f"{name:<{width}}  {fmt(value)}{mark}")
     return 0
 
 
@@ -137,14 +156,3 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(f"{report['files'][split]}: {total} examples: {shares}")
     print(f"neutral = mean human rating within ±{report['neutral_band']:g} (on -4..+4)")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The same as `nlpbot`: one command line for every command."""
-    from bot.cli import main as nlpbot
-
-    return nlpbot(list(argv) if argv is not None else None)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

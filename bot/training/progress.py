@@ -1,77 +1,76 @@
-"""Progress lines for people (a terminal, a Slack admin) and the per-evaluation history of a run."""
+"""The one progress protocol between a training process and the process that started it.
+
+A child (a torchrun worker, or `nlpbot train --progress-lines` started for an admin) writes each line a
+person should see as ``nlpbot-progress: LINE``; the parent runs it with `run_reporting`, which hands
+LINE to its own `progress` and keeps the child's other output (warnings, the error) for the report.
+
+Example::
+
+    child = run_reporting([sys.executable, "-m", "bot", "train", "sentiment", "--progress-lines"], progress=print)
+    child.code, child.reported, child.tail[-5:]
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from transformers import TrainerCallback
-
-from bot.training.report import fmt
+import collections
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
 
 Progress = Callable[[str], None]
+PREFIX = "nlpbot-progress: "
 
 
-class HistoryRecorder(TrainerCallback):
-    """Records loss and eval metrics per evaluation and tells `progress` about them in plain words.
+def emit(line: str, stream: TextIO | None = None) -> None:
+    """Write one progress line for the parent process (stdout unless told)."""
+    print(PREFIX + line, file=stream or sys.stdout, flush=True)
 
-    Evaluations happen once per epoch (or at the last step of a shorter run), so each history row is
-    one epoch: {"epoch", "step", "train_loss", "eval_loss", PRIMARY, ...}.
-    """
 
-    def __init__(self, primary: str, *, total_steps: int, steps_per_epoch: int, progress: Progress | None) -> None:
-        self.primary = primary
-        self.total_steps = total_steps
-        self.steps_per_epoch = steps_per_epoch
-        self.progress = progress
-        self.history: list[dict[str, Any]] = []
-        self._losses: list[float] = []
-        self._best: float | None = None
-        self._last_eval_step = -1
+def child_env(**extra: str) -> dict[str, str]:
+    """This environment, with the `bot` package in use first on the path: a child runs the same code as its parent
+    (also from a checkout that is not the installed one, and from any working directory)."""
+    root = str(Path(__file__).resolve().parents[2])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])), **extra}
 
-    def _say(self, state: Any, line: str) -> None:
-        if self.progress is not None and state.is_world_process_zero:
-            self.progress(line)
 
-    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        epochs = self.total_steps / self.steps_per_epoch
-        self._say(state, f"training for {self.total_steps} steps ({epochs:.3g} epochs of {self.steps_per_epoch} steps)")
+@dataclass(frozen=True)
+class ChildRun:
+    code: int
+    reported: bool  # whether the child wrote any progress line (it got as far as training)
+    tail: list[str]  # its last lines that were not progress
 
-    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        # A run that ends between epochs (max_steps) is still evaluated once at its last step.
-        if state.global_step >= state.max_steps and state.global_step % args.eval_steps != 0:
-            control.should_evaluate = True
-            control.should_save = True
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> None:
-        if logs and "loss" in logs:
-            self._losses.append(float(logs["loss"]))
-            percent = 100 * state.global_step / max(state.max_steps, 1)
-            self._say(state, f"step {state.global_step}/{state.max_steps} ({percent:.0f}%): loss {fmt(logs['loss'])}")
-
-    def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float] | None = None,
-                    **kwargs: Any) -> None:
-        if not metrics or state.global_step == self._last_eval_step:
-            return
-        self._last_eval_step = state.global_step
-        row: dict[str, Any] = {"epoch": round(state.global_step / self.steps_per_epoch, 3), "step": state.global_step}
-        if self._losses:
-            row["train_loss"] = round(sum(self._losses) / len(self._losses), 6)
-        self._losses = []
-        for key, value in metrics.items():
-            name = key.removeprefix("eval_")
-            if name not in {"runtime", "samples_per_second", "steps_per_second", "epoch", "model_preparation_time"}:
-                row[name] = round(float(value), 6)
-        self.history.append(row)
-        score = row.get(self.primary)
-        best = score is not None and (self._best is None or score > self._best)
-        if best:
-            self._best = score
-        parts = [f"epoch {row['epoch']:g}"]
-        if "train_loss" in row:
-            parts.append(f"train loss {fmt(row['train_loss'])}")
-        if "loss" in row:
-            parts.append(f"eval loss {fmt(row['loss'])}")
-        if score is not None:
-            parts.append(f"{self.primary} {fmt(score)}" + (" (best so far)" if best else ""))
-        self._say(state, ", ".join(parts))
+def run_reporting(command: Sequence[str], *, progress: Progress | None, env: Mapping[str, str] | None = None,
+                  cwd: str | None = None, timeout_s: float | None = None, keep: int = 200) -> ChildRun:
+    """Run `command`, relaying its progress lines to `progress`; stopped with SIGTERM after `timeout_s`."""
+    tail: collections.deque[str] = collections.deque(maxlen=keep)
+    reported = stopped = False
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    process = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=dict(env) if env is not None else None, cwd=cwd)
+    try:
+        for line in process.stdout:  # type: ignore[union-attr]
+            # Another worker's unfinished output (a progress bar's "\r...") can share the line: look inside it.
+            at = line.find(PREFIX)
+            if at >= 0:
+                reported = True
+                if progress is not None and not stopped:
+                    progress(line[at + len(PREFIX):].rstrip("\n"))
+            elif line.strip():
+                tail.append(line.rstrip())
+            if deadline and not stopped and time.monotonic() > deadline:
+                # The trainer stops cleanly on SIGTERM; keep reading so that its last words cannot block on a full pipe.
+                process.terminate()
+                stopped = True
+                tail.append(f"stopped after {timeout_s:.0f} s")
+        code = process.wait()
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+    return ChildRun(code, reported, list(tail))

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-if TYPE_CHECKING:
-    from bot.config import Config
-
-
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+from bot.config import Config, Section, validate_section
+from bot.errors import ConfigError
 
 
-class RunDefaults(_Table):
+class RunDefaults(Section):
     """Hyper-parameters; every one can be overridden per plugin and on the command line."""
 
     epochs: float = Field(3.0, gt=0, le=1000)
@@ -71,9 +67,6 @@ class TrainingSettings(RunDefaults):
 
 def training_settings(config: Config) -> TrainingSettings:
     """Validate config.training; unknown keys and bad values raise ConfigError naming the key and the file."""
-    from bot.config import validate_section
-    from bot.errors import ConfigError
-
     raw: dict[str, Any] = dict(config.training)
     settings: TrainingSettings = validate_section(config, TrainingSettings, raw, key="training")
     for name, value in (settings.model_extra or {}).items():

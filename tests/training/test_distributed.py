@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import versions
-from bot.training.trainer import train
+from bot.training.run import train
 
 from .conftest import LABELS, make_config
 

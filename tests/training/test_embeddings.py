@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import UserInputError
 from bot.models import versions
-from bot.training.fit import Job
+from bot.errors import UserInputError
 from bot.training.kinds import get_kind
-from bot.training.promotion import evaluate_version
-from bot.training.trainer import train
+from bot.training.spec import RunSpec
+from bot.training.run import train
 
 from .conftest import make_config
 
@@ -46,8 +45,9 @@ def test_embedding_run_reports_mrr_and_saves_a_sentence_transformer(tmp_path: Pa
     model = SentenceTransformer(str(result.path), local_files_only=True)
     assert model.encode(["vpn"]).shape == (1, 384)
     # the serving version is judged by the same evaluator when the next run asks for promotion
-    job = Job(plugin="search", kind="sentence-embeddings", base_path="", out_dir=str(tmp_path), labels=None,
+    spec = RunSpec(plugin="search", kind="sentence-embeddings", base_path="", out_dir=str(tmp_path), labels=None,
               epochs=1, lr=1e-4, batch_size=8, max_length=32, seed=1, patience=1, show_bar=False)
-    assert evaluate_version(job, result.path, get_kind("sentence-embeddings").read(eval_file)) == {
+    kind = get_kind("sentence-embeddings")
+    assert kind.evaluate(spec, result.path, kind.read(eval_file)) == {
         k: pytest.approx(v, abs=1e-4) for k, v in result.metrics.items() if k != "loss"}
     assert versions.serving_version(config.models_dir, "search") == result.version

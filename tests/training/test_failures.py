@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.models import versions
 from bot.errors import UserInputError
-from bot.models import versions as model_versions
-from bot.training.trainer import train
+from bot.training.run import train
 
 from .conftest import LABELS, make_config
 
@@ -26,12 +26,12 @@ def serving_config(folder: Path):  # type: ignore[no-untyped-def]
     old = config.models_dir / "sentiment" / SERVING
     old.mkdir(parents=True)
     (old / "metadata.json").write_text(json.dumps({"metrics": {"macro_f1": 0.5}}))
-    model_versions.promote(config.models_dir, "sentiment", SERVING)
+    versions.promote(config.models_dir, "sentiment", SERVING)
     return config
 
 
-def versions(config) -> list[str]:  # type: ignore[no-untyped-def]
-    return [v.version for v in model_versions.list_versions(config.models_dir, "sentiment")]
+def version_names(config) -> list[str]:  # type: ignore[no-untyped-def]
+    return [v.version for v in versions.list_versions(config.models_dir, "sentiment")]
 
 
 def test_a_run_that_fails_midway_leaves_everything_as_it_was(tmp_path: Path, tiny_base: Path,
@@ -46,8 +46,8 @@ def test_a_run_that_fails_midway_leaves_everything_as_it_was(tmp_path: Path, tin
         train(config, plugin="sentiment", kind="sequence-classification", labels=LABELS, data=sentiment_files[0],
               eval_data=sentiment_files[1], base=str(tiny_base), epochs=3, show_bar=False,
               progress=stop_after_first_epoch)
-    assert versions(config) == [SERVING]
-    assert model_versions.serving_version(config.models_dir, "sentiment") == SERVING
+    assert version_names(config) == [SERVING]
+    assert versions.serving_version(config.models_dir, "sentiment") == SERVING
     assert sorted(p.name for p in (config.models_dir / "sentiment").iterdir()) == [".lock", "serving.json", SERVING]
 
 
@@ -63,7 +63,7 @@ def test_bad_data_is_refused_before_anything_is_written(tmp_path: Path) -> None:
 KILLED_RUN = """
 import sys
 from bot.config import load_config
-from bot.training.trainer import train
+from bot.training.run import train
 config = load_config(sys.argv[1])
 train(config, plugin="sentiment", kind="sequence-classification", labels={labels!r}, data=sys.argv[2],
       eval_data=sys.argv[3], base=sys.argv[4], epochs=1000, batch_size=16, show_bar=False,
@@ -87,8 +87,8 @@ def test_a_killed_run_leaves_serving_alone_and_the_next_run_cleans_up(tmp_path: 
     finally:
         child.kill()
         child.wait(timeout=30)
-    assert versions(config) == [SERVING]
-    assert model_versions.serving_version(config.models_dir, "sentiment") == SERVING
+    assert version_names(config) == [SERVING]
+    assert versions.serving_version(config.models_dir, "sentiment") == SERVING
     assert len(list((config.models_dir / "sentiment").glob(".tmp-*"))) == 1
 
     lines: list[str] = []
@@ -98,5 +98,5 @@ def test_a_killed_run_leaves_serving_alone_and_the_next_run_cleans_up(tmp_path: 
     assert "removed the scratch folder of an earlier run that did not finish" in lines
     assert not list((config.models_dir / "sentiment").glob(".tmp-*"))
     assert not result.promoted and f"the serving {SERVING} could not be evaluated on this data" in result.reason
-    assert model_versions.serving_version(config.models_dir, "sentiment") == SERVING
-    assert versions(config) == [SERVING, result.version]
+    assert versions.serving_version(config.models_dir, "sentiment") == SERVING
+    assert version_names(config) == [SERVING, result.version]

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import UserInputError
+from bot.errors import NlpbotError, UserInputError
 from bot.training.kinds import get_kind
+from bot.training.evaluate import evaluate
 from bot.training.kinds.seq2seq import text_metrics
-from bot.training.trainer import train
+from bot.training.plugins import trainable
+from bot.training.run import train
 
 from .conftest import make_config
 
@@ -27,11 +29,11 @@ def test_bad_seq2seq_lines_are_listed(tmp_path: Path) -> None:
     path.write_text('{"text": "Hallo Welt", "target": "Hello world", "source_lang": "de", "target_lang": "en"}\n'
                     '{"text": "Hallo", "target": ""}\n{"text": "Hallo", "target": "Hi", "source_lang": 7}\n')
     with pytest.raises(UserInputError) as caught:
-        get_kind("seq2seq", plugin="translate").read(path)
+        get_kind("seq2seq", metric="bleu").read(path)
     assert f'{path}:2: "target" is empty' in str(caught.value)
     assert f'{path}:3: "source_lang" must be a string' in str(caught.value)
-    assert get_kind("seq2seq", plugin="translate").primary_metric == "bleu"
-    assert get_kind("seq2seq", plugin="summarize").primary_metric == "rougeL"
+    assert get_kind("seq2seq", metric="bleu").primary_metric == "bleu"
+    assert get_kind("seq2seq").primary_metric == "rougeL"
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +69,24 @@ def test_summarize_run_reports_rouge_and_bleu(tmp_path: Path, tiny_bart: Path) -
     inputs = tokenizer(["meeting 3 moved"], return_tensors="pt", return_token_type_ids=False)
     assert model.generate(**inputs, max_new_tokens=4).shape[0] == 1
     assert json.loads((result.path / "metadata.json").read_text())["data"]["eval"]["held_out_from_train"] is True
+
+
+def test_translations_are_ranked_by_the_metric_the_plugin_declares(tmp_path: Path, tiny_bart: Path) -> None:
+    declared = trainable("translate")
+    assert (declared.kind, declared.metric) == ("seq2seq", "bleu")  # plugins/translate.py: training_metric
+    assert trainable("summarize").metric is None  # the kind's own: ROUGE-L
+    data = tmp_path / "pairs.jsonl"
+    lines = [{"text": f"Sitzung {i} im Raum {i % 3}", "target": f"meeting {i} in room {i % 3}",
+              "source_lang": "de", "target_lang": "en"} for i in range(24)]
+    data.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    config = make_config(tmp_path, "[training]\nmax_length = 24\n")
+    result = train(config, plugin="translate", kind=declared.kind, metric=declared.metric, data=data,
+                   base=str(tiny_bart), max_steps=2, batch_size=8, show_bar=False)
+    assert result.primary_metric == "bleu" and result.summary().startswith(f"translate {result.version}: ")
+    assert json.loads((result.path / "metadata.json").read_text())["primary_metric"] == "bleu"
+    with pytest.raises(NlpbotError, match="cannot rank by 'accuracy'"):
+        get_kind("seq2seq", metric="accuracy")
+    scored = evaluate(config, "translate", data)  # the test step on the serving version
+    assert scored.version == result.version and scored.examples == 24 and scored.primary_metric == "bleu"
+    assert {"rouge1", "rouge2", "rougeL", "bleu"} <= set(scored.metrics)
+    assert all(0 <= scored.metrics[name] <= 1 for name in ("rougeL", "bleu"))

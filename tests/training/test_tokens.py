@@ -9,7 +9,7 @@ import pytest
 
 from bot.errors import UserInputError
 from bot.training.kinds import get_kind
-from bot.training.trainer import train
+from bot.training.run import train
 
 from .conftest import make_config
 

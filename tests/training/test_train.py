@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
 from bot.models import versions
-from bot.training.fit import Job
+from bot.config import Config
 from bot.training.kinds import get_kind
-from bot.training.promotion import evaluate_version
-from bot.training.trainer import TrainResult, train
+from bot.training.spec import RunSpec
+from bot.training.run import TrainResult, train
 
 from .conftest import LABELS, make_config
 
@@ -48,9 +47,9 @@ def test_fine_tuned_minilm_beats_the_untrained_model(minilm_run, minilm_path: Pa
     ).save_pretrained(untrained)
     AutoTokenizer.from_pretrained(minilm_path).save_pretrained(untrained)
     held_out = get_kind("sequence-classification").read(sentiment_files[1], labels=LABELS)
-    job = Job(plugin="sentiment", kind="sequence-classification", base_path="", out_dir=str(tmp_path / "eval"),
+    spec = RunSpec(plugin="sentiment", kind="sequence-classification", base_path="", out_dir=str(tmp_path / "eval"),
               labels=LABELS, epochs=1, lr=1e-4, batch_size=16, max_length=64, seed=1, patience=1, show_bar=False)
-    before = evaluate_version(job, untrained, held_out)
+    before = get_kind("sequence-classification").evaluate(spec, untrained, held_out)
     assert result.metrics["macro_f1"] >= 0.9
     assert result.metrics["macro_f1"] > before["macro_f1"] + 0.3
     classify = pipeline("text-classification", model=str(result.path), device="cpu")

@@ -10,7 +10,7 @@ import pytest
 from bot.config import load_config
 from bot.errors import NlpbotError
 from bot.models import resolve_model, versions
-from bot.training.cli import main
+from bot.cli import main
 
 
 def add_version(models: Path, name: str, macro_f1: float) -> None:

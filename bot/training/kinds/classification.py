@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import NlpbotError
+from bot.errors import UserInputError
 from bot.training.data import Problems, check_labels, open_data, read_jsonl, require_examples, text_field
-from bot.training.kinds import Kind, Prepared
+from bot.training.kinds.base import Kind, Prepared
 
 
 def classification_metrics(gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -32,6 +32,7 @@ def _metrics(prediction: Any) -> dict[str, float]:
 
 class SequenceClassification(Kind):
     name = "sequence-classification"
+    metrics = ("accuracy", "macro_f1")
     primary_metric = "macro_f1"
 
     def read(self, path: str | Path, *, labels: Sequence[str] | None = None) -> list[dict]:
@@ -84,7 +85,7 @@ class SequenceClassification(Kind):
         label2id = {str(label): int(i) for label, i in model.config.label2id.items()}
         missing = sorted({r["label"] for r in eval} - set(label2id))
         if missing:
-            raise NlpbotError(f"the model at {path} does not know the label(s) {', '.join(missing)}")
+            raise UserInputError(f"the model at {path} does not know the label(s) {', '.join(missing)}")
         return self._prepared(model, AutoTokenizer.from_pretrained(path), label2id, None, eval, max_length)
 
     def _prepared(self, model: Any, tokenizer: Any, label2id: dict[str, int], train: Sequence[dict] | None,

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 from sentence_transformers.evaluation import SentenceEvaluator
 
 from bot.training.data import Problems, open_data, read_jsonl, require_examples, text_field
-from bot.training.kinds import Kind
+from bot.training.kinds.base import Kind
+from bot.training.spec import FitOutcome, RunSpec, trainer_arguments
 
 if TYPE_CHECKING:
-    from bot.training.fit import FitOutcome, Job, Progress
+    from bot.training.progress import Progress
 
 
 class RetrievalEvaluator(SentenceEvaluator):
@@ -46,9 +47,11 @@ class RetrievalEvaluator(SentenceEvaluator):
 
 
 class SentenceEmbeddings(Kind):
+    """Fitted and evaluated with the sentence-transformers trainer and `RetrievalEvaluator`, not the Trainer."""
+
     name = "sentence-embeddings"
+    metrics = ("mrr", "recall@1", "recall@5", "recall@10")
     primary_metric = "mrr"
-    uses_hf_trainer = False
 
     def read(self, path: str | Path, *, labels: Sequence[str] | None = None) -> list[dict]:
         path = open_data(path)
@@ -64,20 +67,20 @@ class SentenceEmbeddings(Kind):
                               'the VPN, ..."}: a question and the passage that answers it.')
         return records
 
-    def fit(self, job: Job, train: Sequence[dict], eval: Sequence[dict], progress: Progress | None) -> FitOutcome:
+    def fit(self, spec: RunSpec, train: Sequence[dict], eval: Sequence[dict],
+            progress: Progress | None = None) -> FitOutcome:
         from datasets import Dataset
         from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
         from sentence_transformers.losses import MultipleNegativesRankingLoss
         from sentence_transformers.training_args import BatchSamplers, SentenceTransformerTrainingArguments
         from transformers import EarlyStoppingCallback, set_seed
 
-        from bot.training.fit import FitOutcome, best_metrics, quiet, strip_prefix, trainer_arguments
-        from bot.training.progress import HistoryRecorder
+        from bot.training.history import HistoryRecorder, best_metrics, clean_metrics, quiet
 
-        set_seed(job.seed)
-        model = SentenceTransformer(job.base_path, device=job.device, local_files_only=True)
-        model.max_seq_length = job.max_length
-        arguments, total, per_epoch = trainer_arguments(job, self.primary_metric, len(train))
+        set_seed(spec.seed)
+        model = SentenceTransformer(spec.base_path, device=spec.device, local_files_only=True)
+        model.max_seq_length = spec.max_length
+        arguments, total, per_epoch = trainer_arguments(spec, self.primary_metric, len(train))
         arguments["batch_sampler"] = BatchSamplers.NO_DUPLICATES  # a duplicate in a batch is a false negative
         recorder = HistoryRecorder(self.primary_metric, total_steps=total, steps_per_epoch=per_epoch,
                                    progress=progress)
@@ -89,19 +92,19 @@ class SentenceEmbeddings(Kind):
         trainer = SentenceTransformerTrainer(
             model=model, args=SentenceTransformerTrainingArguments(**arguments), train_dataset=pairs(train),
             eval_dataset=pairs(eval), loss=MultipleNegativesRankingLoss(model),
-            evaluator=RetrievalEvaluator(eval, batch_size=job.batch_size * 2),
-            callbacks=[recorder, EarlyStoppingCallback(early_stopping_patience=job.patience)],
+            evaluator=RetrievalEvaluator(eval, batch_size=spec.batch_size * 2),
+            callbacks=[recorder, EarlyStoppingCallback(early_stopping_patience=spec.patience)],
         )
-        quiet(trainer, job)
+        quiet(trainer, spec)
         trainer.train()
-        metrics = best_metrics(recorder.history, self.primary_metric) or strip_prefix(trainer.evaluate())
+        metrics = best_metrics(recorder.history, self.primary_metric) or clean_metrics(trainer.evaluate())
         if trainer.is_world_process_zero():
-            model.save(job.out_dir)
-        shutil.rmtree(Path(job.out_dir) / "checkpoints", ignore_errors=True)
+            model.save(spec.out_dir)
+        shutil.rmtree(Path(spec.out_dir) / "checkpoints", ignore_errors=True)
         return FitOutcome(metrics=metrics, history=recorder.history)
 
-    def evaluate_path(self, job: Job, path: Path, eval: Sequence[dict]) -> dict[str, float]:
+    def evaluate(self, spec: RunSpec, path: Path, eval: Sequence[dict]) -> dict[str, float]:
         from sentence_transformers import SentenceTransformer
 
-        model = SentenceTransformer(str(path), device=job.device, local_files_only=True)
-        return RetrievalEvaluator(eval, batch_size=job.batch_size * 2)(model)
+        model = SentenceTransformer(str(path), device=spec.device, local_files_only=True)
+        return RetrievalEvaluator(eval, batch_size=spec.batch_size * 2)(model)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from bot.training.data import Problems, open_data, read_jsonl, require_examples, text_field
-from bot.training.kinds import Kind, Prepared
+from bot.training.kinds.base import Kind, Prepared
 
 
 def text_metrics(predictions: Sequence[str], references: Sequence[str]) -> dict[str, float]:
@@ -42,9 +42,8 @@ def _metrics(tokenizer: Any):  # type: ignore[no-untyped-def]
 
 class Seq2Seq(Kind):
     name = "seq2seq"
-
-    def __init__(self, primary_metric: str = "rougeL") -> None:
-        self.primary_metric = primary_metric
+    metrics = ("rouge1", "rouge2", "rougeL", "bleu")
+    primary_metric = "rougeL"  # summaries; translations declare "bleu" (plugins/translate.py)
 
     def read(self, path: str | Path, *, labels: Sequence[str] | None = None) -> list[dict]:
         path = open_data(path)

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import NlpbotError
+from bot.errors import NlpbotError, UserInputError
 from bot.training.data import Problems, open_data, read_jsonl, require_examples, text_field
-from bot.training.kinds import Kind, Prepared
+from bot.training.kinds.base import Kind, Prepared
 
 IGNORE = -100
 JSON_SUFFIXES = {".jsonl", ".json", ".ndjson"}
@@ -94,6 +94,7 @@ def _metrics(id2label: dict[int, str]):  # type: ignore[no-untyped-def]
 
 class TokenClassification(Kind):
     name = "token-classification"
+    metrics = ("entity_f1", "entity_precision", "entity_recall", "token_accuracy")
     primary_metric = "entity_f1"
 
     def read(self, path: str | Path, *, labels: Sequence[str] | None = None) -> list[dict]:
@@ -159,7 +160,7 @@ class TokenClassification(Kind):
         label2id = {str(label): int(i) for label, i in model.config.label2id.items()}
         missing = sorted(set(self.labels(eval, None)) - set(label2id))
         if missing:
-            raise NlpbotError(f"the model at {path} does not know the tag(s) {', '.join(missing)}")
+            raise UserInputError(f"the model at {path} does not know the tag(s) {', '.join(missing)}")
         return self._prepared(model, AutoTokenizer.from_pretrained(path), label2id, None, eval, max_length)
 
     def _prepared(self, model: Any, tokenizer: Any, label2id: dict[str, int], train: Sequence[dict] | None,

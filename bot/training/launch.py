@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from bot.errors import NlpbotError
 from bot.models import versions
+from bot.errors import NlpbotError
+from bot.training.progress import Progress, child_env, run_reporting
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -41,14 +40,14 @@ def train_in_subprocess(
     data: str | Path | None = None,
     eval_data: str | Path | None = None,
     flags: Sequence[str] = (),
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Progress | None = None,
     timeout_s: float | None = None,
 ) -> TrainingOutcome:
-    """`nlpbot train PLUGIN` as a child process; data defaults to [training.PLUGIN] in config.
+    """`nlpbot train PLUGIN` as a child process, its progress lines relayed; data defaults to [training.PLUGIN].
 
     A failed, killed or timed-out run raises NlpbotError with the end of its output; nothing that serves changes.
     """
-    command = [sys.executable, "-m", "bot", "train", plugin, "--quiet", *flags]
+    command = [sys.executable, "-m", "bot", "train", plugin, "--quiet", "--progress-lines", *flags]
     if data:
         command += ["--data", str(data)]
     if eval_data:
@@ -56,21 +55,12 @@ def train_in_subprocess(
     if config.path:
         command += ["--config", str(config.path)]
     before = versions.serving_version(config.models_dir, plugin)
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               cwd=str(config.root))
-    deadline = time.monotonic() + timeout_s if timeout_s else None
-    tail: list[str] = []
-    for line in process.stdout:
-        tail = (tail + [line.rstrip()])[-30:]
-        if on_progress and "epoch" in line.lower():
-            on_progress(line.strip())
-        if deadline and time.monotonic() > deadline:
-            process.terminate()  # the trainer stops cleanly on SIGTERM and leaves nothing half-written
-            tail.append(f"stopped after {timeout_s:.0f} s")
-            break
-    code = process.wait()
-    if code != 0:
-        raise NlpbotError(f"training {plugin} failed (exit {code}); nothing that serves changed:\n" + "\n".join(tail[-12:]))
+    # A timed-out run is stopped with SIGTERM: the trainer stops cleanly and leaves nothing half-written.
+    child = run_reporting(command, progress=on_progress, env=child_env(), cwd=str(config.root), timeout_s=timeout_s,
+                          keep=30)
+    if child.code != 0:
+        raise NlpbotError(f"training {plugin} failed (exit {child.code}); nothing that serves changed:\n"
+                          + "\n".join(child.tail[-12:]))
     listed = versions.list_versions(config.models_dir, plugin)
     if not listed:
         raise NlpbotError(f"training {plugin} finished but wrote no version under {config.models_dir / plugin}")

@@ -1,4 +1,4 @@
-"""`train()`: validate the data, fine-tune in a scratch folder, save a complete version, promote it if it is as good.
+"""One training run, `train()`: check the data, fit in a scratch folder, save a complete version, promote it if as good.
 
 Example::
 
@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import __version__
-from bot.errors import NlpbotError, UserInputError
 from bot.models import versions
+from bot.errors import NlpbotError, UserInputError
 from bot.training.data import hold_out, sha256
-from bot.training.fit import Job, Progress, fit
 from bot.training.kinds import get_kind
+from bot.training.progress import Progress
 from bot.training.promotion import decide
 from bot.training.report import plot_history, write_json
 from bot.training.settings import training_settings
+from bot.training.spec import RunSpec
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -103,6 +104,7 @@ def train(
     batch_size: int | None = None,
     seed: int | None = None,
     labels: Sequence[str] | None = None,
+    metric: str | None = None,
     max_steps: int | None = None,
     max_length: int | None = None,
     force: bool = False,
@@ -111,6 +113,9 @@ def train(
     show_bar: bool = True,
 ) -> TrainResult:
     """Train PLUGIN's model; unset parameters come from [training.PLUGIN], then [training], then defaults.
+
+    `kind`, `labels` and `metric` are what the plugin declares (`bot.training.plugins.trainable`); `metric`
+    (e.g. "bleu" for translations) decides early stopping and promotion, by default the kind's own.
 
     `progress` is called, in the calling thread, with about twenty short lines a person can read: the data
     sizes, "training for 150 steps (2 epochs of 75 steps)", "step 15/150 (10%): loss 0.9812" ten times,
@@ -131,7 +136,7 @@ def train(
         raise UserInputError(f"no training data for {plugin}: give --data FILE or set [training.{plugin}] data")
     if nproc < 1:
         raise UserInputError("--nproc must be at least 1")
-    trainer_kind = get_kind(kind, plugin=plugin)
+    trainer_kind = get_kind(kind, metric=metric)
     seed = defaults.seed if seed is None else seed
     records = trainer_kind.read(data, labels=labels)
     if eval_data is not None:
@@ -140,15 +145,15 @@ def train(
         train_records, eval_records = hold_out(records, fraction=defaults.eval_fraction, seed=seed,
                                                key=trainer_kind.stratify_key())
     label_set = trainer_kind.labels(train_records + eval_records, labels)
-    spec = base or table.base or DEFAULT_BASES.get(kind)
-    if spec is None:
+    base_spec = base or table.base or DEFAULT_BASES.get(kind)
+    if base_spec is None:
         raise UserInputError(f"{kind} training needs a base model: give --base MODEL or set [training.{plugin}] base")
-    resolved = resolve_model(spec, config=config, what="the base model (--base)")
+    resolved = resolve_model(base_spec, config=config, what="the base model (--base)")
     base_path = resolved.path
     device = pick_device(config.models.device)
     dtype = str(pick_dtype(device, config.models.dtype)).replace("torch.", "")
     say(f"{plugin}: {len(train_records)} training and {len(eval_records)} eval examples"
-        f"{' (held out from the data)' if eval_data is None else ''}, base {spec}, on {device}")
+        f"{' (held out from the data)' if eval_data is None else ''}, base {base_spec}, on {device}")
 
     folder = config.models_dir / plugin
     with training_lock(folder):
@@ -156,22 +161,23 @@ def train(
             say("removed the scratch folder of an earlier run that did not finish")
         scratch = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=folder))
         try:
-            job = Job(
+            spec = RunSpec(
                 plugin=plugin, kind=kind, base_path=str(base_path), out_dir=str(scratch), labels=label_set,
                 epochs=epochs or defaults.epochs, lr=lr or defaults.lr, batch_size=batch_size or defaults.batch_size,
                 max_length=max_length or defaults.max_length, seed=seed, patience=defaults.patience,
                 max_steps=max_steps or defaults.max_steps, device=device, dtype=dtype, show_bar=show_bar,
+                metric=metric,
             )
             if nproc > 1:
                 from bot.training.distributed import fit_distributed
 
-                outcome = fit_distributed(job, train_records, eval_records, nproc=nproc, progress=say)
+                outcome = fit_distributed(spec, train_records, eval_records, nproc=nproc, progress=say)
             else:
-                outcome = fit(job, train_records, eval_records, say)
+                outcome = trainer_kind.fit(spec, train_records, eval_records, say)
             say("comparing with the serving version" if versions.serving_version(config.models_dir, plugin) else
                 "nothing serves yet: this version will")
-            decision = decide(job, models_dir=config.models_dir, eval=eval_records, metrics=outcome.metrics,
-                              force=force)
+            decision = decide(spec, trainer_kind, models_dir=config.models_dir, eval=eval_records,
+                              metrics=outcome.metrics, force=force)
             shutil.rmtree(scratch / "checkpoints", ignore_errors=True)
             version = versions.next_version(config.models_dir, plugin)
             duration = time.time() - started
@@ -179,14 +185,14 @@ def train(
             plot_history(outcome.history, trainer_kind.primary_metric, scratch / "training.png")
             write_json(scratch / versions.METADATA_FILE, {
                 "plugin": plugin, "version": version, "kind": kind, "labels": label_set,
-                "base": spec, "base_resolved": resolved.version or str(resolved.path),
+                "base": base_spec, "base_resolved": resolved.version or str(resolved.path),
                 "primary_metric": trainer_kind.primary_metric, "metrics": outcome.metrics,
                 "data": {
                     "train": {"path": str(data), "sha256": sha256(data), "examples": len(train_records)},
                     "eval": {"path": str(eval_data) if eval_data else None, "sha256": sha256(eval_data),
                              "examples": len(eval_records), "held_out_from_train": eval_data is None},
                 },
-                "parameters": {k: getattr(job, k) for k in ("epochs", "lr", "batch_size", "max_steps", "max_length",
+                "parameters": {k: getattr(spec, k) for k in ("epochs", "lr", "batch_size", "max_steps", "max_length",
                                                             "seed", "patience", "device", "dtype")} | {"nproc": nproc},
                 "promotion": {"promoted": decision.promote, "reason": decision.reason,
                               "serving_before": decision.serving, "serving_metrics": decision.serving_metrics},

@@ -1,0 +1,113 @@
+"""The Kind contract: read and check data, build models, and fit and evaluate them (the transformers Trainer)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.training.progress import Progress
+from bot.training.spec import FitOutcome, RunSpec, trainer_arguments
+
+
+@dataclass
+class Prepared:
+    """Everything a transformers Trainer needs for one run (or one evaluation)."""
+
+    model: Any
+    tokenizer: Any
+    train_dataset: Sequence[dict] | None
+    eval_dataset: Sequence[dict]
+    collator: Callable[[list[dict]], dict]
+    compute_metrics: Callable[[Any], dict[str, float]]
+    seq2seq: bool = False
+
+
+class Kind:
+    """One training kind. Subclasses read and validate data and build models (`prepare`, `prepare_eval`);
+    `fit` and `evaluate` run them with the transformers Trainer, and a kind with another trainer overrides both.
+
+    `metrics` are the keys every evaluation reports; `primary_metric` is the one that early stopping,
+    the best checkpoint and promotion compare (higher is better). A plugin may pick another of `metrics`.
+    """
+
+    name: str = ""
+    metrics: tuple[str, ...] = ()
+    primary_metric: str = ""
+
+    def read(self, path: str | Path, *, labels: Sequence[str] | None = None) -> list[dict]:
+        """Validated records from a data file; raises UserInputError listing every bad line."""
+        raise NotImplementedError
+
+    def labels(self, records: Sequence[dict], declared: Sequence[str] | None) -> list[str] | None:
+        """The label set the model is trained with (None for kinds without labels)."""
+        return None
+
+    def stratify_key(self) -> str | None:
+        return None
+
+    def prepare(self, *, base: Path, labels: list[str] | None, train: Sequence[dict], eval: Sequence[dict],
+                max_length: int) -> Prepared:
+        """A fresh model from `base` (a new head where needed) plus tokenized datasets."""
+        raise NotImplementedError
+
+    def prepare_eval(self, *, path: Path, eval: Sequence[dict], max_length: int) -> Prepared:
+        """A trained model from `path` to evaluate on `eval`; UserInputError when it cannot judge this data."""
+        raise NotImplementedError
+
+    def fit(self, spec: RunSpec, train: Sequence[dict], eval: Sequence[dict],
+            progress: Progress | None = None) -> FitOutcome:
+        """Train, keep the best evaluation's model and save it with its tokenizer into spec.out_dir."""
+        from transformers import set_seed
+
+        from bot.training.history import best_metrics, clean_metrics
+
+        set_seed(spec.seed)
+        prepared = self.prepare(base=Path(spec.base_path), labels=spec.labels, train=train, eval=eval,
+                                max_length=spec.max_length)
+        trainer, recorder = self._trainer(spec, prepared, progress)
+        trainer.train()
+        metrics = best_metrics(recorder.history, self.primary_metric) or clean_metrics(trainer.evaluate())
+        if trainer.is_world_process_zero():
+            trainer.save_model(spec.out_dir)
+            prepared.tokenizer.save_pretrained(spec.out_dir)
+            (Path(spec.out_dir) / "training_args.bin").unlink(missing_ok=True)
+        shutil.rmtree(Path(spec.out_dir) / "checkpoints", ignore_errors=True)
+        return FitOutcome(metrics=metrics, history=recorder.history)
+
+    def evaluate(self, spec: RunSpec, path: Path, eval: Sequence[dict]) -> dict[str, float]:
+        """Metrics of the trained model at `path` on `eval`, computed as for a run (promotion, `nlpbot eval`)."""
+        from bot.training.history import clean_metrics
+
+        prepared = self.prepare_eval(path=path, eval=eval, max_length=spec.max_length)
+        trainer, _ = self._trainer(spec, prepared, None, evaluate_only=True)
+        return clean_metrics(trainer.evaluate())
+
+    def _trainer(self, spec: RunSpec, prepared: Prepared, progress: Progress | None, *,
+                 evaluate_only: bool = False) -> tuple[Any, Any]:
+        from transformers import (EarlyStoppingCallback, Seq2SeqTrainer, Seq2SeqTrainingArguments, Trainer,
+                                  TrainingArguments)
+
+        from bot.training.history import HistoryRecorder, quiet
+
+        arguments, total, per_epoch = trainer_arguments(spec, self.primary_metric, len(prepared.train_dataset or []))
+        if prepared.seq2seq:
+            arguments.update(predict_with_generate=True, generation_max_length=spec.max_length)
+        args = (Seq2SeqTrainingArguments if prepared.seq2seq else TrainingArguments)(**arguments)
+        recorder = HistoryRecorder(self.primary_metric, total_steps=total, steps_per_epoch=per_epoch,
+                                   progress=progress)
+        callbacks = [] if evaluate_only else [recorder, EarlyStoppingCallback(early_stopping_patience=spec.patience)]
+        trainer = (Seq2SeqTrainer if prepared.seq2seq else Trainer)(
+            model=prepared.model,
+            args=args,
+            train_dataset=prepared.train_dataset,
+            eval_dataset=prepared.eval_dataset,
+            data_collator=prepared.collator,
+            processing_class=prepared.tokenizer,
+            compute_metrics=prepared.compute_metrics,
+            callbacks=callbacks,
+        )
+        quiet(trainer, spec)
+        return trainer, recorder
