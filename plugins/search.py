@@ -16,7 +16,7 @@ from bot.request import require_words
 from bot.router import clean_text
 from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed, search_settings
 from bot.search.errors import NoSuchIndex
-from bot.search.jobs import summary
+from bot.search.reindex import summary
 from bot.search.loaders import discover
 from bot.search.slackfiles import fetch_documents, shared_files
 
