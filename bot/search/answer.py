@@ -35,7 +35,7 @@ class Answer:
     def text(self) -> str:
         if not self.found:
             return "I don't know: nothing in the indexed documents answers that closely enough."
-        return "\n".join(f"{item.sentence} ({item.source}#{item.chunk})" for item in self.sentences)
+        return "\n".join(f"{' '.join(item.sentence.split())} ({item.source}#{item.chunk})" for item in self.sentences)
 
     @property
     def sources(self) -> list[str]:
@@ -57,7 +57,7 @@ def best_sentences(
     max_sentences: int = 2,
 ) -> Answer:
     """Score every sentence of the hits against the question in one embedding call; keep the best above min_score."""
-    candidates = [(hit, start, end) for hit in hits for start, end in sentence_spans(hit.text)
+    candidates = [(hit, start, end) for hit in hits for start, end in sentence_spans(hit.text, wrapped=True)
                   if end - start >= MIN_SENTENCE_CHARS]
     if not candidates:
         return Answer(question, False, hits=hits)

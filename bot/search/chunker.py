@@ -99,7 +99,7 @@ class Chunker:
         for token in range(last, middle, -1):
             if PARAGRAPH_END.search(body, spans[token - 1][1], spans[token][0]):
                 return token
-        sentence_ends = {end for _, end in sentence_spans(body[spans[middle][0]:spans[last][1]])}
+        sentence_ends = {end for _, end in sentence_spans(body[spans[middle][0]:spans[last][1]], wrapped=True)}
         for token in range(last, middle, -1):
             if spans[token][0] > spans[token - 1][1] and spans[token - 1][1] - spans[middle][0] in sentence_ends:
                 return token
