@@ -12,14 +12,13 @@ from typing import Any, Iterator
 import numpy as np
 
 from bot.errors import UserInputError
-from bot.search import planner
 from bot.search.answer import Answer, best_sentences
 from bot.search.chunker import Chunker
 from bot.search.embedding import Embedder, embed_texts, model_name
 from bot.search.errors import SearchIndexError
 from bot.search.hybrid import MODES, Hit, KeywordIndex, rank
 from bot.search.loaders import Document, discover
-from bot.search.planner import AddReport, NewSource, Plan
+from bot.search.planner import AddReport, NewSource, Plan, plan_documents, plan_paths, plan_removal, roots_of
 from bot.search.settings import SearchSettings
 from bot.search.store import ChunkStore
 from bot.search.vectors import AnnParams, VectorIndex
@@ -144,24 +143,24 @@ class DocumentIndex:
         paths = [str(path) for path in paths]
         with self.writing():
             entries, problems = discover(paths, max_file_mb=self.settings.max_file_mb)
-            known = self.store.sources()
-            return self.apply(planner.plan_paths(paths, entries, problems, known, roots=self.roots(),
-                                                 split=self.chunker.split, remove_vanished=remove_vanished))
+            plan = plan_paths(paths, entries, problems, self.store.sources(), roots=self.roots(),
+                              split=self.chunker.split, remove_vanished=remove_vanished)
+            return self.apply(plan)
 
     def add_documents(self, documents: list[Document]) -> AddReport:
         """Index virtual documents (channel history, shared files): same source name and text = no work."""
         with self.writing():
-            return self.apply(planner.plan_documents(documents, self.store.sources(), split=self.chunker.split))
+            return self.apply(plan_documents(documents, self.store.sources(), split=self.chunker.split))
 
     def remove(self, sources: list[str | Path]) -> list[str]:
         """Remove sources by name, or every source under a folder; returns what was removed."""
         with self.writing():
-            plan = planner.plan_removal([str(source) for source in sources], self.store.sources(), roots=self.roots())
+            plan = plan_removal([str(source) for source in sources], self.store.sources(), roots=self.roots())
             return self.apply(plan).removed
 
     def roots(self) -> dict[str, str]:
         """The files and folders this index was built from (path as added -> "file" | "folder")."""
-        return planner.roots_of(self.store.meta(), self.store.sources())
+        return roots_of(self.store.meta(), self.store.sources())
 
     @contextmanager
     def writing(self) -> Iterator[None]:
