@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 NLPBOT := $(VENV)/bin/nlpbot
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test model bench clean
+.PHONY: setup run docs-index test model bench clean
 
 setup: $(STAMP)
 
@@ -22,8 +22,13 @@ model: setup
 		$(NLPBOT) data vader --out data/vader && \
 		$(NLPBOT) train sentiment; fi  # data, base and step budget: [training.sentiment] in config.toml
 
+# First run: the project's own README (and docs/) as the `docs` index, so `/ask how do I connect Slack` answers.
+docs-index: setup
+	@if [ ! -e indexes/docs ]; then echo "first run: indexing $(strip README.md $(wildcard docs)) into the docs index"; \
+		$(NLPBOT) index add --no-progress --index docs README.md $(wildcard docs); fi
+
 # Run the bot: Slack if SLACK_* is set in the environment, else the console.
-run: model
+run: model docs-index
 	$(NLPBOT) run
 
 test: setup

@@ -104,3 +104,12 @@ def require_words(text: str, *, usage: str = "") -> str:
         raise UserInputError("That doesn't look like text (no words in any language, only mentions, links or "
                              "symbols); send words to work on.")
     return text
+
+
+def message_count(words: list[str], *, default: int, maximum: int) -> int:
+    """How many channel messages to read: the first number among `words` (`/sentiment #general 50`), else `default`."""
+    numbers = [word for word in words if word.isdigit()]
+    count = int(numbers[0]) if numbers else default
+    if not 1 <= count <= maximum:
+        raise UserInputError(f"I can read between 1 and {maximum} messages.")
+    return count

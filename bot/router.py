@@ -5,40 +5,23 @@ from __future__ import annotations
 import logging
 import re
 import time
-import unicodedata
 from typing import Any
 
 from bot import metrics
 from bot.config import Config
 from bot.errors import Forbidden, NlpbotError, UserInputError
-from bot.format import escape, unescape
+from bot.format import escape
 from bot.logs import REQUEST_ID
 from bot.plugin import CommandSpec, Plugin
 from bot.plugin_manager import command_table
 from bot.reply import Reply
 from bot.request import Request
+from bot.text import CHANNEL_REF, USER_REF, clean_text
 
 log = logging.getLogger(__name__)
 
 HELP_WORDS = {"help", "?", "commands"}
 GENERIC_COMMAND = "nlp"  # `/nlp help`, `/nlp sentiment ...`: every command through one slash command
-
-_USER_REF = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
-_CHANNEL_REF = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
-_SPECIAL_REF = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
-_SUBTEAM_REF = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
-_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
-
-
-def clean_text(text: str) -> str:
-    """Slack markup to readable text, control characters dropped, whitespace kept as written."""
-    text = _USER_REF.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
-    text = _CHANNEL_REF.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
-    text = _SPECIAL_REF.sub(lambda m: f"@{m.group(1)}", text)
-    text = _SUBTEAM_REF.sub(lambda m: f"@{m.group(1) or 'group'}", text)
-    text = _LINK.sub(lambda m: m.group(2) if m.group(2) and m.group(2) != m.group(1) else m.group(1), text)
-    text = unescape(text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
 
 
 def _first_word(text: str) -> tuple[str, str]:
@@ -72,7 +55,7 @@ class Router:
         if bot_user_id:
             text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
         elif source == "mention":
-            text = _USER_REF.sub(" ", text, count=1)
+            text = USER_REF.sub(" ", text, count=1)
         text = text.strip()
         if slash_command:
             command = slash_command.lstrip("/").lower()
@@ -81,7 +64,7 @@ class Router:
         if command == GENERIC_COMMAND:
             command, text = _first_word(text)
             command = command or "help"
-        refs = [(m.group(1), m.group(2) or m.group(1)) for m in _CHANNEL_REF.finditer(text)]
+        refs = [(m.group(1), m.group(2) or m.group(1)) for m in CHANNEL_REF.finditer(text)]
         return Request(
             command=command or "help",
             text=clean_text(text).strip(),

@@ -120,7 +120,7 @@ class Scheduler:
 
 
 def _reindex(config: Config, spec: JobSpec, bot: Any) -> str:
-    from bot.search.jobs import reindex
+    from bot.search.reindex import reindex
 
     return reindex(config, spec.target, paths=spec.paths, hub=bot.hub if bot else None)
 

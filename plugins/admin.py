@@ -142,7 +142,7 @@ class AdminPlugin(Plugin):
                      data={"plugin": plugin, "serving": target})
 
     def reindex(self, request: Request, args: list[str]) -> Reply:
-        from bot.search.jobs import reindex
+        from bot.search.reindex import reindex
 
         name = args[0] if args else None
         report = reindex(self.config, name, hub=self.services.hub)

@@ -12,11 +12,11 @@ from pydantic import Field
 from bot.errors import UserInputError
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
-from bot.request import require_words
-from bot.router import clean_text
+from bot.request import message_count, require_words
+from bot.text import clean_text
 from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed, search_settings
 from bot.search.errors import NoSuchIndex
-from bot.search.jobs import summary
+from bot.search.reindex import summary
 from bot.search.loaders import discover
 from bot.search.slackfiles import fetch_documents, shared_files
 
@@ -189,10 +189,7 @@ class SearchPlugin(Plugin):
 
     def _index_channel(self, request: Request, name: str | None, rest: str) -> Reply:
         channel_id, channel_name = request.channel_refs[0]
-        numbers = [word for word in rest.split() if word.isdigit()]
-        count = int(numbers[0]) if numbers else self.settings.history_default
-        if not 1 <= count <= self.settings.history_max:
-            raise UserInputError(f"I can read between 1 and {self.settings.history_max} messages.")
+        count = message_count(rest.split(), default=self.settings.history_default, maximum=self.settings.history_max)
         document = channel_document(channel_id, channel_name, request.conversation.history(channel_id, limit=count))
         if not document.text:
             return Reply(text=f"There are no text messages to index in <#{channel_id}>.", in_channel=False)

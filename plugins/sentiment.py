@@ -10,7 +10,7 @@ from pydantic import Field
 from bot.errors import ModelUnavailable, UserInputError
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
-from bot.request import require_words
+from bot.request import message_count, require_words
 
 LABELS = ("negative", "neutral", "positive")
 EMOJI = {"positive": ":large_green_circle:", "neutral": ":white_circle:", "negative": ":red_circle:"}
@@ -81,10 +81,7 @@ class SentimentPlugin(Plugin):
             channel_id, channel_name = request.channel_id, "this channel"
         else:
             raise UserInputError("Give me a text (`/sentiment I love this`) or a channel (`/sentiment #general 50`).")
-        numbers = [word for word in request.args if word.isdigit()]
-        count = int(numbers[0]) if numbers else self.settings.history_default
-        if not 1 <= count <= self.settings.history_max:
-            raise UserInputError(f"I can read between 1 and {self.settings.history_max} messages.")
+        count = message_count(request.args, default=self.settings.history_default, maximum=self.settings.history_max)
         messages = [m for m in request.conversation.history(channel_id, limit=count) if m.text.strip()]
         texts = []
         for message in messages:

@@ -11,12 +11,11 @@ from pydantic import Field, model_validator
 from bot.errors import UserInputError
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
-from bot.request import Message, require_words
-from bot.router import clean_text
+from bot.request import Message, message_count, require_words
+from bot.text import clean_text, split_sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"')\]])\s+|\n+")
 _EMOJI = re.compile(r":[a-z0-9_+'-]+:")  # Slack sends emoji as :shortcodes:
-_COMMAND_MESSAGE = re.compile(r"^\s*(?:<@[^>]+>\s*)?/?summari[sz]e\b", re.IGNORECASE)
+_COMMAND_MESSAGE = re.compile(r"^\s*(?:@\S+\s*)?/?summari[sz]e\b", re.IGNORECASE)  # "@nlpbot summarize", "/summarize"
 
 
 class SummarizeSettings(PluginSettings):
@@ -44,10 +43,6 @@ class SummarizeSettings(PluginSettings):
         if self.min_length > self.max_length:
             raise ValueError(f"min_length ({self.min_length}) is above max_length ({self.max_length})")
         return self
-
-
-def split_sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
 
 
 def lexrank(embeddings: np.ndarray, *, damping: float = 0.85, iterations: int = 100) -> np.ndarray:
@@ -105,7 +100,7 @@ class SummarizePlugin(Plugin):
         return self._abstractive(text)
 
     def _extractive(self, text: str) -> str:
-        sentences = split_sentences(text)
+        sentences = list(dict.fromkeys(split_sentences(text)))  # a repeated sentence counts once, where it first appears
         if len(sentences) <= 1:
             return " ".join(sentences)
         embeddings = np.asarray(self._embedder()(sentences))
@@ -172,19 +167,16 @@ class SummarizePlugin(Plugin):
         return self._reply(text, messages=None, where=None)
 
     def _count(self, args: list[str]) -> int:
-        numbers = [word for word in args if word.isdigit()]
-        count = int(numbers[0]) if numbers else self.settings.history_default
-        if not 1 <= count <= self.settings.history_max:
-            raise UserInputError(f"I can read between 1 and {self.settings.history_max} messages.")
-        return count
+        return message_count(args, default=self.settings.history_default, maximum=self.settings.history_max)
 
     def _messages(self, messages: list[Message], where: str) -> Reply:
         texts = []
         for message in sorted(messages, key=lambda m: float(m.ts)):
-            if _COMMAND_MESSAGE.match(message.text):
+            text = _EMOJI.sub("", clean_text(message.text))
+            if _COMMAND_MESSAGE.match(text):
                 continue  # the request to summarize is not part of the conversation
             try:
-                texts.append(require_words(_EMOJI.sub("", clean_text(message.text))))
+                texts.append(require_words(text))
             except UserInputError:
                 continue  # emoji-only and empty messages carry no words
         if not texts:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.format import SECTION_CHARS, split_text, to_slack_messages
 from bot.reply import Reply
-from bot.router import clean_text
+from bot.text import clean_text
 
 slack_text = st.lists(
     st.one_of(st.text(max_size=12), st.sampled_from(["<@U123ABC>", "<#C0123|general>", "<!here>", "&amp;", "&lt;",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.router import clean_text
+from bot.text import clean_text
 
 
 def test_nlp_help_lists_every_enabled_plugin_and_its_commands(testbot):
@@ -120,3 +120,28 @@ def test_admin_only_commands_refuse_others_and_run_nothing(tmp_path, tiny_sentim
     assert bot.ask("/wipe", user_id="UADMIN01").text == "wiped"
     assert ran == ["UADMIN01"]
     assert "_(admins)_" in bot.ask("help").text
+
+
+class RecordingConversation:
+    """Channel history with no messages, remembering how many were asked for."""
+
+    def __init__(self) -> None:
+        self.limits: list[int] = []
+
+    def history(self, channel_id: str, *, limit: int) -> list:
+        self.limits.append(limit)
+        return []
+
+    def thread(self, channel_id: str, thread_ts: str) -> list:
+        return []
+
+
+@pytest.mark.parametrize("command, maximum", [("/sentiment", 500), ("/summarize", 1000), ("/index", 1000)])
+def test_every_command_that_reads_a_channel_takes_its_message_count_the_same_way(testbot, command, maximum):
+    conversation = RecordingConversation()
+    reply = testbot.ask(f"{command} <#C0BANK|banking> 7", user_id="UADMIN01", conversation=conversation)
+    assert conversation.limits == [7] and "no text messages" in reply.text
+    for count in (0, maximum + 1):
+        reply = testbot.ask(f"{command} <#C0BANK|banking> {count}", user_id="UADMIN01", conversation=conversation)
+        assert reply.is_error and f"I can read between 1 and {maximum} messages." in reply.text
+    assert conversation.limits == [7]

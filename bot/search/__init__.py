@@ -5,8 +5,8 @@ from bot.search.hybrid import Hit
 from bot.search.index import DocumentIndex
 from bot.search.loaders import Document, Problem
 from bot.search.manager import IndexManager
+from bot.search.planner import AddReport
 from bot.search.settings import SearchSettings, check_allowed, search_settings
-from bot.search.writer import AddReport
 
 __all__ = [
     "AddReport", "Answer", "AnswerSentence", "Document", "DocumentIndex", "Hit", "IndexManager", "Problem",

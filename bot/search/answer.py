@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from bot.search.hybrid import Hit
+from bot.text import sentence_spans
 
-SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|\n|$)")
-MIN_SENTENCE_CHARS = 12
+MIN_SENTENCE_CHARS = 12  # shorter fragments ("See below.", "Yes.") answer nothing
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Answer:
     def text(self) -> str:
         if not self.found:
             return "I don't know: nothing in the indexed documents answers that closely enough."
-        return "\n".join(f"{item.sentence} ({item.source}#{item.chunk})" for item in self.sentences)
+        return "\n".join(f"{' '.join(item.sentence.split())} ({item.source}#{item.chunk})" for item in self.sentences)
 
     @property
     def sources(self) -> list[str]:
@@ -49,20 +48,6 @@ class Answer:
         }
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text` (very short fragments skipped)."""
-    spans = []
-    for match in SENTENCE.finditer(text):
-        start, end = match.span()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end - start >= MIN_SENTENCE_CHARS:
-            spans.append((start, end))
-    return spans
-
-
 def best_sentences(
     question: str,
     hits: list[Hit],
@@ -72,7 +57,8 @@ def best_sentences(
     max_sentences: int = 2,
 ) -> Answer:
     """Score every sentence of the hits against the question in one embedding call; keep the best above min_score."""
-    candidates = [(hit, start, end) for hit in hits for start, end in split_sentences(hit.text)]
+    candidates = [(hit, start, end) for hit in hits for start, end in sentence_spans(hit.text, wrapped=True)
+                  if end - start >= MIN_SENTENCE_CHARS]
     if not candidates:
         return Answer(question, False, hits=hits)
     texts = [question] + [hit.text[start:end] for hit, start, end in candidates]

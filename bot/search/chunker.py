@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.search.loaders import Document
+from bot.text import sentence_spans
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
-SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 WORD = re.compile(r"\S+")
 
 
@@ -99,8 +99,9 @@ class Chunker:
         for token in range(last, middle, -1):
             if PARAGRAPH_END.search(body, spans[token - 1][1], spans[token][0]):
                 return token
+        sentence_ends = {end for _, end in sentence_spans(body[spans[middle][0]:spans[last][1]], wrapped=True)}
         for token in range(last, middle, -1):
-            if spans[token][0] > spans[token - 1][1] and SENTENCE_END.search(body, spans[token - 1][0], spans[token - 1][1]):
+            if spans[token][0] > spans[token - 1][1] and spans[token - 1][1] - spans[middle][0] in sentence_ends:
                 return token
         for token in range(last, middle, -1):
             if spans[token][0] > spans[token - 1][1]:

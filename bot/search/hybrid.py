@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+MODES = ("hybrid", "dense", "keyword")
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -61,3 +63,12 @@ def reciprocal_rank_fusion(rankings: list[list[int]], *, k: int = 60) -> list[tu
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
     return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def rank(mode: str, dense: list[tuple[int, float]], keyword: list[int], *, rrf_k: int) -> list[tuple[int, float]]:
+    """(chunk id, score) best first: dense = (id, cosine) as found, keyword = ids by BM25, hybrid = both fused."""
+    if mode == "dense":
+        return dense
+    if mode == "keyword":
+        return [(chunk_id, float(len(keyword) - place)) for place, chunk_id in enumerate(keyword)]
+    return reciprocal_rank_fusion([[chunk_id for chunk_id, _ in dense], keyword], k=rrf_k)

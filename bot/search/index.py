@@ -12,19 +12,17 @@ from typing import Any, Iterator
 import numpy as np
 
 from bot.errors import UserInputError
-from bot.search import writer
 from bot.search.answer import Answer, best_sentences
 from bot.search.chunker import Chunker
 from bot.search.embedding import Embedder, embed_texts, model_name
-from bot.search.errors import IndexCorrupted, SearchIndexError
-from bot.search.hybrid import Hit, KeywordIndex, reciprocal_rank_fusion
-from bot.search.loaders import Document
+from bot.search.errors import SearchIndexError
+from bot.search.hybrid import MODES, Hit, KeywordIndex, rank
+from bot.search.loaders import Document, discover
+from bot.search.planner import AddReport, NewSource, Plan, plan_documents, plan_paths, plan_removal, roots_of
 from bot.search.settings import SearchSettings
-from bot.search.store import ChunkStore, SourceRow
-from bot.search.vectors import AnnParams, VectorIndex, file_checksum
-from bot.search.writer import AddReport, Pending
+from bot.search.store import ChunkStore
+from bot.search.vectors import AnnParams, VectorIndex
 
-MODES = ("hybrid", "dense", "keyword")
 
 
 class DocumentIndex:
@@ -60,25 +58,10 @@ class DocumentIndex:
         with self._lock:
             if self.store.generation() != self._loaded[0]:
                 meta = self.store.meta()
-                self._loaded = (meta.get("generation", 0), self._load_vectors(meta), None)
+                vectors = VectorIndex.load(self.folder / meta["vectors_file"], self.params, checksum=meta["checksum"],
+                                           size=self.store.count_chunks()) if meta.get("vectors_file") else None
+                self._loaded = (meta.get("generation", 0), vectors, None)
             return self._loaded[1]
-
-    def _load_vectors(self, meta: dict[str, Any]) -> VectorIndex | None:
-        if not meta.get("vectors_file"):
-            return None
-        path = self.folder / meta["vectors_file"]
-        rebuild = f"delete {self.folder} and add the documents again"
-        if not path.exists():
-            raise IndexCorrupted(f"index {self.name!r}: {path.name} is missing; {rebuild}")
-        if file_checksum(path) != meta["checksum"]:
-            raise IndexCorrupted(f"index {self.name!r}: {path} is corrupted (its checksum does not match); {rebuild}")
-        try:
-            vectors = VectorIndex.load(path, self.params)
-        except RuntimeError as exc:
-            raise IndexCorrupted(f"index {self.name!r}: {path} cannot be read ({exc}); {rebuild}") from None
-        if vectors.size != self.store.count_chunks():
-            raise IndexCorrupted(f"index {self.name!r}: {vectors.size} vectors but {self.store.count_chunks()} chunks; {rebuild}")
-        return vectors
 
     def keywords(self) -> KeywordIndex:
         with self._lock:
@@ -107,15 +90,8 @@ class DocumentIndex:
         query_vector = embed_texts(self._embedder(), [query], batch_size=1, progress=False)
         dense_scores, dense_ids = vectors.search(query_vector, wanted, allowed=allowed)
         similarity = {int(i): float(s) for s, i in zip(dense_scores[0], dense_ids[0]) if i >= 0}
-        dense = list(similarity)
         keyword = [chunk_id for chunk_id, _ in self.keywords().top(query, wanted, allowed=allowed)]
-        if mode == "dense":
-            ranked = [(chunk_id, similarity[chunk_id]) for chunk_id in dense]
-        elif mode == "keyword":
-            ranked = [(chunk_id, float(len(keyword) - rank)) for rank, chunk_id in enumerate(keyword)]
-        else:
-            ranked = reciprocal_rank_fusion([dense, keyword], k=self.settings.rrf_k)
-        ranked = ranked[:k]
+        ranked = rank(mode, list(similarity.items()), keyword, rrf_k=self.settings.rrf_k)[:k]
         rows = self.store.chunks([chunk_id for chunk_id, _ in ranked])
         missing = [chunk_id for chunk_id, _ in ranked if chunk_id not in similarity]
         if missing:
@@ -160,22 +136,31 @@ class DocumentIndex:
     def close(self) -> None:
         self.store.close()
 
-    # -- writing: what changed is worked out in writer.py, applied here --------------------------------
+    # -- writing: the planner works out what changes, applied here in one transaction ---------------------
     def add(self, paths: list[str | Path], *, remove_vanished: bool = True) -> AddReport:
         """Index files and folders (recursively): new and changed files are embedded, unchanged ones skipped,
         files gone from a re-added folder removed. Files that cannot be read are listed in the report."""
+        paths = [str(path) for path in paths]
         with self.writing():
-            return writer.add_paths(self, [str(path) for path in paths], remove_vanished=remove_vanished)
+            entries, problems = discover(paths, max_file_mb=self.settings.max_file_mb)
+            plan = plan_paths(paths, entries, problems, self.store.sources(), roots=self.roots(),
+                              split=self.chunker.split, remove_vanished=remove_vanished)
+            return self.apply(plan)
 
     def add_documents(self, documents: list[Document]) -> AddReport:
         """Index virtual documents (channel history, shared files): same source name and text = no work."""
         with self.writing():
-            return writer.add_documents(self, documents)
+            return self.apply(plan_documents(documents, self.store.sources(), split=self.chunker.split))
 
     def remove(self, sources: list[str | Path]) -> list[str]:
         """Remove sources by name, or every source under a folder; returns what was removed."""
         with self.writing():
-            return writer.remove_sources(self, [str(source) for source in sources])
+            plan = plan_removal([str(source) for source in sources], self.store.sources(), roots=self.roots())
+            return self.apply(plan).removed
+
+    def roots(self) -> dict[str, str]:
+        """The files and folders this index was built from (path as added -> "file" | "folder")."""
+        return roots_of(self.store.meta(), self.store.sources())
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -184,43 +169,59 @@ class DocumentIndex:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def commit(self, *, delete: list[str], pending: list[Pending], touch: list[SourceRow]) -> int:
-        """Apply one write in one transaction; the new FAISS file is in place before the db points at it."""
+    def apply(self, plan: Plan) -> AddReport:
+        """Write a plan in one transaction; the new FAISS file is in place before the db points at it.
+
+        A replaced source's chunks whose text did not change keep their vectors: only new text is embedded.
+        """
         vectors = self.vectors()
-        new_chunks = [(item, chunk) for item in pending for chunk in item.chunks if chunk.position not in item.reused]
-        embedded = embed_texts(self._embedder(), [chunk.embed_text for _, chunk in new_chunks],
+        writes = plan.add + plan.replace
+        kept = {item.row.source: self._kept_vectors(item) for item in plan.replace}
+        new_chunks = [chunk for item in writes for chunk in item.chunks if chunk.position not in kept.get(item.row.source, {})]
+        embedded = embed_texts(self._embedder(), [chunk.embed_text for chunk in new_chunks],
                                batch_size=self.settings.batch_size, progress=self.progress) if new_chunks else None
         if vectors is None and embedded is not None:
             vectors = VectorIndex.empty(embedded.shape[1], self.params)
         self._check_model(embedded)
         try:
             with self.store.transaction():
-                removed = self.store.chunk_ids_of(delete + [item.row.source for item in pending])
-                reused_ids = [i for item in pending for i in item.reused.values()]
-                reused = vectors.vectors(np.asarray(reused_ids)) if reused_ids else None
-                self.store.delete_sources(delete)
+                removed = self.store.chunk_ids_of(plan.remove + [item.row.source for item in writes])
+                kept_ids = [i for positions in kept.values() for i in positions.values()]
+                kept_vectors = vectors.vectors(np.asarray(kept_ids)) if kept_ids else None
+                self.store.delete_sources(plan.remove)
                 new_ids, old_ids = [], []
-                for item in pending:
+                for item in writes:
                     ids = self.store.put_source(item.row, item.chunks)
                     for chunk, chunk_id in zip(item.chunks, ids):
-                        (old_ids if chunk.position in item.reused else new_ids).append(chunk_id)
-                for row in touch:
+                        (old_ids if chunk.position in kept.get(item.row.source, {}) else new_ids).append(chunk_id)
+                for row in plan.touch:
                     self.store.touch(row.source, mtime=row.mtime, size=row.size)
+                if plan.roots is not None:
+                    self.store.set_meta(roots=plan.roots)
                 if vectors is not None and (removed or new_ids or old_ids):
-                    add_vectors = np.vstack([v for v in (embedded, reused) if v is not None]) if new_ids or old_ids else \
-                        np.zeros((0, vectors.dim), "float32")
-                    stats = vectors.update(remove=removed, add_ids=np.asarray(new_ids + old_ids, dtype=np.int64),
-                                           add_vectors=add_vectors)
-                    generation = self.store.meta().get("generation", 0) + 1
-                    name = f"vectors-{generation}.faiss"
-                    checksum = vectors.save(self.folder / name)
-                    self.store.set_meta(generation=generation, vectors_file=name, checksum=checksum, stats=stats,
-                                        model=model_name(self.embedder), dim=vectors.dim, updated_at=time.time())
+                    self._write_vectors(vectors, removed, new_ids + old_ids, [embedded, kept_vectors])
         except BaseException:
             self._loaded = (-1, None, None)  # the in-memory index may hold the failed write: reload from disk
             raise
         self._remove_stale_files()
-        return len(new_chunks)
+        return plan.report(len(new_chunks))
+
+    def _kept_vectors(self, item: NewSource) -> dict[int, int]:
+        """Chunk position -> id of the stored chunk with the same text, whose vector is kept."""
+        existing = self.store.chunk_hashes_of(item.row.source)
+        return {chunk.position: existing[chunk.hash] for chunk in item.chunks if chunk.hash in existing}
+
+    def _write_vectors(self, vectors: VectorIndex, removed: list[int], ids: list[int],
+                       parts: list[np.ndarray | None]) -> None:
+        """Save the updated FAISS file under a new generation and point the db at it (inside the transaction)."""
+        present = [part for part in parts if part is not None]
+        add_vectors = np.vstack(present) if ids else np.zeros((0, vectors.dim), "float32")
+        stats = vectors.update(remove=removed, add_ids=np.asarray(ids, dtype=np.int64), add_vectors=add_vectors)
+        generation = self.store.meta().get("generation", 0) + 1
+        name = f"vectors-{generation}.faiss"
+        checksum = vectors.save(self.folder / name)
+        self.store.set_meta(generation=generation, vectors_file=name, checksum=checksum, stats=stats,
+                            model=model_name(self.embedder), dim=vectors.dim, updated_at=time.time())
 
     def _check_model(self, embedded: np.ndarray | None) -> None:
         meta = self.store.meta()

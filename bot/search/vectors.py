@@ -12,6 +12,8 @@ from typing import Iterator
 import faiss
 import numpy as np
 
+from bot.search.errors import IndexCorrupted
+
 EXACT_FILTER_LIMIT = 20_000  # a filter this selective is searched exactly: ANN graphs miss under tight filters
 
 
@@ -148,8 +150,20 @@ class VectorIndex:
         return checksum
 
     @classmethod
-    def load(cls, path: Path, params: AnnParams) -> VectorIndex:
-        return cls(faiss.read_index(str(path)), params)
+    def load(cls, path: Path, params: AnnParams, *, checksum: str, size: int) -> VectorIndex:
+        """The saved index, checked against the checksum and vector count its db recorded (IndexCorrupted if not)."""
+        name, rebuild = path.parent.name, f"delete {path.parent} and add the documents again"
+        if not path.exists():
+            raise IndexCorrupted(f"index {name!r}: {path.name} is missing; {rebuild}")
+        if file_checksum(path) != checksum:
+            raise IndexCorrupted(f"index {name!r}: {path} is corrupted (its checksum does not match); {rebuild}")
+        try:
+            vectors = cls(faiss.read_index(str(path)), params)
+        except RuntimeError as exc:
+            raise IndexCorrupted(f"index {name!r}: {path} cannot be read ({exc}); {rebuild}") from None
+        if vectors.size != size:
+            raise IndexCorrupted(f"index {name!r}: {vectors.size} vectors but {size} chunks; {rebuild}")
+        return vectors
 
 
 def build(dim: int, kind: str, ids: np.ndarray, vectors: np.ndarray, params: AnnParams) -> faiss.Index:

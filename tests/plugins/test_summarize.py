@@ -77,6 +77,14 @@ def test_an_extractive_summary_keeps_the_central_sentences_in_order_without_repe
     assert summary == " ".join(kept)
 
 
+def test_abbreviations_numbers_and_links_do_not_end_a_sentence_but_a_line_does(extractive_bot):
+    text = ("Version 2.5 ships to the U.S. stores on Friday, see e.g. https://example.com/v2.5/notes.html for details.\n"
+            "the beta testers liked the new search\n"
+            "Dr. Ng will demo it to the sales team next week.")
+    summary = extractive_bot.ask(f"/summarize {text}").data["summary"]
+    assert summary == text.replace("\n", " ")  # three sentences, all kept by `sentences = 3`
+
+
 def test_the_reply_says_how_long_the_source_and_the_summary_are(extractive_bot):
     reply = extractive_bot.ask(f"/summarize {LAUNCH_TEXT}")
     words = len(LAUNCH_TEXT.split())

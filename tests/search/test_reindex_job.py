@@ -14,7 +14,7 @@ import pytest
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.scheduler import Scheduler
-from bot.search.jobs import reindex
+from bot.search.reindex import reindex
 from tests.conftest import ROOT
 
 from .conftest import write_files

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Sequence
 
-from bot.search import writer
 from bot.search.index import DocumentIndex
 from bot.search.manager import IndexManager
+from bot.search.planner import AddReport
 from bot.search.settings import search_settings
-from bot.search.writer import AddReport
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -51,7 +50,7 @@ def reindex(config: Config, name: str, *, paths: Sequence[str] = (), hub: ModelH
 def own_roots(index: DocumentIndex) -> tuple[list[str], list[str]]:
     """The roots to add again (a vanished file among them, so it is removed), and the folders that are gone."""
     present, missing = [], []
-    for root, kind in writer.roots(index).items():
+    for root, kind in index.roots().items():
         (present if os.path.exists(root) or kind == "file" else missing).append(root)
     return present, missing
 
