@@ -16,7 +16,7 @@ from bot.router import clean_text
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"')\]])\s+|\n+")
 _EMOJI = re.compile(r":[a-z0-9_+'-]+:")  # Slack sends emoji as :shortcodes:
-_COMMAND_MESSAGE = re.compile(r"^\s*(?:<@[^>]+>\s*)?/?summari[sz]e\b", re.IGNORECASE)
+_COMMAND_MESSAGE = re.compile(r"^\s*(?:@\S+\s*)?/?summari[sz]e\b", re.IGNORECASE)  # "@nlpbot summarize"
 
 
 class SummarizeSettings(PluginSettings):
