@@ -23,13 +23,26 @@ class SharedFile(Protocol):
             content = file.fetch(max_bytes=5_000_000)  # FetchError when it cannot be had
     """
 
-    id: str
-    name: str
-    mimetype: str  # as the sender declared it, "" when unknown
-    size: int | None  # in bytes, when known before fetching
-    source: str  # a stable address for it, e.g. "slack://file/F123/notes.md"
+    @property
+    def id(self) -> str: ...
 
-    def fetch(self, *, max_bytes: int) -> bytes: ...
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mimetype(self) -> str:
+        """As the sender declared it; "" when unknown."""
+
+    @property
+    def size(self) -> int | None:
+        """In bytes, when known before fetching."""
+
+    @property
+    def source(self) -> str:
+        """A stable address for it, e.g. "slack://file/F123/notes.md"."""
+
+    def fetch(self, *, max_bytes: int) -> bytes:
+        """The content; FetchError when it cannot be had or holds more than max_bytes."""
 
 
 @dataclass(frozen=True)
