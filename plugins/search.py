@@ -20,7 +20,8 @@ from bot.search.loaders import discover
 from bot.search.shared_files import fetch_documents, indexable
 
 HOW_TO_ADD = ("An admin can add documents: `/index PATH` (a folder under [search] allowed_paths), `/index #channel [N]`, "
-              "or `/index` with files attached; on the server, `nlpbot index add --index {name} PATH`.")
+              "or files shared with `@nlpbot index` (Slack sends no files with slash commands); on the server, "
+              "`nlpbot index add --index {name} PATH`.")
 
 
 class SearchPluginSettings(PluginSettings):
@@ -172,7 +173,8 @@ class SearchPlugin(Plugin):
             return self._index_channel(request, name, rest)
         if rest:
             return self._index_paths(request, name, rest.split())
-        raise UserInputError("Tell me what to add: `/index PATH`, `/index #channel [N]`, or attach files to `/index`.")
+        raise UserInputError("Tell me what to add: `/index PATH`, `/index #channel [N]`, or share files with "
+                             "`@nlpbot index` (in a channel or a DM).")
 
     def _index_paths(self, request: Request, name: str | None, paths: list[str]) -> Reply:
         resolved = [check_allowed(self.search_settings, path) for path in paths]  # any path outside: nothing is indexed

@@ -192,6 +192,24 @@ def test_a_file_shared_with_index_is_fetched_by_the_adapter_and_indexed(http_bot
     assert "Visitors park in the north lot" in answer.body["text"] and "parking.md (shared file)" in answer.body["text"]
 
 
+def test_a_file_shared_in_a_direct_message_reaches_the_command(http_bot, module_fake_slack):
+    from tests.conftest import BOT_TOKEN
+
+    fake = module_fake_slack
+    text = b"The cafeteria serves soup on Fridays."
+    url = fake.share_file("F0SOUP", text, content_type="text/plain", token=BOT_TOKEN)
+    event = {"type": "message", "subtype": "file_share", "channel_type": "im", "user": "UADMIN01", "text": "index in:dm",
+             "ts": "1700000650.000100", "channel": "D0ADMIN1", "event_ts": "1700000650.000100",
+             "files": [{"id": "F0SOUP", "name": "soup.txt", "mimetype": "text/plain", "size": len(text),
+                        "url_private_download": url}]}
+    body = event_body(event, event_id="Ev0DMFILE1")
+    status, _, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+    assert status == 200
+    [done] = fake.wait_for("/api/chat.postMessage", timeout=60,
+                           where=lambda c: c.body.get("channel") == "D0ADMIN1" and "added" in c.body.get("text", ""))
+    assert done.body["text"].startswith("dm: 1 added")
+
+
 def test_channel_history_reaches_plugins_as_plain_text(http_bot, module_fake_slack):
     fake = module_fake_slack
     fake.history["C0DEPLOY"] = [  # newest first, with Slack's markup, as conversations.history sends it

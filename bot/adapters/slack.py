@@ -139,8 +139,8 @@ class SlackAdapter:
         self._accept_event(body, event, source="mention", bot_user_id=context.bot_user_id)
 
     def _on_message(self, body: dict, event: dict, context) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # only people's direct messages; channel messages reach us as mentions
+        if event.get("channel_type") != "im" or event.get("subtype") not in (None, "file_share") or event.get("bot_id"):
+            return  # only people's direct messages (with or without files); channel messages reach us as mentions
         self._accept_event(body, event, source="dm", bot_user_id=context.bot_user_id)
 
     def _on_home(self, event: dict) -> None:
