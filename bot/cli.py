@@ -49,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         scheduler = Scheduler(bot.config, bot=bot)
         scheduler.start()
-        bot.services.extras["scheduler"] = scheduler
+        bot.services.scheduler = scheduler
     try:
         return _serve(args, bot, adapter)
     finally:

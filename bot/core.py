@@ -30,7 +30,7 @@ class Nlpbot:
         self.hub = ModelHub(config)
         self.services = Services(config=config, hub=self.hub)
         self.plugins = build_plugins(config, self.services, extra=extra_plugins)
-        self.services.extras["plugins"] = self.plugins  # admin and home views list the plugins
+        self.services.plugins = self.plugins  # admin and home views list the plugins
         self.router = Router(self.plugins, config)
 
     def ask(

@@ -23,7 +23,7 @@ def home_view(bot: Any, user_id: str) -> Reply:
                 line += ", no trained version"
         lines.append(line)
     fields = []
-    scheduler = bot.services.extras.get("scheduler")
+    scheduler = bot.services.scheduler
     if scheduler is not None:
         runs = scheduler.next_runs()
         for spec in scheduler.jobs.values():

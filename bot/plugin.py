@@ -29,6 +29,7 @@ from bot.request import Request
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.models import ModelHandle, ModelHub
+    from bot.scheduler import Scheduler
 
 __all__ = ["Plugin", "PluginSettings", "CommandSpec", "command", "Services", "Request", "Reply"]
 
@@ -71,11 +72,12 @@ def command(
 
 @dataclass
 class Services:
-    """What the core hands every plugin: the config, the model hub, and named shared services."""
+    """What the core hands every plugin: the config, the model hub, the other plugins and the scheduler."""
 
     config: Config
     hub: ModelHub
-    extras: dict[str, Any] = field(default_factory=dict)
+    plugins: dict[str, Plugin] = field(default_factory=dict)  # every enabled plugin by name, once all are built
+    scheduler: Scheduler | None = None  # the running scheduler (`nlpbot run` with [schedule] enabled), else None
 
 
 class Plugin:

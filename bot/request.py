@@ -7,12 +7,47 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from bot.errors import NotSupportedHere, UserInputError
+from bot.errors import NlpbotError, NotSupportedHere, UserInputError
+
+
+class FetchError(NlpbotError):
+    """A shared file could not be fetched; the message says why (never a secret)."""
+
+
+class SharedFile(Protocol):
+    """A file a person shared with the command. The adapter that built it knows how to fetch it.
+
+    Example::
+
+        for file in request.files:
+            content = file.fetch(max_bytes=5_000_000)  # FetchError when it cannot be had
+    """
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mimetype(self) -> str:
+        """As the sender declared it; "" when unknown."""
+
+    @property
+    def size(self) -> int | None:
+        """In bytes, when known before fetching."""
+
+    @property
+    def source(self) -> str:
+        """A stable address for it, e.g. "slack://file/F123/notes.md"."""
+
+    def fetch(self, *, max_bytes: int) -> bytes:
+        """The content; FetchError when it cannot be had or holds more than max_bytes."""
 
 
 @dataclass(frozen=True)
 class Message:
-    """A message read from a conversation (channel history or a thread)."""
+    """A message read from a conversation (channel history or a thread); `text` is plain, as a person reads it."""
 
     user: str
     text: str
@@ -20,7 +55,10 @@ class Message:
 
 
 class Conversation(Protocol):
-    """What an adapter offers plugins for reading Slack; the console has none of it."""
+    """What an adapter offers plugins for reading a chat: clean Messages, markup already resolved to plain text.
+
+    The console has none of it.
+    """
 
     def history(self, channel_id: str, *, limit: int) -> list[Message]: ...
 
@@ -81,7 +119,7 @@ class Request:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     conversation: Conversation = field(default_factory=NoConversation)
     responder: Responder = field(default_factory=CollectingResponder)
-    files: list[dict] = field(default_factory=list)
+    files: list[SharedFile] = field(default_factory=list)  # shared with the command (Slack events; never the console)
     channel_refs: list[tuple[str, str]] = field(default_factory=list)  # (id, name) of <#C..|name> in the text
 
     @property

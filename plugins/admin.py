@@ -41,7 +41,7 @@ class AdminPlugin(Plugin):
         return handlers[action](request, args[1:])
 
     def _trainable(self) -> list[str]:
-        return sorted(p.name for p in self.services.extras["plugins"].values() if p.training_kind)
+        return sorted(p.name for p in self.services.plugins.values() if p.training_kind)
 
     def _plugin_arg(self, args: list[str], action: str) -> str:
         if not args:
@@ -101,14 +101,12 @@ class AdminPlugin(Plugin):
 
     def _download(self, request: Request, folder: Path) -> Path:
         """The first file shared with the command: training data (JSON lines, or CoNLL for ner)."""
-        from bot.search.slackfiles import SAFE_NAME, bot_token, download
+        from bot.search.shared_files import SAFE_NAME
 
         shared = request.files[0]
-        url = shared.get("url_private_download") or shared.get("url_private")
-        if not url:
-            raise UserInputError("Slack sent no download link for the shared file.")
-        name = SAFE_NAME.sub("_", str(shared.get("name") or "data.jsonl"))
-        return download(url, folder / name, token=bot_token(), max_bytes=int(self.settings.max_data_mb * 1024 * 1024))
+        path = folder / (SAFE_NAME.sub("_", shared.name).lstrip(".") or "data.jsonl")
+        path.write_bytes(shared.fetch(max_bytes=int(self.settings.max_data_mb * 1024 * 1024)))
+        return path
 
     def models(self, request: Request, args: list[str]) -> Reply:
         names = [self._plugin_arg(args, "models")] if args else self._trainable()
@@ -149,10 +147,9 @@ class AdminPlugin(Plugin):
         return Reply(text=f"Re-indexed: {report}", in_channel=False, data={"report": report})
 
     def jobs(self, request: Request, args: list[str]) -> Reply:
-        scheduler = self.services.extras.get("scheduler")
         from bot.scheduler import Scheduler
 
-        scheduler = scheduler or Scheduler(self.config)
+        scheduler = self.services.scheduler or Scheduler(self.config)
         next_runs, last_runs = scheduler.next_runs(), scheduler.last_runs()
         lines = [f"• `{spec.id}` {spec.action} {spec.target} (`{spec.cron}`): next "
                  f"{next_runs.get(spec.id) or '-'}; last {last_runs.get(spec.id, (0, 'never'))[1]}"

@@ -12,16 +12,16 @@ from pydantic import Field
 from bot.errors import UserInputError
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
-from bot.request import message_count, require_words
-from bot.text import clean_text
+from bot.request import Message, message_count, require_words
 from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed, search_settings
 from bot.search.errors import NoSuchIndex
 from bot.search.reindex import summary
 from bot.search.loaders import discover
-from bot.search.slackfiles import fetch_documents, shared_files
+from bot.search.shared_files import fetch_documents, indexable
 
 HOW_TO_ADD = ("An admin can add documents: `/index PATH` (a folder under [search] allowed_paths), `/index #channel [N]`, "
-              "or `/index` with files attached; on the server, `nlpbot index add --index {name} PATH`.")
+              "or files shared with `@nlpbot index` (Slack sends no files with slash commands); on the server, "
+              "`nlpbot index add --index {name} PATH`.")
 
 
 class SearchPluginSettings(PluginSettings):
@@ -56,10 +56,10 @@ def source_label(source: str, metadata: dict[str, Any] | None = None) -> str:
     return f"`{escape(source)}`"
 
 
-def channel_document(channel_id: str, channel_name: str, messages: list[Any]) -> Document:
-    """A channel's messages, oldest first, one paragraph each: the document `slack://CHANNEL`."""
+def channel_document(channel_id: str, channel_name: str, messages: list[Message]) -> Document:
+    """A channel's messages (plain text from the adapter), oldest first, one paragraph each: `slack://CHANNEL`."""
     ordered = sorted(messages, key=lambda message: float(message.ts or 0))
-    texts = [clean_text(message.text).strip() for message in ordered]
+    texts = [message.text.strip() for message in ordered]
     return Document(f"slack://{channel_id}", "\n\n".join(text for text in texts if text), "slack",
                     {"channel": channel_id, "channel_name": channel_name})
 
@@ -173,7 +173,8 @@ class SearchPlugin(Plugin):
             return self._index_channel(request, name, rest)
         if rest:
             return self._index_paths(request, name, rest.split())
-        raise UserInputError("Tell me what to add: `/index PATH`, `/index #channel [N]`, or attach files to `/index`.")
+        raise UserInputError("Tell me what to add: `/index PATH`, `/index #channel [N]`, or share files with "
+                             "`@nlpbot index` (in a channel or a DM).")
 
     def _index_paths(self, request: Request, name: str | None, paths: list[str]) -> Reply:
         resolved = [check_allowed(self.search_settings, path) for path in paths]  # any path outside: nothing is indexed
@@ -200,7 +201,7 @@ class SearchPlugin(Plugin):
                      data={"index": index.name, "source": document.source, "chunks_embedded": report.chunks_embedded})
 
     def _index_files(self, request: Request, name: str | None) -> Reply:
-        usable, problems = shared_files(request.files)
+        usable, problems = indexable(request.files)
         index = self.open_index(name, create=True)
         if usable:
             request.responder.send(Reply(text=f"Downloading {len(usable)} file(s) into `{index.name}`…", in_channel=False))

@@ -162,3 +162,72 @@ def test_the_home_tab_shows_admins_the_plugins_and_others_the_help(http_bot, mod
     user_text = json.dumps(user_view.body["view"])
     assert "admin overview" in admin_text and "sentiment" in admin_text and "model" in admin_text
     assert "admin overview" not in user_text and "/sentiment TEXT" in user_text
+
+
+def mention(server, event_id: str, text: str, *, user: str, ts: str, files: list[dict] | None = None) -> dict:
+    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}", "ts": ts, "channel": "C0GENERAL",
+             "event_ts": ts, **({"files": files} if files else {})}
+    body = event_body(event, event_id=event_id)
+    status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+    assert status == 200
+    return event
+
+
+def test_a_file_shared_with_index_is_fetched_by_the_adapter_and_indexed(http_bot, module_fake_slack):
+    from tests.conftest import BOT_TOKEN
+
+    fake = module_fake_slack
+    text = b"# Parking\n\nVisitors park in the north lot and show their badge at the gate."
+    url = fake.share_file("F0PARK", text, content_type="text/markdown", token=BOT_TOKEN)
+    files = [{"id": "F0PARK", "name": "parking.md", "mimetype": "text/markdown", "size": len(text),
+              "url_private_download": url, "url_private": url}]
+    event = mention(http_bot, "Ev0FILE001", "index in:shared", user="UADMIN01", ts="1700000600.000100", files=files)
+    [done] = fake.wait_for("/api/chat.postMessage", timeout=60,
+                           where=lambda c: c.body.get("thread_ts") == event["ts"] and "added" in c.body.get("text", ""))
+    assert done.body["text"].startswith("shared: 1 added")
+    assert fake.calls_to("/files/F0PARK")[-1].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+
+    slash(http_bot, fake, "/ask", "in:shared where do visitors park?", name="ask-shared")
+    [answer] = fake.wait_for("/response/ask-shared", timeout=60)
+    assert "Visitors park in the north lot" in answer.body["text"] and "parking.md (shared file)" in answer.body["text"]
+
+
+def test_a_file_shared_in_a_direct_message_reaches_the_command(http_bot, module_fake_slack):
+    from tests.conftest import BOT_TOKEN
+
+    fake = module_fake_slack
+    text = b"The cafeteria serves soup on Fridays."
+    url = fake.share_file("F0SOUP", text, content_type="text/plain", token=BOT_TOKEN)
+    event = {"type": "message", "subtype": "file_share", "channel_type": "im", "user": "UADMIN01", "text": "index in:dm",
+             "ts": "1700000650.000100", "channel": "D0ADMIN1", "event_ts": "1700000650.000100",
+             "files": [{"id": "F0SOUP", "name": "soup.txt", "mimetype": "text/plain", "size": len(text),
+                        "url_private_download": url}]}
+    body = event_body(event, event_id="Ev0DMFILE1")
+    status, _, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
+    assert status == 200
+    [done] = fake.wait_for("/api/chat.postMessage", timeout=60,
+                           where=lambda c: c.body.get("channel") == "D0ADMIN1" and "added" in c.body.get("text", ""))
+    assert done.body["text"].startswith("dm: 1 added")
+
+
+def test_channel_history_reaches_plugins_as_plain_text(http_bot, module_fake_slack):
+    fake = module_fake_slack
+    fake.history["C0DEPLOY"] = [  # newest first, with Slack's markup, as conversations.history sends it
+        {"type": "message", "user": "U2", "ts": "1700000710.000100",
+         "text": "In the holidays deploys are frozen, ask <@U9|ana> and read <https://wiki.example/freeze|the freeze page>."},
+        {"type": "message", "subtype": "channel_join", "user": "U3", "ts": "1700000705.000100",
+         "text": "<@U3> has joined the channel"},
+        {"type": "message", "user": "U1", "ts": "1700000700.000100", "text": "Deploys happen on Tuesdays in <#C0OPS|ops>."},
+    ]
+    slash(http_bot, fake, "/index", "in:chat <#C0DEPLOY|deploys> 50", name="index-chat", user="UADMIN01")
+    [indexed] = fake.wait_for("/response/index-chat", timeout=60)
+    assert "Indexed the last 50 messages" in indexed.body["text"]
+    assert fake.calls_to("/api/conversations.history")[-1].body["channel"] == "C0DEPLOY"
+
+    slash(http_bot, fake, "/ask", "in:chat are deploys frozen in the holidays?", name="ask-chat")
+    [answer] = fake.wait_for("/response/ask-chat", timeout=60)
+    assert "ask @ana and read the freeze page." in answer.body["text"]
+    assert "<@U9" not in answer.body["text"] and "wiki.example" not in answer.body["text"]
+    slash(http_bot, fake, "/search", "in:chat tuesdays", name="search-chat")
+    [hits] = fake.wait_for("/response/search-chat", timeout=60)
+    assert "Deploys happen on Tuesdays in #ops." in hits.body["text"] and "has joined" not in hits.body["text"]

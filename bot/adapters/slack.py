@@ -25,10 +25,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
+from bot.adapters.slack_conversation import SlackConversation
+from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.core import Nlpbot
 from bot.format import to_slack_messages
 from bot.reply import Reply
-from bot.request import Message, Request
+from bot.request import Request
 from bot.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -64,39 +66,6 @@ class RecentKeys:
             self._keys[key] = now + (self.ttl if ttl is None else ttl)
             self._keys.move_to_end(key)
             return False
-
-
-class SlackConversation:
-    """Channel history and threads through the Web API, for plugins that read Slack."""
-
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
-
-    @staticmethod
-    def _messages(raw: list[dict]) -> list[Message]:
-        return [Message(user=m.get("user", ""), text=m.get("text", ""), ts=m.get("ts", ""))
-                for m in raw if not m.get("subtype") and not m.get("bot_id")]
-
-    def history(self, channel_id: str, *, limit: int) -> list[Message]:
-        raw: list[dict] = []
-        cursor = None
-        while len(raw) < limit:
-            page = self.client.conversations_history(channel=channel_id, limit=min(200, limit - len(raw)), cursor=cursor)
-            raw.extend(page.get("messages", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
-        return list(reversed(self._messages(raw[:limit])))  # oldest first, as people read them
-
-    def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
-        raw: list[dict] = []
-        cursor = None
-        while True:
-            page = self.client.conversations_replies(channel=channel_id, ts=thread_ts, limit=200, cursor=cursor)
-            raw.extend(page.get("messages", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return self._messages(raw)
 
 
 class SlackResponder:
@@ -139,6 +108,7 @@ class SlackAdapter:
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
         self.recent = RecentKeys(settings.dedup_ttl_s)
         self.conversation = SlackConversation(self.client)
+        self.downloader = FileDownloader(token)
         self.app.command(re.compile(r"^/.+"))(self._on_command)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
@@ -169,8 +139,8 @@ class SlackAdapter:
         self._accept_event(body, event, source="mention", bot_user_id=context.bot_user_id)
 
     def _on_message(self, body: dict, event: dict, context) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # only people's direct messages; channel messages reach us as mentions
+        if event.get("channel_type") != "im" or event.get("subtype") not in (None, "file_share") or event.get("bot_id"):
+            return  # only people's direct messages (with or without files); channel messages reach us as mentions
         self._accept_event(body, event, source="dm", bot_user_id=context.bot_user_id)
 
     def _on_home(self, event: dict) -> None:
@@ -198,7 +168,8 @@ class SlackAdapter:
         thread_ts = event.get("thread_ts") or (event.get("ts") if source == "mention" else None)
         request = self.bot.router.parse(
             event.get("text", ""), source=source, user_id=event.get("user", ""), channel_id=event.get("channel"),
-            thread_ts=thread_ts, bot_user_id=bot_user_id, conversation=self.conversation, files=event.get("files", []),
+            thread_ts=thread_ts, bot_user_id=bot_user_id, conversation=self.conversation,
+            files=shared_files(event.get("files") or [], self.downloader),
         )
         request.responder = SlackResponder(self, request)
         if self.pool.submit(self._answer_event, request) is None:

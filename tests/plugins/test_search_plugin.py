@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.predict import predict_stream
 from bot.request import Message
 from tests.conftest import BOT_TOKEN, TestBot, write_config
@@ -25,7 +26,7 @@ ADMIN, SOMEONE = "UADMIN01", "UNOBODY1"
 
 
 class FakeConversation:
-    """Stands in for Slack's conversations.history (the core's HTTP tests cover the real calls)."""
+    """Stands in for Slack's conversations.history, clean as the adapter hands it (test_slack_http covers the real one)."""
 
     def __init__(self, messages: list[Message]) -> None:
         self.messages, self.reads = messages, []
@@ -59,6 +60,7 @@ def searchbot(workspace) -> TestBot:
         [search]
         indexes_dir = "indexes"
         allowed_paths = ["docs", "inbox"]
+        max_file_mb = 1
         [plugins.search]
         max_wait_ms = 0
     """))
@@ -123,7 +125,7 @@ def test_predict_search_prints_hits_like_search_json(searchbot):
 
 def test_an_admin_indexes_a_channel_and_ask_finds_its_messages(searchbot):
     chat = FakeConversation([Message("U1", "Deploys happen on Tuesdays after the standup.", "1700000000.000100"),
-                             Message("U2", "During the holidays deploys are frozen, ask <@U9|ana> for exceptions.",
+                             Message("U2", "During the holidays deploys are frozen, ask @ana for exceptions.",
                                      "1700000100.000100")])
     reply = searchbot.ask("/index in:chat <#C0DEPLOY|deploys> 50", user_id=ADMIN, conversation=chat)
     assert not reply.is_error, reply.text
@@ -154,24 +156,35 @@ def test_someone_not_an_admin_cannot_index_anything(searchbot, workspace):
     assert chat.reads == [] and sources(searchbot, "sneaky") == []
 
 
-def test_a_shared_file_is_downloaded_with_the_bot_token_and_indexed(searchbot, fake_slack, monkeypatch):
+def test_a_shared_file_is_downloaded_with_the_bot_token_and_indexed(searchbot, fake_slack):
     text = b"# Parking\n\nVisitors park in the north lot and show their badge at the gate."
     url = fake_slack.share_file("F0PARK", text, content_type="text/markdown", token=BOT_TOKEN)
-    shared = [{"id": "F0PARK", "name": "parking.md", "mimetype": "text/markdown", "size": len(text),
-               "url_private_download": url},
-              {"id": "F0PIC", "name": "cat.png", "mimetype": "image/png", "url_private_download": url}]
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-wrong")
-    refused = searchbot.ask("/index in:files", user_id=ADMIN, files=shared)
+    event_files = [{"id": "F0PARK", "name": "parking.md", "mimetype": "text/markdown", "size": len(text),
+                    "url_private_download": url},
+                   {"id": "F0PIC", "name": "cat.png", "mimetype": "image/png", "url_private_download": url}]
+    refused = searchbot.ask("/index in:files", user_id=ADMIN, files=shared_files(event_files, FileDownloader("xoxb-wrong")))
     assert refused.is_error and "HTTP 403" in refused.text and "only text, Markdown, HTML and PDF" in refused.text
     assert sources(searchbot, "files") == []
 
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    reply = searchbot.ask("/index in:files", user_id=ADMIN, files=shared)
+    reply = searchbot.ask("/index in:files", user_id=ADMIN, files=shared_files(event_files, FileDownloader(BOT_TOKEN)))
     assert reply.text.startswith("files: 1 added") and "cat.png" in reply.text
     assert fake_slack.calls_to("/files/F0PARK")[-1].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+    assert len(fake_slack.calls_to("/files/F0PARK")) == 2  # the picture is refused by its type, never downloaded
     answer = searchbot.ask("/ask in:files where do visitors park?")
     assert "*Visitors park in the north lot and show their badge at the gate.*" in answer.text
     assert "parking.md (shared file)" in answer.text
+
+
+def test_a_shared_file_over_the_size_limit_is_refused_before_and_while_downloading(searchbot, fake_slack):
+    big = b"Visitors park in the north lot. " * 40_000  # about 1.3 MB, over max_file_mb = 1
+    url = fake_slack.share_file("F0BIG", big, content_type="text/plain", token=BOT_TOKEN)
+    declared = {"id": "F0BIG", "name": "big.txt", "mimetype": "text/plain", "size": len(big), "url_private_download": url}
+    undeclared = {**declared, "id": "F0BIG2", "name": "big2.txt", "size": None}
+    reply = searchbot.ask("/index in:big", user_id=ADMIN,
+                          files=shared_files([declared, undeclared], FileDownloader(BOT_TOKEN)))
+    assert reply.is_error and "big.txt: too large" in reply.text and "big2.txt: larger than the limit" in reply.text
+    assert len(fake_slack.calls_to("/files/F0BIG")) == 1  # only the file whose size Slack did not say
+    assert sources(searchbot, "big") == []
 
 
 def test_the_shipped_config_documents_every_search_key():

@@ -94,7 +94,7 @@ def test_the_reply_says_how_long_the_source_and_the_summary_are(extractive_bot):
 
 
 def test_a_thread_is_summarized_when_i_am_mentioned_in_it(extractive_bot):
-    thread = messages([*LAUNCH, ":tada:", "<@UBOT0001> summarize"])
+    thread = messages([*LAUNCH, ":tada:", "@nlpbot summarize"])  # as the adapter hands it: mentions resolved
     conversation = FakeConversation(thread)
     reply = extractive_bot.ask("<@UBOT0001> summarize", source="mention", bot_user_id="UBOT0001",
                                channel_id="C0TEAM", thread_ts="1700000000.000100", conversation=conversation)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.request import CollectingResponder
+from tests.conftest import BOT_TOKEN
 
 
 def admin_bot(tmp_path, tiny_base, sentiment_files):
@@ -72,3 +74,21 @@ def test_training_data_that_is_wrong_changes_nothing(tmp_path, tiny_base, sentim
     assert "nothing that serves changed" in reply.text and "so-so" in reply.text
     assert not list((tmp_path / "models" / "sentiment").glob("v*"))
     assert bot.ask("/nlp-admin train sentiment", user_id="UNOBODY1").is_error
+
+
+def test_training_data_shared_in_slack_is_fetched_and_checked_before_training(tmp_path, tiny_base, sentiment_files,
+                                                                               fake_slack):
+    bot = admin_bot(tmp_path, tiny_base, sentiment_files)
+    bad = b'{"text": "fine", "label": "positive"}\n{"text": "meh", "label": "so-so"}\n'
+    url = fake_slack.share_file("F0DATA", bad, content_type="application/json", token=BOT_TOKEN)
+    event_files = [{"id": "F0DATA", "name": "new data.jsonl", "mimetype": "application/json", "size": len(bad),
+                    "url_private_download": url}]
+
+    reply = bot.ask("/nlp-admin train sentiment", user_id="UADMIN01",
+                    files=shared_files(event_files, FileDownloader(BOT_TOKEN)))
+    assert reply.is_error and "so-so" in reply.text and "nothing that serves changed" in reply.text
+    assert fake_slack.calls_to("/files/F0DATA")[-1].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+    refused = bot.ask("/nlp-admin train sentiment", user_id="UADMIN01",
+                      files=shared_files(event_files, FileDownloader("xoxb-wrong")))
+    assert refused.is_error and "HTTP 403" in refused.text
+    assert not list((tmp_path / "models" / "sentiment").glob("v*"))
