@@ -56,10 +56,10 @@ def test_run_without_slack_credentials_serves_the_console(make_config, tiny_sent
     assert "/sentiment TEXT" in result.stdout
 
 
-def test_http_without_a_bot_token_is_a_clear_error(make_config, tiny_sentiment):
+def test_http_without_a_bot_token_is_a_clear_runtime_error(make_config, tiny_sentiment):
     config = make_config(sentiment_config(tiny_sentiment))
     result = nlpbot("run", "--adapter", "http", config=config, env={"SLACK_BOT_TOKEN": ""})
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "SLACK_BOT_TOKEN is not set" in result.stderr
 
 

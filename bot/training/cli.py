@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.errors import NlpbotError
+from bot.errors import UsageError
 
 def trainable_plugins() -> dict[str, tuple[str, list[str] | None]]:
     """plugin -> (training kind, declared labels), from each plugin class's `training_kind` and `labels`."""
@@ -31,7 +31,7 @@ def trainable_plugins() -> dict[str, tuple[str, list[str] | None]]:
 def training_kind(plugin: str) -> tuple[str, list[str] | None]:
     trainable = trainable_plugins()
     if plugin not in trainable:
-        raise NlpbotError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(trainable)}")
+        raise UsageError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(trainable)}")
     return trainable[plugin]
 
 
@@ -55,8 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     models = subparsers.add_parser("models", help="list, show, promote or roll back trained versions")
     models.add_argument("action", choices=["list", "show", "promote", "rollback"])
-    models.add_argument("plugin")
+    models.add_argument("plugin", nargs="?", help="list: default every trainable plugin")
     models.add_argument("version", nargs="?")
+    models.add_argument("--json", action="store_true", help="list and show: JSON")
     models.set_defaults(handler=cmd_models)
 
     data = subparsers.add_parser("data", help="prepare default training data")
@@ -100,31 +101,50 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     models_dir = bootstrap(getattr(args, "config", None)).models_dir
     plugin, version = args.plugin, args.version
+    if plugin is not None:
+        training_kind(plugin)  # an unknown plugin is a usage error, not an empty list
+    elif args.action != "list":
+        raise UsageError(f"which plugin? `nlpbot models {args.action} PLUGIN`")
     if args.action == "list":
-        versions = registry.list_versions(models_dir, plugin)
-        if not versions:
-            print(f"no trained {plugin} versions in {models_dir / plugin}")
+        plugins = [plugin] if plugin else list(trainable_plugins())
+        versions = {name: registry.list_versions(models_dir, name) for name in plugins}
+        if args.json:
+            print(json.dumps([_version_row(name, info) for name in plugins for info in versions[name]]))
             return 0
-        for info in versions:
-            meta = info.metadata
-            primary = meta.get("primary_metric", "")
-            score = meta.get("metrics", {}).get(primary)
-            shown = f"{primary} {score:.4f}" if isinstance(score, (int, float)) else "-"
-            print(f"{'*' if info.serving else ' '} {info.version}  {shown}  {meta.get('base', '-')}  "
-                  f"{meta.get('created', '-')}")
+        for name in plugins:
+            if plugin is None:
+                print(f"{name}:")
+            if not versions[name]:
+                print(f"{'  ' if plugin is None else ''}no trained {name} versions in {models_dir / name}")
+            for info in versions[name]:
+                meta = info.metadata
+                primary = meta.get("primary_metric", "")
+                score = meta.get("metrics", {}).get(primary)
+                shown = f"{primary} {score:.4f}" if isinstance(score, (int, float)) else "-"
+                print(f"{'*' if info.serving else ' '} {info.version}  {shown}  {meta.get('base', '-')}  "
+                      f"{meta.get('created', '-')}")
         return 0
     if args.action == "show":
-        print(json.dumps(registry.show(models_dir, plugin, version), indent=2))
+        shown = registry.show(models_dir, plugin, version)
+        print(json.dumps(shown) if args.json else json.dumps(shown, indent=2))
         return 0
     if args.action == "promote":
         if not version:
-            raise NlpbotError(f"which version? `nlpbot models list {plugin}` shows them")
+            raise UsageError(f"which version? `nlpbot models list {plugin}` shows them")
         before = registry.promote(models_dir, plugin, version)
         print(f"{plugin}: {version} now serves" + (f" (was {before})" if before and before != version else ""))
         return 0
     target = registry.rollback(models_dir, plugin)
     print(f"{plugin}: rolled back; {target} serves again")
     return 0
+
+
+def _version_row(plugin: str, info) -> dict:
+    """One version as `nlpbot models list --json` prints it."""
+    meta = info.metadata
+    return {"plugin": plugin, "version": info.version, "serving": info.serving, "path": str(info.path),
+            "primary_metric": meta.get("primary_metric"), "metrics": meta.get("metrics", {}),
+            "base": meta.get("base"), "created": meta.get("created")}
 
 
 def cmd_data(args: argparse.Namespace) -> int:
