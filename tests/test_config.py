@@ -90,3 +90,17 @@ def test_nlpbot_config_environment_variable_and_cli_error(make_config, tmp_path)
     assert result.returncode == 3  # a runtime error: the command was right, the config is not
     assert "bot.workers" in result.stderr and "greater than or equal to 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_python_3_10_reads_the_config_with_tomli():
+    """requires-python says 3.10: there tomllib does not exist, and the `tomli` dependency stands in."""
+    pytest.importorskip("tomli", reason="tomli is in the test extras: pip install -e '.[test]'")
+    script = ("import sys; sys.modules['tomllib'] = None  # as on Python 3.10: `import tomllib` fails\n"
+              "from bot.config import load_config\n"
+              "config = load_config(sys.argv[1])\n"
+              "assert sys.modules['bot.config'].tomllib.__name__ == 'tomli'\n"
+              "print(config.bot.name, sorted(config.plugins))\n")
+    result = subprocess.run([sys.executable, "-c", script, str(ROOT / "config.toml")], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("nlpbot ['")
