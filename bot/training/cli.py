@@ -1,7 +1,7 @@
 """The `nlpbot train`, `nlpbot models` and `nlpbot data` commands.
 
-The core's command line calls `register(subparsers)`; each command sets `func`, a handler that takes
-the parsed args (with `args.config`) and returns an exit code. `python -m bot.training.cli` runs them alone.
+The core's command line (`bot.cli`) calls `register(subparsers)`; each command sets `handler`, which takes
+the parsed args (with `args.config`) and returns an exit code.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import UsageError
@@ -160,14 +159,3 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(f"{report['files'][split]}: {total} examples: {shares}")
     print(f"neutral = mean human rating within ±{report['neutral_band']:g} (on -4..+4)")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The same as `nlpbot`: one command line for every command."""
-    from bot.cli import main as nlpbot
-
-    return nlpbot(list(argv) if argv is not None else None)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

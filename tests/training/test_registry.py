@@ -11,7 +11,7 @@ from bot import registry
 from bot.config import load_config
 from bot.errors import NlpbotError
 from bot.models import resolve_model
-from bot.training.cli import main
+from bot.cli import main
 
 
 def add_version(models: Path, name: str, macro_f1: float) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.training.cli import main
+from bot.cli import main
 from bot.training.settings import training_settings
 
 from .conftest import make_config

@@ -11,7 +11,7 @@ import pytest
 
 from bot.errors import NlpbotError
 from bot.training import vader
-from bot.training.cli import main
+from bot.cli import main
 
 
 def add_file(archive: tarfile.TarFile, name: str, data: bytes) -> None:
