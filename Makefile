@@ -1,6 +1,12 @@
-# Every target sets itself up on a fresh machine: a .venv, the CPU build of torch first, then nlpbot.
+# Every target sets itself up on a fresh machine: a .venv, torch first (the build TORCH_VARIANT names), then nlpbot.
 PYTHON ?= python3
 VENV ?= .venv
+# Which torch: cpu (about 200 MB) or cuda (the multi-GB PyPI build). Default: cuda where nvidia-smi runs, else cpu.
+TORCH_VARIANT ?= $(shell nvidia-smi >/dev/null 2>&1 && echo cuda || echo cpu)
+# Where the CPU build comes from. Left out when it cannot be reached (a machine with only a PyPI mirror, whose
+# pip configuration then has to offer the CPU wheel, as ours does); `make setup TORCH_INDEX=` never uses it.
+TORCH_INDEX ?= $(if $(filter cpu,$(TORCH_VARIANT)),https://download.pytorch.org/whl/cpu)
+TORCH_VERSION ?= 2.13.0
 PY := $(VENV)/bin/python
 NLPBOT := $(VENV)/bin/nlpbot
 STAMP := $(VENV)/.installed
@@ -11,8 +17,12 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned: the CPU build (an unpinned torch pulls a multi-GB CUDA build)
-	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	# torch first, pinned, of the chosen variant (an unpinned torch pulls the multi-GB CUDA build)
+	@echo "torch $(TORCH_VERSION), $(TORCH_VARIANT) build$(if $(TORCH_INDEX), (index $(TORCH_INDEX)))"
+	index="$(TORCH_INDEX)"; \
+	if [ -n "$$index" ] && ! $(PY) -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)" "$$index/" 2>/dev/null; then \
+		echo "$$index cannot be reached: torch comes from the configured package index"; index=; fi; \
+	$(PY) -m pip install --quiet --disable-pip-version-check $${index:+--extra-index-url "$$index"} torch==$(TORCH_VERSION)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: tomli is the same parser, before it joined the standard library
+    import tomli as tomllib
 
 DEFAULT_CONFIG = "config.toml"
 _DEVICE_HELP = 'a device is "auto", "cpu", "mps", "cuda" or "cuda:N"'

@@ -1,8 +1,12 @@
-"""The one reply formatter: Reply -> Slack Block Kit messages (split under Slack's limits), plain text or JSON."""
+"""The one reply formatter: Reply -> Slack Block Kit messages (split under Slack's limits), terminal text or JSON."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from rich.emoji import Emoji
+from rich.text import Text
 
 from bot.reply import Reply
 
@@ -107,3 +111,84 @@ def to_plain(reply: Reply) -> str:
 def to_json(reply: Reply) -> dict[str, Any]:
     """The shape `nlpbot ask --json` prints: {"plugin", "text", "blocks", "data"}."""
     return {"plugin": reply.plugin, "text": to_plain(reply), "blocks": to_blocks(reply), "data": reply.data}
+
+
+# -- the terminal: mrkdwn -> rich Text (styles on a terminal; `.plain` is readable text without markup) --------
+
+_CODE_BLOCK = re.compile(r"```\n?(.*?)\n?```", re.S)
+_INLINE = re.compile(
+    r"`(?P<code>[^`\n]+)`"
+    r"|<(?P<target>[^<>|\s]+)(?:\|(?P<label>[^<>]*))?>"
+    r"|(?<![\w*])\*(?P<bold>[^*\s](?:[^*\n]*[^*\s])?)\*(?![\w*])"
+    r"|(?<![\w_])_(?P<italic>[^_\s](?:[^_\n]*[^_\s])?)_(?![\w_])"
+    r"|~(?P<strike>[^~\s](?:[^~\n]*[^~\s])?)~"
+    r"|:(?P<emoji>[a-z0-9_+-]+):"
+)
+_EMOJI_ALIASES = {"large_green_circle": "green_circle", "large_blue_circle": "blue_circle"}  # Slack's older names
+
+
+def _emoji(name: str) -> str | None:
+    name = _EMOJI_ALIASES.get(name, name)
+    character = Emoji.replace(f":{name}:")
+    return None if character == f":{name}:" else character
+
+
+def _inline(out: Text, text: str, style: str = "") -> None:
+    """Append one line of mrkdwn to `out`: bold, italics, code, links, mentions and emoji become styles or text."""
+    position = 0
+    for match in _INLINE.finditer(text):
+        out.append(unescape(text[position:match.start()]), style)
+        position = match.end()
+        kind = "target" if match["target"] else match.lastgroup  # lastgroup would name the label
+        if kind == "code":
+            out.append(unescape(match["code"]), f"{style} bold cyan".strip())
+        elif kind == "target":
+            target, label = match["target"], unescape(match["label"] or "")
+            if target[0] in "@!":  # <@U123>, <!here>
+                out.append("@" + (label or target[1:]), f"{style} bold".strip())
+            elif target[0] == "#":  # <#C123|general>
+                out.append("#" + (label or target[1:]), f"{style} bold".strip())
+            else:
+                url = unescape(target)
+                out.append(label or url, f"{style} link {url}".strip())
+                if label and label != url:
+                    out.append(f" ({url})", f"{style} dim".strip())
+        elif kind == "emoji":
+            character = _emoji(match["emoji"])
+            out.append(character or match.group(), style)
+        else:
+            _inline(out, match[kind], f"{style} {kind}".strip())
+    out.append(unescape(text[position:]), style)
+
+
+def mrkdwn_to_text(mrkdwn: str, style: str = "") -> Text:
+    """Slack mrkdwn for a terminal: `*bold*`, `_italics_`, `<url|text>`, `:emoji:` and `>quotes` rendered."""
+    out = Text()
+    position = 0
+    for block in [*_CODE_BLOCK.finditer(mrkdwn), None]:
+        prose = mrkdwn[position:block.start() if block else len(mrkdwn)]
+        for number, line in enumerate(prose.split("\n")):
+            if number:
+                out.append("\n")
+            if line.startswith(">"):
+                out.append("│ ", "dim")
+                line = line[1:]
+            _inline(out, line, style)
+        if block:
+            out.append(unescape(block[1]), "cyan")
+            position = block.end()
+    return out
+
+
+def to_text(reply: Reply) -> Text:
+    """The console's rendering: the reply as styled text; `str(to_text(reply))` has no markup characters."""
+    parts = []
+    if reply.title:
+        parts.append(Text(reply.title, "bold underline"))
+    if reply.text:
+        parts.append(mrkdwn_to_text(reply.text))
+    for name, value in reply.fields:
+        parts.append(Text.assemble((f"{name}: ", "bold"), mrkdwn_to_text(value)))
+    if reply.footer:
+        parts.append(mrkdwn_to_text(reply.footer, "dim"))
+    return Text("\n").join(parts)

@@ -22,14 +22,11 @@ def home_view(bot: Any, user_id: str) -> Reply:
             else:
                 line += ", no trained version"
         lines.append(line)
-    fields = []
     scheduler = bot.services.scheduler
     if scheduler is not None:
-        runs = scheduler.next_runs()
-        for spec in scheduler.jobs.values():
-            when = runs.get(spec.id)
-            fields.append((spec.id, f"{spec.action} {spec.target}\nnext: {when:%Y-%m-%d %H:%M %Z}" if when else
-                           f"{spec.action} {spec.target}\nnext: -"))
-    return Reply(title=f"{bot.config.bot.name}: admin overview", text="\n".join(lines), fields=fields,
+        from bot.scheduler import jobs_table
+
+        lines.append(f"```\n{jobs_table(scheduler.describe())}\n```")
+    return Reply(title=f"{bot.config.bot.name}: admin overview", text="\n".join(lines),
                  footer="`/nlp-admin models`, `/nlp-admin train PLUGIN`, `/nlp-admin rollback PLUGIN`, "
                         "`/nlp-admin reindex`")

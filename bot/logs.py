@@ -58,3 +58,24 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level)
     for noisy in ("urllib3", "filelock", "httpx", "huggingface_hub", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+LIBRARIES = ("apscheduler", "urllib3", "filelock", "httpx", "huggingface_hub", "sentence_transformers",
+             "transformers", "torch", "py.warnings")
+
+
+def quiet_for_console() -> None:
+    """On the console the replies are the output: library INFO lines and warnings would interleave with them.
+
+    The bot's own warnings and errors still show; `log_level = "DEBUG"` in config shows everything.
+    Call before transformers is imported: it reads TRANSFORMERS_VERBOSITY once, on import.
+    """
+    root = logging.getLogger()
+    if root.level <= logging.DEBUG:
+        return
+    root.setLevel(max(root.level, logging.WARNING))
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    logging.captureWarnings(True)  # warnings.warn(...) from libraries becomes a "py.warnings" log record
+    for name in LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR)

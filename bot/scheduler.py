@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import logging
 import sqlite3
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from bot.config import Config, JobSpec
@@ -100,6 +100,18 @@ class Scheduler:
             rows = conn.execute("SELECT job_id, finished, status, message FROM job_runs ORDER BY finished").fetchall()
         return {job_id: (finished, status, message) for job_id, finished, status, message in rows}
 
+    def describe(self) -> list[JobStatus]:
+        """Every configured job with its next run (from the store) and its last recorded run."""
+        next_runs, last_runs = self.next_runs(), self.last_runs()
+        jobs = []
+        for spec in self.jobs.values():
+            finished, status, message = last_runs.get(spec.id, (None, "never", ""))
+            jobs.append(JobStatus(
+                id=spec.id, action=spec.action, target=spec.target, cron=spec.cron, next_run=next_runs.get(spec.id),
+                last_finished=dt.datetime.fromtimestamp(finished, dt.timezone.utc) if finished else None,
+                last_status=status, last_message=message))
+        return jobs
+
     def run_now(self, job_id: str) -> str:
         """Run one configured job in this process; its outcome is recorded and returned as one line."""
         spec = self.jobs.get(job_id)
@@ -137,49 +149,44 @@ def _retrain(config: Config, spec: JobSpec, bot: Any) -> str:
 ACTIONS: dict[str, Callable[[Config, JobSpec, Any], str]] = {"reindex": _reindex, "retrain": _retrain}
 
 
-# -- `nlpbot jobs list|run ID` ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobStatus:
+    """One configured job as people see it: what, when next, and how its last run went."""
+
+    id: str
+    action: str
+    target: str
+    cron: str
+    next_run: dt.datetime | None
+    last_finished: dt.datetime | None
+    last_status: str  # "ok", "failed" or "never"
+    last_message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The shape of `nlpbot jobs list --json`: times as ISO 8601 strings or null."""
+        return {"id": self.id, "action": self.action, "target": self.target, "cron": self.cron,
+                "next_run": _iso(self.next_run), "last_run": _iso(self.last_finished),
+                "last_status": self.last_status, "last_message": self.last_message}
 
 
-def _when(value: dt.datetime | float | None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, (int, float)):
-        value = dt.datetime.fromtimestamp(value, dt.timezone.utc)
-    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
-def cmd_jobs(args: argparse.Namespace) -> int:
-    from bot.bootstrap import bootstrap
-
-    config = bootstrap(args.config)
-    if args.action == "run":
-        if not args.id:
-            raise UserInputError("usage: nlpbot jobs run ID")
-        from bot.core import Nlpbot
-
-        scheduler = Scheduler(config, bot=Nlpbot(config))
-        print(scheduler.run_now(args.id))
-        return 0
-    scheduler = Scheduler(config)
-    next_runs, last_runs = scheduler.next_runs(), scheduler.last_runs()
-    if not scheduler.jobs:
-        print("No jobs configured: add [[schedule.jobs]] tables to config.toml.")
-        return 0
-    print(f"{'ID':<20} {'ACTION':<8} {'TARGET':<14} {'CRON':<16} {'NEXT RUN':<22} LAST RUN")
-    for spec in scheduler.jobs.values():
-        last = last_runs.get(spec.id)
-        last_text = f"{_when(last[0])} {last[1]}: {last[2][:60]}" if last else "never"
-        print(f"{spec.id:<20} {spec.action:<8} {spec.target:<14} {spec.cron:<16} "
-              f"{_when(next_runs.get(spec.id)):<22} {last_text}")
-    return 0
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip() if value else "-"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    jobs = subparsers.add_parser("jobs", help="scheduled re-indexing and retraining: list, or run one now")
-    jobs.add_argument("--config", metavar="PATH")
-    jobs.add_argument("action", choices=["list", "run"])
-    jobs.add_argument("id", nargs="?")
-    jobs.set_defaults(handler=cmd_jobs)
+def jobs_table(jobs: list[JobStatus]) -> str:
+    """The one rendering of the jobs list (`nlpbot jobs list`, `/nlp-admin jobs`, the App Home tab)."""
+    if not jobs:
+        return "No jobs configured: add [[schedule.jobs]] tables to config.toml."
+    lines = [f"{'ID':<20} {'ACTION':<8} {'TARGET':<14} {'CRON':<16} {'NEXT RUN':<22} LAST RUN"]
+    for job in jobs:
+        last = (f"{_when(job.last_finished)} {job.last_status}: {job.last_message[:60]}" if job.last_finished
+                else "never")
+        lines.append(f"{job.id:<20} {job.action:<8} {job.target:<14} {job.cron:<16} {_when(job.next_run):<22} {last}")
+    return "\n".join(lines)
 
 
-__all__ = ["Scheduler", "run_job", "register"]
+__all__ = ["Scheduler", "JobStatus", "jobs_table", "run_job"]

@@ -147,11 +147,9 @@ class AdminPlugin(Plugin):
         return Reply(text=f"Re-indexed: {report}", in_channel=False, data={"report": report})
 
     def jobs(self, request: Request, args: list[str]) -> Reply:
-        from bot.scheduler import Scheduler
+        from bot.scheduler import Scheduler, jobs_table
 
         scheduler = self.services.scheduler or Scheduler(self.config)
-        next_runs, last_runs = scheduler.next_runs(), scheduler.last_runs()
-        lines = [f"• `{spec.id}` {spec.action} {spec.target} (`{spec.cron}`): next "
-                 f"{next_runs.get(spec.id) or '-'}; last {last_runs.get(spec.id, (0, 'never'))[1]}"
-                 for spec in scheduler.jobs.values()]
-        return Reply(title="Scheduled jobs", text="\n".join(lines) or "No jobs configured.", in_channel=False)
+        jobs = scheduler.describe()
+        return Reply(title="Scheduled jobs", text=f"```\n{jobs_table(jobs)}\n```", in_channel=False,
+                     data={"jobs": [job.to_dict() for job in jobs]})

@@ -56,10 +56,10 @@ def test_run_without_slack_credentials_serves_the_console(make_config, tiny_sent
     assert "/sentiment TEXT" in result.stdout
 
 
-def test_http_without_a_bot_token_is_a_clear_error(make_config, tiny_sentiment):
+def test_http_without_a_bot_token_is_a_clear_runtime_error(make_config, tiny_sentiment):
     config = make_config(sentiment_config(tiny_sentiment))
     result = nlpbot("run", "--adapter", "http", config=config, env={"SLACK_BOT_TOKEN": ""})
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "SLACK_BOT_TOKEN is not set" in result.stderr
 
 
@@ -111,3 +111,120 @@ def test_json_logs_carry_the_request_id(make_config, tiny_sentiment):
     finished = next(e for e in entries if e["logger"] == "bot.router" and "sentiment by console" in e["message"])
     assert finished["request_id"] != "-"
     assert finished["message"].startswith(f"request {finished['request_id']} ")
+
+
+def test_version():
+    result = nlpbot("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"nlpbot {__import__('bot').__version__}"
+
+
+def test_models_list_without_a_plugin_lists_every_trainable_plugin(make_config, tiny_sentiment):
+    config = make_config(sentiment_config(tiny_sentiment))
+    result = nlpbot("models", "list", config=config)
+    assert result.returncode == 0, result.stderr
+    assert {"sentiment:", "ner:", "summarize:", "translate:", "search:"} <= set(result.stdout.splitlines())
+    listed = nlpbot("models", "list", "--json", config=config)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+
+
+def test_usage_errors_exit_2_and_say_what_was_wrong(make_config, tiny_sentiment):
+    config = make_config(sentiment_config(tiny_sentiment))
+    unknown = nlpbot("models", "list", "nosuch", config=config)
+    assert unknown.returncode == 2
+    assert unknown.stderr == "error: 'nosuch' cannot be trained; trainable plugins: ner, search, sentiment, summarize, translate\n"
+    no_plugin = nlpbot("predict", "nosuch", config=config, stdin="hello\n")
+    assert no_plugin.returncode == 2 and "no enabled plugin 'nosuch'" in no_plugin.stderr
+    assert nlpbot("jobs", "run", config=config).returncode == 2
+    assert nlpbot("frobnicate").returncode == 2  # argparse's own usage errors
+
+
+def test_a_missing_model_is_a_runtime_error(make_config):
+    config = make_config('[models]\nmodels_dir = "models"\n')  # sentiment serves trained:sentiment, never trained here
+    result = nlpbot("predict", "sentiment", config=config, stdin="I love this\n")
+    assert result.returncode == 3, result.stderr
+    assert "nlpbot train sentiment" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_predict_with_bad_lines_exits_1_and_scores_the_rest(make_config, tiny_sentiment):
+    config = make_config(sentiment_config(tiny_sentiment))
+    result = nlpbot("predict", "sentiment", config=config, stdin='I love this\n{"text": 3}\nso so\n')
+    assert result.returncode == 1
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [("error" in row) for row in rows] == [False, True, False]
+    assert "1 input(s) could not be scored" in result.stderr
+
+
+def test_predict_output_file_keeps_stdout_clean_and_shows_no_bar_off_a_terminal(make_config, tiny_sentiment, tmp_path):
+    config = make_config(sentiment_config(tiny_sentiment))
+    data = tmp_path / "in.txt"
+    data.write_text("".join(f"message number {i}\n" for i in range(30)))
+    out = tmp_path / "scored.jsonl"
+    result = nlpbot("predict", "sentiment", "--input", str(data), "--output", str(out), config=config)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "30/30" not in result.stderr  # no bar of ours (the model loader may draw its own)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["text"] for row in rows] == [f"message number {i}" for i in range(30)]
+
+
+def test_predict_shows_a_progress_bar_on_a_terminal(make_config, tiny_sentiment, tmp_path):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+    import threading
+
+    config = make_config(sentiment_config(tiny_sentiment))
+    data = tmp_path / "in.txt"
+    data.write_text("".join(f"message number {i}\n" for i in range(200)))
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
+    seen = bytearray()
+
+    def drain():  # a full pty would block the child
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    process = subprocess.run([sys.executable, "-m", "bot", "predict", "sentiment", "--input", str(data),
+                              "--config", str(config)], cwd=ROOT, stdout=subprocess.PIPE, stderr=follower, timeout=180)
+    os.close(follower)
+    reader.join(timeout=10)
+    os.close(leader)
+    assert process.returncode == 0
+    assert len(process.stdout.decode().splitlines()) == 200  # stdout: only the JSON lines
+    assert "200/200" in seen.decode(errors="replace")
+
+
+def test_ask_prints_readable_text_without_slack_markup(make_config, tiny_sentiment):
+    config = make_config(sentiment_config(tiny_sentiment))
+    scored = nlpbot("ask", "/sentiment I love this", config=config)
+    assert scored.returncode == 0, scored.stderr
+    assert scored.stdout.split()[1] in {"Positive", "Negative", "Neutral"}
+    assert "*" not in scored.stdout and ":large_green_circle:" not in scored.stdout
+    refused = nlpbot("ask", "/sentiment", config=config)
+    assert refused.returncode == 1
+    assert refused.stdout.startswith("⚠ ") and ":warning:" not in refused.stdout
+    helped = nlpbot("ask", "help", config=config)
+    assert "_(admins)_" not in helped.stdout and "(admins)" in helped.stdout
+    assert not any(mark in helped.stdout for mark in ("*", "`", "<", ">"))
+
+
+def test_the_console_starts_without_library_log_lines(make_config, tiny_sentiment):
+    jobs = '[schedule]\nstate_db = "state/jobs.sqlite"\n[[schedule.jobs]]\nid = "nightly"\naction = "reindex"\n' \
+           'target = "docs"\ncron = "0 3 * * *"\n'
+    config = make_config(sentiment_config(tiny_sentiment) + jobs)
+    result = nlpbot("run", config=config, stdin="sentiment what a day\n",
+                    env={"SLACK_APP_TOKEN": "", "SLACK_SIGNING_SECRET": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # APScheduler's "Added job" / "Scheduler started", transformers' warnings
+    assert "nlpbot> " in result.stdout

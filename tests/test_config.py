@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -85,7 +86,21 @@ def test_a_disabled_plugin_is_not_loaded_and_its_command_is_unknown(make_config)
 def test_nlpbot_config_environment_variable_and_cli_error(make_config, tmp_path):
     path = make_config("[bot]\nworkers = 0\n")
     result = subprocess.run([sys.executable, "-m", "bot", "ask", "help"], cwd=tmp_path, capture_output=True, text=True,
-                            env={**__import__("os").environ, "NLPBOT_CONFIG": str(path)}, timeout=120)
-    assert result.returncode == 2
+                            env={**os.environ, "NLPBOT_CONFIG": str(path), "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 3  # a runtime error: the command was right, the config is not
     assert "bot.workers" in result.stderr and "greater than or equal to 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_python_3_10_reads_the_config_with_tomli():
+    """requires-python says 3.10: there tomllib does not exist, and the `tomli` dependency stands in."""
+    pytest.importorskip("tomli", reason="tomli is in the test extras: pip install -e '.[test]'")
+    script = ("import sys; sys.modules['tomllib'] = None  # as on Python 3.10: `import tomllib` fails\n"
+              "from bot.config import load_config\n"
+              "config = load_config(sys.argv[1])\n"
+              "assert sys.modules['bot.config'].tomllib.__name__ == 'tomli'\n"
+              "print(config.bot.name, sorted(config.plugins))\n")
+    result = subprocess.run([sys.executable, "-c", script, str(ROOT / "config.toml")], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("nlpbot ['")

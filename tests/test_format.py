@@ -70,3 +70,27 @@ def test_console_and_json_renderings():
     rendered = to_json(reply)
     assert set(rendered) == {"plugin", "text", "blocks", "data"}
     assert rendered["plugin"] == "p" and rendered["data"] == {"x": 1}
+
+
+def test_the_terminal_rendering_keeps_the_words_and_drops_the_markup():
+    from bot.format import to_text
+
+    reply = Reply(title="Mood", text=":warning: *Mostly positive* for _(admins)_, see <https://x.io/a|the docs>, "
+                                     "ask <@U123> in <#C1|general>\n>I &lt;3 this\ncron `0 3 * * *` for snake_case_name at 10:30:45",
+                  fields=[("From", "*English* (en)")], footer="`/nlp help` lists the commands")
+    text = to_text(reply)
+    assert text.plain == ("Mood\n"
+                          "⚠ Mostly positive for (admins), see the docs (https://x.io/a), ask @U123 in #general\n"
+                          "│ I <3 this\n"
+                          "cron 0 3 * * * for snake_case_name at 10:30:45\n"
+                          "From: English (en)\n"
+                          "/nlp help lists the commands")
+    styles = {text.plain[span.start:span.end]: str(span.style) for span in text.spans}
+    assert "bold" in styles["Mostly positive"] and "italic" in styles["(admins)"]
+    assert "link https://x.io/a" in styles["the docs"]
+
+
+def test_a_code_block_is_kept_as_it_is():
+    from bot.format import to_text
+
+    assert to_text(Reply(text="Jobs:\n```\nID   *CRON*\na    0 3 * * *\n```")).plain == "Jobs:\nID   *CRON*\na    0 3 * * *"

@@ -93,3 +93,27 @@ def test_jobs_list_on_the_command_line(make_config):
     assert lines[0].split()[:4] == ["ID", "ACTION", "TARGET", "CRON"]
     nightly = next(line for line in lines if line.startswith("nightly-docs"))
     assert "reindex" in nightly and "0 3 * * *" in nightly and "03:00" in nightly and "never" in nightly
+
+
+def test_jobs_list_json_and_the_admin_command_show_the_same_jobs(make_config, tiny_sentiment):
+    import json
+
+    from tests.conftest import TestBot, sentiment_config
+
+    path = make_config(sentiment_config(tiny_sentiment) + JOBS)
+    scheduler = Scheduler(load_config(path))
+    scheduler.start()
+    scheduler.shutdown()
+    command = [sys.executable, "-m", "bot", "jobs", "list", "--config", str(path)]
+    listed = subprocess.run([*command, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    jobs = json.loads(listed.stdout)
+    assert [job["id"] for job in jobs] == ["nightly-docs", "weekly-sentiment"]
+    assert jobs[0]["cron"] == "0 3 * * *" and jobs[0]["next_run"].startswith("20") and "T03:00:00" in jobs[0]["next_run"]
+    assert jobs[0]["last_status"] == "never" and jobs[0]["last_run"] is None
+
+    table = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
+    reply = TestBot(path).ask("/nlp-admin jobs", user_id="UADMIN01")
+    assert not reply.is_error, reply.text
+    assert reply.text == f"```\n{table.rstrip()}\n```"  # one rendering, wherever the jobs are shown
+    assert reply.data["jobs"] == jobs

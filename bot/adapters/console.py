@@ -1,29 +1,65 @@
-"""The console adapter: `nlpbot chat`, `nlpbot ask` and `nlpbot run` without Slack, through the same router."""
+"""The console adapter: `nlpbot chat`, `nlpbot ask` and `nlpbot run` without Slack, through the same router.
+
+Replies are rendered for a terminal (bold, italics, emoji, links) when the output is one, and as plain
+text without Slack markup when it is a pipe or a file; `--json` prints the documented JSON shape.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import TextIO
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.text import Text
 
 from bot.core import Nlpbot
-from bot.format import to_json, to_plain
+from bot.format import to_json, to_text
 from bot.request import CollectingResponder
 
 PROMPT = "you> "
 
 
+def show(out: TextIO, text: Text, prefix: str = "") -> None:
+    """Styles on a terminal, plain text elsewhere."""
+    line = Text.assemble((prefix, "bold green"), text)
+    if out.isatty():
+        Console(file=out, highlight=False, soft_wrap=True).print(line)
+    else:
+        out.write(line.plain + "\n")
+    out.flush()
+
+
+class ConsoleResponder(CollectingResponder):
+    """Replies a plugin sends before its answer (progress, extra messages) are shown as they come."""
+
+    def __init__(self, out: TextIO, prefix: str = "") -> None:
+        super().__init__()
+        self.out, self.prefix = out, prefix
+
+    def send(self, reply: Any) -> None:
+        self.sent.append(reply)
+        show(self.out, to_text(reply), self.prefix)
+
+    def upload(self, path: str, *, title: str, comment: str = "") -> None:
+        self.uploads.append((path, title))
+        show(self.out, Text(f"{title}: {path}" + (f" ({comment})" if comment else "")), self.prefix)
+
+
 def ask(bot: Nlpbot, text: str, *, user_id: str = "console", as_json: bool = False, out: TextIO = sys.stdout) -> int:
     """One message, one printed reply; exit code 1 when the reply is an error."""
-    responder = CollectingResponder(printer=lambda line: out.write(line + "\n"))
-    reply = bot.ask(text, user_id=user_id, responder=responder)
-    out.write((json.dumps(to_json(reply), ensure_ascii=False) if as_json else to_plain(reply)) + "\n")
+    reply = bot.ask(text, user_id=user_id, responder=ConsoleResponder(sys.stderr if as_json else out))
+    if as_json:
+        out.write(json.dumps(to_json(reply), ensure_ascii=False) + "\n")
+    else:
+        show(out, to_text(reply))
     return 1 if reply.is_error else 0
 
 
 def chat(bot: Nlpbot, *, user_id: str = "console", stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """A conversation: each line is a message as in a DM; `quit`, `exit` or end of input stops."""
     interactive = stdin.isatty()
+    prefix = f"{bot.config.bot.name}> "
     out.write(f"{bot.config.bot.name}: type a command (`help` lists them), `quit` to leave.\n")
     while True:
         if interactive:
@@ -34,7 +70,5 @@ def chat(bot: Nlpbot, *, user_id: str = "console", stdin: TextIO = sys.stdin, ou
             return 0
         if not line.strip():
             continue
-        responder = CollectingResponder(printer=lambda text: out.write(f"{bot.config.bot.name}> {text}\n"))
-        reply = bot.ask(line.strip(), user_id=user_id, source="dm", responder=responder)
-        out.write(f"{bot.config.bot.name}> " + to_plain(reply) + "\n")
-        out.flush()
+        reply = bot.ask(line.strip(), user_id=user_id, source="dm", responder=ConsoleResponder(out, prefix))
+        show(out, to_text(reply), prefix)

@@ -12,7 +12,7 @@ from bot.search.manager import IndexManager
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `index` and `search` to the nlpbot command line (bot/cli.py calls this)."""
+    """Add `index` and `search` to the nlpbot command line (bot.cli calls this)."""
     index = subparsers.add_parser("index", help="build and inspect document indexes")
     actions = index.add_subparsers(dest="index_action", required=True, metavar="add|remove|list|stats|eval")
     add = actions.add_parser("add", help="index files and folders (again: only what changed)")
@@ -23,8 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     remove.add_argument("paths", nargs="+", metavar="PATH")
     remove.set_defaults(handler=run_remove)
     listing = actions.add_parser("list", help="the indexes, or the sources of --index")
+    listing.add_argument("--json", action="store_true", help="a JSON list of names, or of sources")
     listing.set_defaults(handler=run_list)
     stats = actions.add_parser("stats", help="sizes, index kind and ANN recall")
+    stats.add_argument("--json", action="store_true", help="one line of JSON (the default is indented JSON)")
     stats.set_defaults(handler=run_stats)
     evaluation = actions.add_parser("eval", help="recall@k, MRR and nDCG@10 on a qrels file")
     evaluation.add_argument("--qrels", required=True, metavar="FILE", help='JSON lines {"query", "relevant": [...]}')
@@ -71,7 +73,7 @@ def run_add(args: argparse.Namespace) -> int:
     print(f"{args.index or manager.settings.default_index}: {len(report.added)} added, "
           f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.removed)} removed, "
           f"{len(report.problems)} failed; {report.chunks_embedded} chunks embedded")
-    return 0 if report.indexed or not report.problems else 1
+    return 1 if report.problems else 0  # DESIGN.md: 1 = some inputs failed, the rest were done
 
 
 def run_remove(args: argparse.Namespace) -> int:
@@ -86,10 +88,17 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     manager = _manager(args, with_model=False)
     if not args.index:
+        if args.json:
+            print(json.dumps(manager.names()))
+            return 0
         for name in manager.names():
             print(name)
         return 0
-    for source in manager.open(args.index, create=False).sources():
+    sources = manager.open(args.index, create=False).sources()
+    if args.json:
+        print(json.dumps(sources, ensure_ascii=False, default=str))
+        return 0
+    for source in sources:
         added = datetime.fromtimestamp(source["added_at"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
         print(f"{source['source']}\t{source['kind']}\t{source['chunks']} chunks\tadded {added} UTC")
     return 0
@@ -97,7 +106,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_stats(args: argparse.Namespace) -> int:
     stats = _manager(args, with_model=False).open(args.index, create=False).stats()
-    print(json.dumps(stats, indent=2))
+    print(json.dumps(stats) if args.json else json.dumps(stats, indent=2))
     return 0
 
 

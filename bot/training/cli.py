@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from bot.errors import ModelUnavailable, NlpbotError
+from bot.errors import ModelUnavailable, NlpbotError, UsageError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train`, `eval`, `models` and `data` to the nlpbot command line."""
@@ -45,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     models = subparsers.add_parser("models", help="list, show, promote or roll back trained versions")
     models.add_argument("action", choices=["list", "show", "promote", "rollback"])
-    models.add_argument("plugin")
+    models.add_argument("plugin", nargs="?", help="list: default every trainable plugin")
     models.add_argument("version", nargs="?")
+    models.add_argument("--json", action="store_true", help="list and show: JSON")
     models.set_defaults(handler=cmd_models)
 
     data = subparsers.add_parser("data", help="prepare default training data")
@@ -116,31 +117,51 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from bot.bootstrap import bootstrap
     from bot.models import versions
+    from bot.training.plugins import trainable, trainable_plugins
 
     models_dir = bootstrap(getattr(args, "config", None)).models_dir
     plugin, version = args.plugin, args.version
+    if plugin is not None:
+        trainable(plugin)  # an unknown plugin is a usage error, not an empty list
+    elif args.action != "list":
+        raise UsageError(f"which plugin? `nlpbot models {args.action} PLUGIN`")
     if args.action == "list":
-        listed = versions.list_versions(models_dir, plugin)
-        if not listed:
-            print(f"no trained {plugin} versions in {models_dir / plugin}")
+        plugins = [plugin] if plugin else list(trainable_plugins())
+        listed = {name: versions.list_versions(models_dir, name) for name in plugins}
+        if args.json:
+            print(json.dumps([_version_row(name, info) for name in plugins for info in listed[name]]))
             return 0
-        for info in listed:
-            meta = info.metadata
-            print(f"{'*' if info.serving else ' '} {info.version}  {versions.metric_summary(meta, limit=1)}  "
-                  f"{meta.get('base', '-')}  {meta.get('created', '-')}")
+        for name in plugins:
+            if plugin is None:
+                print(f"{name}:")
+            if not listed[name]:
+                print(f"{'  ' if plugin is None else ''}no trained {name} versions in {models_dir / name}")
+            for info in listed[name]:
+                meta = info.metadata
+                print(f"{'*' if info.serving else ' '} {info.version}  {versions.metric_summary(meta, limit=1)}  "
+                      f"{meta.get('base', '-')}  {meta.get('created', '-')}")
         return 0
     if args.action == "show":
-        print(json.dumps(versions.show(models_dir, plugin, version), indent=2))
+        shown = versions.show(models_dir, plugin, version)
+        print(json.dumps(shown) if args.json else json.dumps(shown, indent=2))
         return 0
     if args.action == "promote":
         if not version:
-            raise NlpbotError(f"which version? `nlpbot models list {plugin}` shows them")
+            raise UsageError(f"which version? `nlpbot models list {plugin}` shows them")
         before = versions.promote(models_dir, plugin, version)
         print(f"{plugin}: {version} now serves" + (f" (was {before})" if before and before != version else ""))
         return 0
     target = versions.rollback(models_dir, plugin)
     print(f"{plugin}: rolled back; {target} serves again")
     return 0
+
+
+def _version_row(plugin: str, info) -> dict:
+    """One version as `nlpbot models list --json` prints it."""
+    meta = info.metadata
+    return {"plugin": plugin, "version": info.version, "serving": info.serving, "path": str(info.path),
+            "primary_metric": meta.get("primary_metric"), "metrics": meta.get("metrics", {}),
+            "base": meta.get("base"), "created": meta.get("created")}
 
 
 def cmd_data(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.errors import NlpbotError
+from bot.errors import NlpbotError, UsageError
 from bot.training.data import write_jsonl
 
 VERSION = "3.3.2"
@@ -59,7 +59,7 @@ def fetch_sdist(data_dir: Path, *, sdist: Path | None = None) -> Path:
     """The sdist: the caller's file, else the cached copy under data_dir, else downloaded once with pip."""
     if sdist is not None:
         if not Path(sdist).is_file():
-            raise NlpbotError(f"{sdist}: no such file (expected the {SDIST_NAME} source distribution)")
+            raise UsageError(f"{sdist}: no such file (expected the {SDIST_NAME} source distribution)")
         return Path(sdist)
     cached = data_dir / SDIST_NAME
     if cached.is_file():

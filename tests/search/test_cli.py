@@ -24,7 +24,7 @@ def configured(corpus, make_manager):
 
 def test_index_add_then_search_json(configured, corpus, capsys):
     write_files(corpus, {"handbook/logo.png": b"\x89PNG\r\n\x1a\n"})
-    assert run([*configured, "index", "add", "--no-progress", "handbook"]) == 0
+    assert run([*configured, "index", "add", "--no-progress", "handbook"]) == 1  # some inputs failed, the rest done
     out, err = capsys.readouterr()
     assert "docs: 3 added, 0 updated, 0 unchanged, 0 removed, 1 failed" in out
     assert "skipped handbook/logo.png: unknown file type '.png'" in err
@@ -58,11 +58,23 @@ def test_eval_prints_metrics(configured, corpus, capsys):
     assert json.loads(capsys.readouterr().out) == {"queries": 1, "recall@10": 1.0, "mrr": 1.0, "ndcg@10": 1.0}
 
 
-def test_errors_are_one_line_and_exit_2(configured, corpus, capsys):
+def test_errors_are_one_line_and_exit_2_for_usage_3_for_config(configured, corpus, capsys):
     assert run([*configured, "search", "--index", "nope", "anything"]) == 2
     assert capsys.readouterr().err == "error: no index named 'nope' (indexes: none yet); build it with `nlpbot index add`\n"
 
     (corpus / "bad.toml").write_text("[search]\nann_kind = \"lsh\"\n")
-    assert run(["--config", str(corpus / "bad.toml"), "index", "list"]) == 2
+    assert run(["--config", str(corpus / "bad.toml"), "index", "list"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "search.ann_kind" in err and "bad.toml" in err
+
+
+def test_list_and_stats_speak_json(configured, capsys):
+    run([*configured, "index", "add", "--no-progress", "guides"])
+    capsys.readouterr()
+    assert run([*configured, "index", "list", "--json"]) == 0 and json.loads(capsys.readouterr().out) == ["docs"]
+    assert run([*configured, "index", "list", "--index", "docs", "--json"]) == 0
+    sources = json.loads(capsys.readouterr().out)
+    assert [(row["source"], row["kind"], row["chunks"]) for row in sources] == [
+        ("guides/bread.md", "markdown", 1), ("guides/garden.html", "html", 1)]
+    assert run([*configured, "index", "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sources"] == 2

@@ -104,6 +104,6 @@ def test_models_command(tmp_path: Path, models: Path, capsys: pytest.CaptureFixt
     assert listed[0].startswith("  v0001-20261128T1000  macro_f1 0.6100")
     assert main([*run, "show", "sentiment"]) == 0
     assert json.loads(capsys.readouterr().out)["version"] == "v0010-20261129T0900"
-    assert main([*run, "rollback", "sentiment"]) == 2
+    assert main([*run, "rollback", "sentiment"]) == 3  # a runtime error: nothing earlier to roll back to
     err = capsys.readouterr().err
     assert err.startswith("error: cannot roll sentiment back") and err.count("\n") == 1

@@ -1,0 +1,74 @@
+"""`nlpbot predict PLUGIN`: JSON lines in, one JSON line out per input, with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Callable, TextIO
+
+from bot.bootstrap import bootstrap
+from bot.errors import EXIT_OK, EXIT_SOME_INPUTS_FAILED, UsageError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    predict = subparsers.add_parser("predict", help="batch: JSON lines in, JSON lines out")
+    predict.add_argument("plugin")
+    predict.add_argument("--input", metavar="FILE", help="JSON lines ({\"text\": ...}) or plain lines; default stdin")
+    predict.add_argument("--output", metavar="FILE", help="write the JSON lines here instead of stdout")
+    predict.add_argument("--index", help="search: which index")
+    predict.add_argument("--k", type=int, help="search: hits per query")
+    predict.add_argument("--to", metavar="LANG", help="translate: target language (default: its default_target)")
+    predict.add_argument("--no-progress", action="store_true", help="no progress bar (there is none off a terminal)")
+    predict.set_defaults(handler=cmd_predict)
+
+
+def _open_input(name: str | None) -> tuple[TextIO, str, int | None]:
+    """(lines, name for messages, number of lines if known): a file is counted first so the bar has an end."""
+    if not name or name == "-":
+        return sys.stdin, "<stdin>", None
+    path = Path(name)
+    try:
+        with path.open("rb") as raw:
+            total = sum(1 for _ in raw)
+        return path.open(encoding="utf-8", errors="strict"), str(path), total
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _progress_bar(stack: ExitStack, total: int | None, show: bool) -> Callable[[int], object] | None:
+    """tqdm on stderr, only when stderr is a terminal: piped or logged runs stay clean."""
+    if not show or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = stack.enter_context(tqdm(total=total, unit="line", file=sys.stderr, dynamic_ncols=True))
+    return bar.update
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from bot.core import Nlpbot
+    from bot.predict import predict_stream
+
+    bot = Nlpbot(bootstrap(args.config))
+    options = {key: value for key, value in (("index", args.index), ("k", args.k), ("target", args.to))
+               if value is not None}
+    with ExitStack() as stack:
+        lines, source, total = _open_input(args.input)
+        if lines is not sys.stdin:
+            stack.enter_context(lines)
+        out = sys.stdout
+        if args.output:
+            try:
+                out = stack.enter_context(open(args.output, "w", encoding="utf-8"))
+            except OSError as exc:
+                raise UsageError(f"{args.output}: cannot write ({exc.strerror})") from None
+        progress = _progress_bar(stack, total, not args.no_progress)
+        try:
+            failed = predict_stream(bot, args.plugin, lines, out, source=source, options=options, progress=progress)
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if failed:
+        print(f"{failed} input(s) could not be scored; their lines carry an \"error\".", file=sys.stderr)
+    return EXIT_SOME_INPUTS_FAILED if failed else EXIT_OK

@@ -1,0 +1,116 @@
+"""The shape of bot/: no import cycles (function-level imports included), no module over 250 lines without a reason."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "bot"
+MAX_LINES = 250
+REASON = "long because"  # a module over MAX_LINES says why in its docstring, with these words
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """The bot modules `name` imports anywhere in its body: top level, in functions, under TYPE_CHECKING, and by
+    name (a string such as "bot.cli.jobs", as `importlib.import_module` takes it)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in MODULES:
+            targets = [node.value]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            # `from bot.search import index` imports the module bot.search.index; `from bot.x import f` imports bot.x
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in MODULES:  # `import bot.search.index.Thing` -> the module part
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), each as a sorted list."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for child in graph.get(node, ()):
+            if child not in index:
+                visit(child)
+                low[node] = min(low[node], low[child])
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def _ancestors(name: str) -> set[str]:
+    """Importing bot.a.b runs bot/__init__ and bot/a/__init__ first: not an edge a reader can untangle."""
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
+
+
+def test_the_graph_sees_function_level_imports():
+    graph = {name: _imports(name, path) for name, path in MODULES.items()}
+    assert "bot.adapters.console" in graph["bot.cli.serve"]  # imported inside cmd_chat
+    assert "bot.config" in graph["bot.scheduler"]
+    assert "bot.cli.jobs" in graph["bot.cli"]  # by name, through importlib
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_bot_has_no_import_cycle():
+    graph = {name: _imports(name, path) - _ancestors(name) for name, path in MODULES.items()}
+    cycles = _cycles(graph)
+    assert not cycles, "import cycles in bot/ (put the shared part lower): " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_is_long_without_saying_why(name):
+    path = MODULES[name]
+    source = path.read_text(encoding="utf-8")
+    lines = len(source.splitlines())
+    if lines <= MAX_LINES:
+        return
+    docstring = ast.get_docstring(ast.parse(source)) or ""
+    assert REASON in docstring, (f"{path.relative_to(ROOT)} has {lines} lines (> {MAX_LINES}): split it where its "
+                                 f"rooms divide, or say in its docstring why it is {REASON} ...")
