@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Callable, TextIO
 
 from bot.bootstrap import bootstrap
@@ -24,25 +23,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.set_defaults(handler=cmd_predict)
 
 
-def _open_input(name: str | None) -> tuple[TextIO, str, int | None]:
-    """(lines, name for messages, number of lines if known): a file is counted first so the bar has an end."""
+def _open_input(name: str | None) -> tuple[TextIO, str]:
+    """(lines, name for messages): stdin, or the file named."""
     if not name or name == "-":
-        return sys.stdin, "<stdin>", None
-    path = Path(name)
+        return sys.stdin, "<stdin>"
     try:
-        with path.open("rb") as raw:
-            total = sum(1 for _ in raw)
-        return path.open(encoding="utf-8", errors="strict"), str(path), total
+        return open(name, encoding="utf-8", errors="strict"), name
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+        raise UsageError(f"{name}: cannot read ({exc.strerror})") from None
 
 
-def _progress_bar(stack: ExitStack, total: int | None, show: bool) -> Callable[[int], object] | None:
+def _progress_bar(stack: ExitStack, lines: TextIO, show: bool) -> Callable[[int], object] | None:
     """tqdm on stderr, only when stderr is a terminal: piped or logged runs stay clean."""
     if not show or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
+    total = None
+    if lines is not sys.stdin:  # a file is counted first, so the bar has an end
+        with open(lines.name, "rb") as raw:
+            total = sum(1 for _ in raw)
     bar = stack.enter_context(tqdm(total=total, unit="line", file=sys.stderr, dynamic_ncols=True))
     return bar.update
 
@@ -55,7 +55,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     options = {key: value for key, value in (("index", args.index), ("k", args.k), ("target", args.to))
                if value is not None}
     with ExitStack() as stack:
-        lines, source, total = _open_input(args.input)
+        lines, source = _open_input(args.input)
         if lines is not sys.stdin:
             stack.enter_context(lines)
         out = sys.stdout
@@ -64,7 +64,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 out = stack.enter_context(open(args.output, "w", encoding="utf-8"))
             except OSError as exc:
                 raise UsageError(f"{args.output}: cannot write ({exc.strerror})") from None
-        progress = _progress_bar(stack, total, not args.no_progress)
+        progress = _progress_bar(stack, lines, not args.no_progress)
         try:
             failed = predict_stream(bot, args.plugin, lines, out, source=source, options=options, progress=progress)
         except UnicodeDecodeError as exc:
