@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from bot.errors import ModelUnavailable, NlpbotError, UsageError
+from bot.errors import UsageError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train`, `eval`, `models` and `data` to the nlpbot command line."""
@@ -95,12 +95,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.training.report import fmt
 
     config = bootstrap(getattr(args, "config", None))
-    try:
-        result = evaluate(config, args.plugin, args.data, version=args.version)
-    except ModelUnavailable as exc:
-        # A runtime error (DESIGN.md: exit 3), where a bad plugin, option or data file is a usage error (2).
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    result = evaluate(config, args.plugin, args.data, version=args.version)  # a missing model exits 3 (bot.cli)
     if args.json:
         print(json.dumps(result.as_json()))
         return 0
