@@ -62,6 +62,7 @@ class SlackSettings(Section):
     path: str = "/slack/events"
     dedup_ttl_s: float = Field(600.0, gt=0, description="how long an event id or submit is remembered")
     double_submit_s: float = Field(3.0, ge=0, description="same user, same command and text within this: answered once")
+    membership_ttl_s: float = Field(60.0, ge=0, description="how long a channel's member list is trusted (privacy checks)")
 
 
 class ModelSettings(Section):

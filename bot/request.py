@@ -55,14 +55,18 @@ class Message:
 
 
 class Conversation(Protocol):
-    """What an adapter offers plugins for reading a chat: clean Messages, markup already resolved to plain text.
+    """What an adapter offers plugins for reading a chat on behalf of the person who asked: clean Messages,
+    markup already resolved to plain text, and only from channels that person may read (else Forbidden).
 
-    The console has none of it.
+    The console has no chat to read.
     """
 
     def history(self, channel_id: str, *, limit: int) -> list[Message]: ...
 
     def thread(self, channel_id: str, thread_ts: str) -> list[Message]: ...
+
+    def readable(self, channel_ids: list[str]) -> set[str]:
+        """The channels among these whose content the person may see (e.g. indexed chunks from them)."""
 
 
 class Responder(Protocol):
@@ -102,6 +106,9 @@ class NoConversation:
 
     def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
         raise NotSupportedHere("reading a thread needs Slack; paste the text instead")
+
+    def readable(self, channel_ids: list[str]) -> set[str]:
+        return set(channel_ids)  # the console and the CLI run on the server, whose operator can read the index anyway
 
 
 @dataclass

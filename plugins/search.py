@@ -44,6 +44,13 @@ def parse_query(text: str) -> tuple[str | None, dict[str, Any] | None, str]:
     return name, ({"source": source} if source else None), " ".join(words)
 
 
+def source_channel(source: str) -> str | None:
+    """The Slack channel a source was read from (`slack://CHANNEL`), None for files, folders and shared files."""
+    if source.startswith("slack://") and not source.startswith("slack://file/"):
+        return source.removeprefix("slack://").split("/", 1)[0]
+    return None
+
+
 def source_label(source: str, metadata: dict[str, Any] | None = None) -> str:
     """How a source is shown in Slack: a channel link for channel history, a name for a shared file, else the path."""
     metadata = metadata or {}
@@ -119,10 +126,11 @@ class SearchPlugin(Plugin):
         name, filters, question = parse_query(request.text)
         question = require_words(question, usage="/ask [in:INDEX] QUESTION [source:GLOB]")
         index = self.open_index(name)
+        filters, readable = self._visible(request, index, filters)
         answer = index.answer(question, k=self.settings.answer_chunks, filters=filters)
         data = {"index": index.name, **answer.to_dict()}
         if not answer.found:
-            return Reply(text=self._dont_know(index, answer), data=data)
+            return Reply(text=self._dont_know(index, answer, readable), data=data)
         metadata = {(hit.source, hit.chunk): hit.extra.get("metadata") for hit in answer.hits}
         lines = []
         for item in answer.sentences:
@@ -130,8 +138,18 @@ class SearchPlugin(Plugin):
             lines.append(f"{context(item.highlighted, item.sentence)}\n— {label} · chunk {item.chunk} · score {item.score:.2f}")
         return Reply(text="\n\n".join(lines), footer=f"From the index `{index.name}`: {escape(question[:200])}", data=data)
 
-    def _dont_know(self, index: DocumentIndex, answer: Answer) -> str:
-        sources = index.sources()
+    @staticmethod
+    def _visible(request: Request, index: DocumentIndex,
+                 filters: dict[str, Any] | None) -> tuple[dict[str, Any] | None, set[str]]:
+        """The filters plus the channels this person may read: chunks of other channels are cut before the top k."""
+        channels = index.store.channels()
+        readable = request.conversation.readable(channels)
+        if readable >= set(channels):
+            return filters, readable  # nothing to hide: no filter, so a large index keeps its fast path
+        return {**(filters or {}), "channels": sorted(readable)}, readable
+
+    def _dont_know(self, index: DocumentIndex, answer: Answer, readable: set[str]) -> str:
+        sources = [item for item in index.sources() if source_channel(item["source"]) in readable | {None}]
         sample = ", ".join(source_label(item["source"]) for item in sources[:3]) + (", …" if len(sources) > 3 else "")
         text = (f"I don't know: nothing in `{index.name}` answers that closely enough. It holds {len(sources)} "
                 f"document{'s' if len(sources) != 1 else ''} ({sample}).")
@@ -147,9 +165,10 @@ class SearchPlugin(Plugin):
         name, filters, query = parse_query(request.text)
         query = require_words(query, usage="/search [in:INDEX] QUERY [source:GLOB]")
         index = self.open_index(name)
+        filters, _ = self._visible(request, index, filters)
         hits = index.search(query, self.settings.k, filters)
         if not hits:
-            return Reply(text=f"No passage in `{index.name}` matches that" + (" filter." if filters else "."),
+            return Reply(text=f"No passage in `{index.name}` matches that" + (" filter." if filters and set(filters) - {"channels"} else "."),
                          data={"index": index.name, "hits": []})
         return Reply(text="\n\n".join(render_hit(rank, hit) for rank, hit in enumerate(hits, start=1)),
                      footer=f"{len(hits)} best of `{index.name}`", data={"index": index.name,
@@ -190,11 +209,17 @@ class SearchPlugin(Plugin):
 
     def _index_channel(self, request: Request, name: str | None, rest: str) -> Reply:
         channel_id, channel_name = request.channel_refs[0]
+        allowed = self.search_settings.channels
+        if allowed and channel_id not in allowed:
+            raise UserInputError(f"#{escape(channel_name)} is not among the channels this bot may index "
+                                 "([search] channels in config.toml).")
         count = message_count(rest.split(), default=self.settings.history_default, maximum=self.settings.history_max)
         document = channel_document(channel_id, channel_name, request.conversation.history(channel_id, limit=count))
         if not document.text:
             return Reply(text=f"There are no text messages to index in <#{channel_id}>.", in_channel=False)
         index = self.open_index(name, create=True)
+        request.responder.send(Reply(text=f"Indexing the last {count} messages of #{escape(channel_name)} into "
+                                          f"`{index.name}`…", in_channel=False))
         report = index.add_documents([document])
         return Reply(text=f"Indexed the last {count} messages of {source_label(document.source, document.metadata)} "
                           f"into `{index.name}` ({report.chunks_embedded} chunks embedded). Ask with `/ask in:{index.name} …`.",

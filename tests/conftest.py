@@ -82,6 +82,7 @@ def fake_slack():
     fake = FakeSlack().start()
     yield fake
     fake.stop()
+    assert not fake.violations, f"the bot broke Slack's rules: {fake.violations}"
 
 
 class BotServer:
@@ -122,6 +123,7 @@ def module_fake_slack():
     fake = FakeSlack().start()
     yield fake
     fake.stop()
+    assert not fake.violations, f"the bot broke Slack's rules: {fake.violations}"
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,13 @@ from tests.support.signing import event_body, signed_headers, slash_command_body
 FORM = "application/x-www-form-urlencoded"
 
 
+def wait_until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str, float]:
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     started = time.monotonic()
@@ -182,9 +189,9 @@ def test_a_file_shared_with_index_is_fetched_by_the_adapter_and_indexed(http_bot
     files = [{"id": "F0PARK", "name": "parking.md", "mimetype": "text/markdown", "size": len(text),
               "url_private_download": url, "url_private": url}]
     event = mention(http_bot, "Ev0FILE001", "index in:shared", user="UADMIN01", ts="1700000600.000100", files=files)
-    [done] = fake.wait_for("/api/chat.postMessage", timeout=60,
-                           where=lambda c: c.body.get("thread_ts") == event["ts"] and "added" in c.body.get("text", ""))
-    assert done.body["text"].startswith("shared: 1 added")
+    # one message in the thread, kept current: "Downloading…", then the report
+    wait_until(lambda: any(m["text"].startswith("shared: 1 added") and m["thread_ts"] == event["ts"]
+                           for m in fake.posts("C0GENERAL")))
     assert fake.calls_to("/files/F0PARK")[-1].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
 
     slash(http_bot, fake, "/ask", "in:shared where do visitors park?", name="ask-shared")
@@ -205,13 +212,12 @@ def test_a_file_shared_in_a_direct_message_reaches_the_command(http_bot, module_
     body = event_body(event, event_id="Ev0DMFILE1")
     status, _, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
     assert status == 200
-    [done] = fake.wait_for("/api/chat.postMessage", timeout=60,
-                           where=lambda c: c.body.get("channel") == "D0ADMIN1" and "added" in c.body.get("text", ""))
-    assert done.body["text"].startswith("dm: 1 added")
+    wait_until(lambda: any(m["text"].startswith("dm: 1 added") for m in fake.posts("D0ADMIN1")))
 
 
 def test_channel_history_reaches_plugins_as_plain_text(http_bot, module_fake_slack):
     fake = module_fake_slack
+    fake.add_channel("C0DEPLOY", "deploys", members=["UADMIN01", "UUSER001"])
     fake.history["C0DEPLOY"] = [  # newest first, with Slack's markup, as conversations.history sends it
         {"type": "message", "user": "U2", "ts": "1700000710.000100",
          "text": "In the holidays deploys are frozen, ask <@U9|ana> and read <https://wiki.example/freeze|the freeze page>."},
@@ -220,8 +226,9 @@ def test_channel_history_reaches_plugins_as_plain_text(http_bot, module_fake_sla
         {"type": "message", "user": "U1", "ts": "1700000700.000100", "text": "Deploys happen on Tuesdays in <#C0OPS|ops>."},
     ]
     slash(http_bot, fake, "/index", "in:chat <#C0DEPLOY|deploys> 50", name="index-chat", user="UADMIN01")
-    [indexed] = fake.wait_for("/response/index-chat", timeout=60)
-    assert "Indexed the last 50 messages" in indexed.body["text"]
+    [note] = fake.wait_for("/response/index-chat", timeout=60)
+    assert "keep you posted in our DM" in note.body["text"]
+    wait_until(lambda: any("Indexed the last 50 messages" in m["text"] for m in fake.posts("DADMIN01")))
     assert fake.calls_to("/api/conversations.history")[-1].body["channel"] == "C0DEPLOY"
 
     slash(http_bot, fake, "/ask", "in:chat are deploys frozen in the holidays?", name="ask-chat")

@@ -1,8 +1,9 @@
 """The Slack adapter (slack-bolt): verify, ack at once, de-duplicate, hand off to a worker, answer in place.
 
 Slash commands are acked before any model runs and answered through their response_url; mentions are
-answered in their thread; direct messages in the DM. The same event delivered again (Slack's retries) and
-a user's double submit are answered once.
+answered in their thread; direct messages in the DM; long work reports in one live message (slack_reply).
+Channels are read only for their members (slack_conversation). The same event delivered again (Slack's
+retries) and a user's double submit are answered once.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
-from bot.adapters.slack_conversation import SlackConversation
+from bot.adapters.slack_conversation import Memberships, SlackConversation
 from bot.adapters.slack_files import FileDownloader, shared_files
+from bot.adapters.slack_reply import SlackResponder
 from bot.core import Nlpbot
 from bot.format import to_slack_messages
 from bot.reply import Reply
@@ -68,27 +69,6 @@ class RecentKeys:
             return False
 
 
-class SlackResponder:
-    """Progress and files for one request: in the thread for mentions and DMs, the response_url for commands."""
-
-    def __init__(self, adapter: SlackAdapter, request: Request, response_url: str | None = None) -> None:
-        self.adapter, self.request, self.response_url = adapter, request, response_url
-
-    def send(self, reply: Reply) -> None:
-        if self.response_url:
-            self.adapter.respond(self.request, reply, self.response_url, response_type="ephemeral")
-        else:
-            self.adapter._post(self.request, reply)
-
-    def upload(self, path: str, *, title: str, comment: str = "") -> None:
-        try:
-            self.adapter.client.files_upload_v2(channel=self.request.channel_id, file=path, title=title,
-                                                initial_comment=comment or None, thread_ts=self.request.thread_ts)
-        except (SlackApiError, OSError) as exc:
-            metrics.SLACK_API_ERRORS.labels(method="files.upload").inc()
-            log.error("request %s: could not upload %s: %s", self.request.request_id, title, exc)
-
-
 class SlackAdapter:
     """Wires a bolt App to the bot: listeners, de-duplication, the worker pool and the replies."""
 
@@ -107,7 +87,7 @@ class SlackAdapter:
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
         self.recent = RecentKeys(settings.dedup_ttl_s)
-        self.conversation = SlackConversation(self.client)
+        self.memberships = Memberships(self.client, ttl_s=settings.membership_ttl_s)
         self.downloader = FileDownloader(token)
         self.app.command(re.compile(r"^/.+"))(self._on_command)
         self.app.event("app_mention")(self._on_mention)
@@ -125,11 +105,10 @@ class SlackAdapter:
             return
         request = self.bot.router.parse(
             body.get("text", ""), source="slash", user_id=body.get("user_id", ""), slash_command=body.get("command"),
-            channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id, conversation=self.conversation,
+            channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id,
         )
-        response_url = body.get("response_url", "")
-        request.responder = SlackResponder(self, request, response_url)
-        if self.pool.submit(self._answer_command, request, response_url) is None:
+        self._equip(request, response_url=body.get("response_url", ""))
+        if self.pool.submit(self._answer, request) is None:
             ack(text=BUSY, response_type="ephemeral")
         else:
             ack()
@@ -168,33 +147,25 @@ class SlackAdapter:
         thread_ts = event.get("thread_ts") or (event.get("ts") if source == "mention" else None)
         request = self.bot.router.parse(
             event.get("text", ""), source=source, user_id=event.get("user", ""), channel_id=event.get("channel"),
-            thread_ts=thread_ts, bot_user_id=bot_user_id, conversation=self.conversation,
-            files=shared_files(event.get("files") or [], self.downloader),
+            thread_ts=thread_ts, bot_user_id=bot_user_id, files=shared_files(event.get("files") or [], self.downloader),
         )
-        request.responder = SlackResponder(self, request)
-        if self.pool.submit(self._answer_event, request) is None:
+        self._equip(request)
+        if self.pool.submit(self._answer, request) is None:
             self._post(request, Reply.error(BUSY))
+
+    def _equip(self, request: Request, *, response_url: str = "") -> None:
+        """The request's view of Slack: channels read as this person may read them, answers within Slack's rules."""
+        request.conversation = SlackConversation(
+            self.client, self.memberships, user_id=request.user_id, here=request.channel_id,
+            names=dict(request.channel_refs), bot_name=self.bot.config.bot.name)
+        request.responder = SlackResponder(self.client, request, response_url=response_url,
+                                           retry_handlers=retry_handlers())
 
     # -- workers: run the plugin, deliver the reply -----------------------------------------------
 
-    def _answer_command(self, request: Request, response_url: str) -> None:
+    def _answer(self, request: Request) -> None:
         reply = self.bot.router.handle(request)
-        self.respond(request, reply, response_url, response_type="in_channel" if reply.in_channel else "ephemeral")
-
-    def respond(self, request: Request, reply: Reply, response_url: str, *, response_type: str) -> None:
-        webhook = WebhookClient(response_url, retry_handlers=retry_handlers(), timeout=30)
-        for message in to_slack_messages(reply):
-            try:
-                response = webhook.send(text=message["text"], blocks=message["blocks"], response_type=response_type)
-                if response.status_code >= 400:
-                    raise RuntimeError(f"HTTP {response.status_code}: {response.body}")
-            except Exception as exc:  # noqa: BLE001 - a lost reply is logged with its request id
-                metrics.SLACK_API_ERRORS.labels(method="response_url").inc()
-                log.error("request %s: could not deliver the reply to /%s: %s", request.request_id, request.command, exc)
-                return
-
-    def _answer_event(self, request: Request) -> None:
-        self._post(request, self.bot.router.handle(request))
+        request.responder.finish(reply)
 
     def _post(self, request: Request, reply: Reply) -> None:
         for message in to_slack_messages(reply):

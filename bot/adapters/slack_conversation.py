@@ -1,18 +1,91 @@
-"""Channel history and threads through Slack's Web API, as clean Messages: plugins never see Slack markup."""
+"""Channel history and threads through Slack's Web API, as clean Messages, read only for the channel's members."""
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
+import threading
+import time
+from typing import Callable, TypeVar
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.adapters.slack_errors import advice
+from bot.errors import Forbidden
 from bot.request import Message
 from bot.text import clean_text
 
+T = TypeVar("T")
+
+
+class Memberships:
+    """Who is in a channel (conversations.members, every page), cached for `ttl_s` so a burst costs one call."""
+
+    def __init__(self, client: WebClient, *, ttl_s: float) -> None:
+        self.client, self.ttl_s = client, ttl_s
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def members(self, channel_id: str) -> frozenset[str]:
+        with self._lock:
+            cached = self._cache.get(channel_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        found: set[str] = set()
+        cursor = None
+        while True:
+            page = self.client.conversations_members(channel=channel_id, limit=200, cursor=cursor)
+            found.update(page.get("members", []))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        with self._lock:
+            self._cache[channel_id] = (time.monotonic() + self.ttl_s, frozenset(found))
+        return frozenset(found)
+
 
 class SlackConversation:
-    """The Conversation plugins read: people's messages (not bots', not joins), markup resolved to plain text."""
+    """The Conversation plugins read on behalf of one person: a channel is read only if they are in it.
 
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
+    The conversation they asked from is theirs already; any other channel is checked against its members
+    before a single message is read. Slack's refusals become advice (SlackProblem), never a stack trace.
+    """
+
+    def __init__(self, client: WebClient, memberships: Memberships, *, user_id: str, here: str | None = None,
+                 names: dict[str, str] | None = None, bot_name: str = "nlpbot") -> None:
+        self.client, self.memberships = client, memberships
+        self.user_id, self.here, self.bot_name = user_id, here, bot_name
+        self.names = dict(names or {})  # channel id -> the name the person wrote, for replies
+
+    def _where(self, channel_id: str) -> str:
+        return f"#{self.names[channel_id]}" if channel_id in self.names else f"<#{channel_id}>"
+
+    def _call(self, channel_id: str, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except SlackApiError as exc:
+            raise advice(exc, where=self._where(channel_id), bot_name=self.bot_name) from None
+
+    def can_read(self, channel_id: str) -> bool:
+        """Whether the person may see this channel's content: they are in it (or asked from inside it)."""
+        if channel_id == self.here:
+            return True
+        return self.user_id in self._call(channel_id, lambda: self.memberships.members(channel_id))
+
+    def readable(self, channel_ids: list[str]) -> set[str]:
+        """The channels among these whose content the person may see; one Slack refusal hides that channel."""
+        allowed = set()
+        for channel_id in channel_ids:
+            try:
+                if self.can_read(channel_id):
+                    allowed.add(channel_id)
+            except Exception:  # noqa: BLE001 - a channel we cannot check is a channel we do not show
+                continue
+        return allowed
+
+    def _require_member(self, channel_id: str) -> None:
+        if not self.can_read(channel_id):
+            raise Forbidden(f"You're not a member of {self._where(channel_id)}, so I won't read it for you: "
+                            "I only show a channel's messages to the people in it.")
 
     @staticmethod
     def _messages(raw: list[dict]) -> list[Message]:
@@ -20,10 +93,12 @@ class SlackConversation:
                 for m in raw if not m.get("subtype") and not m.get("bot_id")]
 
     def history(self, channel_id: str, *, limit: int) -> list[Message]:
+        self._require_member(channel_id)
         raw: list[dict] = []
         cursor = None
         while len(raw) < limit:
-            page = self.client.conversations_history(channel=channel_id, limit=min(200, limit - len(raw)), cursor=cursor)
+            page = self._call(channel_id, lambda: self.client.conversations_history(
+                channel=channel_id, limit=min(200, limit - len(raw)), cursor=cursor))
             raw.extend(page.get("messages", []))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
@@ -31,10 +106,12 @@ class SlackConversation:
         return list(reversed(self._messages(raw[:limit])))  # oldest first, as people read them
 
     def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
+        self._require_member(channel_id)
         raw: list[dict] = []
         cursor = None
         while True:
-            page = self.client.conversations_replies(channel=channel_id, ts=thread_ts, limit=200, cursor=cursor)
+            page = self._call(channel_id, lambda: self.client.conversations_replies(
+                channel=channel_id, ts=thread_ts, limit=200, cursor=cursor))
             raw.extend(page.get("messages", []))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

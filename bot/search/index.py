@@ -104,10 +104,11 @@ class DocumentIndex:
     def _allowed(self, filters: dict[str, Any] | None) -> np.ndarray | None:
         if not filters:
             return None
-        unknown = set(filters) - {"source", "metadata"}
+        unknown = set(filters) - {"source", "metadata", "channels"}
         if unknown:
             raise UserInputError(f"unknown search filter {', '.join(sorted(unknown))}; filters are source and metadata")
-        ids = self.store.filter_ids(source=filters.get("source"), metadata=filters.get("metadata"))
+        ids = self.store.filter_ids(source=filters.get("source"), metadata=filters.get("metadata"),
+                                    channels=filters.get("channels"))
         return np.asarray(ids, dtype=np.int64)
 
     def answer(self, question: str, k: int = 5, filters: dict[str, Any] | None = None) -> Answer:

@@ -30,6 +30,7 @@ class SearchSettings(Section):
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(100, ge=1, description="results taken from each retriever before fusion")
     allowed_paths: list[Path] = Field(default_factory=list, description="folders Slack admins may index from")
+    channels: list[str] = Field(default_factory=list, description="Slack channel ids /index #channel may add; empty: any")
 
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> SearchSettings:

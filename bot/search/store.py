@@ -55,6 +55,18 @@ class ChunkStore:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._add_channel_column()
+
+    def _add_channel_column(self) -> None:
+        """Chunks remember the Slack channel they came from (NULL for files), so search can show them only to
+        that channel's members. Older indexes get the column, filled from the metadata they already keep."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(chunks)")}
+        if "channel" not in columns:
+            with self.transaction() as db:
+                db.execute("ALTER TABLE chunks ADD COLUMN channel TEXT")
+                db.execute("UPDATE chunks SET channel = json_extract(metadata, '$.channel') "
+                           "WHERE source LIKE 'slack://%' AND source NOT LIKE 'slack://file/%'")
+        self.db.execute("CREATE INDEX IF NOT EXISTS chunks_by_channel ON chunks(channel)")
 
     def close(self) -> None:
         self.db.close()
@@ -115,10 +127,12 @@ class ChunkStore:
                         (row.source, row.content_hash, row.mtime, row.size, row.kind, row.added_at or time.time()))
         ids = []
         for chunk in chunks:
+            channel = chunk.metadata.get("channel") if row.kind == "slack" else None
             cursor = self.db.execute(
-                "INSERT INTO chunks(source, position, text, heading, char_start, char_end, hash, metadata) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO chunks(source, position, text, heading, char_start, char_end, hash, metadata, channel) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
                 (chunk.source, chunk.position, chunk.text, chunk.heading, chunk.start, chunk.end, chunk.hash,
-                 json.dumps(chunk.metadata, sort_keys=True, default=str)))
+                 json.dumps(chunk.metadata, sort_keys=True, default=str), channel))
             ids.append(int(cursor.lastrowid))
         return ids
 
@@ -140,9 +154,18 @@ class ChunkStore:
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
-    def filter_ids(self, *, source: str | None = None, metadata: dict[str, Any] | None = None) -> list[int]:
-        """Chunk ids whose source matches a glob (or starts with a prefix) and whose metadata has these values."""
+    def channels(self) -> list[str]:
+        """The Slack channels whose messages this index holds."""
+        return [row[0] for row in self.db.execute("SELECT DISTINCT channel FROM chunks WHERE channel IS NOT NULL")]
+
+    def filter_ids(self, *, source: str | None = None, metadata: dict[str, Any] | None = None,
+                   channels: list[str] | None = None) -> list[int]:
+        """Chunk ids whose source matches a glob (or starts with a prefix) and whose metadata has these values;
+        with `channels`, only chunks from files and folders or from one of these channels."""
         where, values = [], []
+        if channels is not None:
+            where.append(f"(channel IS NULL OR channel IN ({','.join('?' * len(channels)) or 'NULL'}))")
+            values += list(channels)
         if source:
             where.append("(source GLOB ? OR substr(source, 1, ?) = ?)")
             values += [source, len(source), source]

@@ -1,4 +1,11 @@
-"""A local fake of Slack's Web API and of response_url endpoints, recording every call it gets."""
+"""A local fake of Slack's Web API and of response_url endpoints, as strict as Slack's documented rules.
+
+It records every call. Like Slack it knows channels and who is in them (`not_in_channel`, `channel_not_found`,
+`is_archived`, `missing_scope` with `needed`), pages `conversations.members`, accepts at most 5 posts to a
+response_url and only within its lifetime (404 `used_url` / `expired_url`), wants a fresh trigger_id for
+`views.open`, and updates only messages it has. Every broken rule is kept in `violations`; the fixtures assert
+there are none, so a bot that breaks one fails its test.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,11 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 BOT_USER_ID = "UBOT0001"
+RESPONSE_URL_POSTS = 5  # https://api.slack.com/interactivity/handling#message_responses
+RESPONSE_URL_LIFETIME_S = 30 * 60
+TRIGGER_LIFETIME_S = 3.0
+SCOPES = {"app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:read",
+          "files:write", "groups:history", "groups:read", "im:history", "im:read", "im:write", "users:read"}
 
 
 class _Server(ThreadingHTTPServer):
@@ -26,11 +38,33 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeSlack:
-    """Answers Web API methods under /api/ and records posts to /response/*; can answer 429 or 5xx on purpose."""
+@dataclass
+class Channel:
+    id: str
+    name: str
+    members: set[str]
+    private: bool = False
+    archived: bool = False
 
-    def __init__(self) -> None:
+
+class FakeSlack:
+    """Answers Web API methods under /api/ and records posts to /response/*; can answer 429 or 5xx on purpose.
+
+    #general (C0GENERAL) exists from the start with the bot, UUSER001 and UADMIN01 in it; `add_channel` makes more.
+    """
+
+    def __init__(self, *, response_url_lifetime_s: float = RESPONSE_URL_LIFETIME_S) -> None:
         self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self.channels: dict[str, Channel] = {}
+        self.scopes = set(SCOPES)
+        self.users: dict[str, dict[str, Any]] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> the message as last posted
+        self.views: list[dict[str, Any]] = []
+        self.response_url_lifetime_s = response_url_lifetime_s
+        self._response_urls: dict[str, list[float]] = {}  # name -> [created at, accepted posts]
+        self._triggers: dict[str, float] = {}  # trigger_id -> issued at (a used one is removed)
+        self.add_channel("C0GENERAL", "general", members=["UUSER001", "UADMIN01"])
         self.history: dict[str, list[dict]] = {}
         self.replies: dict[tuple[str, str], list[dict]] = {}
         self.files: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type), served under /files/
@@ -51,7 +85,30 @@ class FakeSlack:
         return self.url + "/api/"
 
     def response_url(self, name: str) -> str:
+        """A fresh response_url, as a command's payload carries it: its lifetime starts now."""
+        with self._lock:
+            self._response_urls.setdefault(name, [time.monotonic(), 0])
         return f"{self.url}/response/{name}"
+
+    def trigger_id(self) -> str:
+        """A trigger_id as an interaction carries it: views.open accepts it once, within 3 seconds."""
+        with self._lock:
+            trigger = f"{len(self._triggers) + 1}.{time.time_ns()}.fake"
+            self._triggers[trigger] = time.monotonic()
+        return trigger
+
+    def add_channel(self, channel_id: str, name: str, *, members: list[str] = (), bot: bool = True,
+                    private: bool = False, archived: bool = False) -> Channel:
+        channel = Channel(channel_id, name, set(members) | ({BOT_USER_ID} if bot else set()), private, archived)
+        self.channels[channel_id] = channel
+        for user in members:
+            self.users.setdefault(user, {"id": user, "name": user.lower(), "real_name": user, "is_bot": False})
+        return channel
+
+    def posts(self, channel: str) -> list[dict[str, Any]]:
+        """The messages in a channel or DM as people see them now (chat.update applied), oldest first."""
+        with self._lock:
+            return [message for (where, _), message in sorted(self.messages.items()) if where == channel]
 
     def share_file(self, name: str, content: bytes, *, content_type: str = "application/octet-stream",
                    token: str) -> str:
@@ -86,27 +143,142 @@ class FakeSlack:
             time.sleep(0.02)
         raise AssertionError(f"expected {count} call(s) to {path} within {timeout}s, got {len(self.calls_to(path))}")
 
+    # -- the Web API ------------------------------------------------------------------------------
+    NEEDED = {"chat.postMessage": "chat:write", "chat.update": "chat:write", "users.info": "users:read",
+              "conversations.open": "im:write"}
+
     def _answer(self, call: Call) -> dict[str, Any]:
         method = call.path.removeprefix("/api/")
-        if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "B0001", "team_id": "T0001", "user": "nlpbot",
-                    "url": "https://example.slack.com/"}
-        if method == "chat.postMessage":
-            with self._lock:
-                self._ts += 1
-                return {"ok": True, "channel": call.body.get("channel"), "ts": f"{self._ts}.000100"}
-        if method == "conversations.history":
-            return {"ok": True, "messages": self.history.get(call.body.get("channel"), []), "has_more": False}
-        if method == "conversations.replies":
-            key = (call.body.get("channel"), call.body.get("ts"))
-            return {"ok": True, "messages": self.replies.get(key, []), "has_more": False}
-        if method == "views.publish":
-            return {"ok": True, "view": {"id": "V1"}}
-        if method == "files.getUploadURLExternal":
-            return {"ok": True, "upload_url": f"{self.url}/upload/F0UPLOAD1", "file_id": "F0UPLOAD1"}
-        if method == "files.completeUploadExternal":
-            return {"ok": True, "files": [{"id": "F0UPLOAD1", "title": call.body.get("files")}]}
-        return {"ok": False, "error": "unknown_method"}
+        needed = self.NEEDED.get(method)
+        if needed and needed not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(sorted(self.scopes))}
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        with self._lock:
+            return handler(call.body)
+
+    def _channel(self, channel_id: str, *, read: str | None = None) -> tuple[Channel | None, dict | None]:
+        """The channel as the bot may use it, or Slack's error for it (`read` = history or read scope)."""
+        channel = self.channels.get(channel_id)
+        if channel is None or (channel.private and BOT_USER_ID not in channel.members):
+            return None, {"ok": False, "error": "channel_not_found"}  # a private channel hides itself from outsiders
+        if read:
+            scope = ("groups:" if channel.private else "channels:") + read
+            if scope not in self.scopes:
+                return None, {"ok": False, "error": "missing_scope", "needed": scope}
+        return channel, None
+
+    def _is_dm(self, channel_id: str) -> bool:
+        return channel_id.startswith("D")
+
+    def _api_auth_test(self, body: dict) -> dict:
+        return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "B0001", "team_id": "T0001", "user": "nlpbot",
+                "url": "https://example.slack.com/"}
+
+    def _api_chat_postMessage(self, body: dict) -> dict:
+        where = str(body.get("channel") or "")
+        if not self._is_dm(where):
+            channel, error = self._channel(where)
+            if error:
+                return error
+            if channel.archived:
+                return {"ok": False, "error": "is_archived"}
+            if BOT_USER_ID not in channel.members:
+                return {"ok": False, "error": "not_in_channel"}
+        self._ts += 1
+        ts = f"{self._ts}.000100"
+        self.messages[(where, ts)] = {"ts": ts, "text": body.get("text", ""), "blocks": body.get("blocks"),
+                                      "thread_ts": body.get("thread_ts"), "updates": 0}
+        return {"ok": True, "channel": where, "ts": ts}
+
+    def _api_chat_update(self, body: dict) -> dict:
+        message = self.messages.get((str(body.get("channel")), str(body.get("ts"))))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        message.update(text=body.get("text", ""), blocks=body.get("blocks"), updates=message["updates"] + 1)
+        return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts"), "text": message["text"]}
+
+    def _api_conversations_open(self, body: dict) -> dict:
+        users = str(body.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied" if not users else "not_implemented"}
+        return {"ok": True, "channel": {"id": "D" + users.removeprefix("U").removeprefix("W")}}
+
+    def _readable(self, body: dict) -> tuple[Channel | None, dict | None]:
+        where = str(body.get("channel") or "")
+        if self._is_dm(where):
+            return None, ({"ok": False, "error": "missing_scope", "needed": "im:history"}
+                          if "im:history" not in self.scopes else None)
+        channel, error = self._channel(where, read="history")
+        if not error and BOT_USER_ID not in channel.members:
+            return None, {"ok": False, "error": "not_in_channel"}
+        return channel, error
+
+    def _api_conversations_history(self, body: dict) -> dict:
+        _, error = self._readable(body)
+        return error or {"ok": True, "messages": self.history.get(body.get("channel"), []), "has_more": False}
+
+    def _api_conversations_replies(self, body: dict) -> dict:
+        _, error = self._readable(body)
+        key = (body.get("channel"), body.get("ts"))
+        return error or {"ok": True, "messages": self.replies.get(key, []), "has_more": False}
+
+    def _api_conversations_members(self, body: dict) -> dict:
+        channel, error = self._channel(str(body.get("channel") or ""), read="read")
+        if error:
+            return error
+        members = sorted(channel.members)
+        start = int(body.get("cursor") or 0)
+        limit = max(1, min(int(body.get("limit") or 100), 1000))
+        page = members[start:start + limit]
+        following = str(start + limit) if start + limit < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": following}}
+
+    def _api_users_info(self, body: dict) -> dict:
+        user = self.users.get(str(body.get("user") or ""))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _api_views_open(self, body: dict) -> dict:
+        issued = self._triggers.pop(str(body.get("trigger_id") or ""), None)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if time.monotonic() - issued > TRIGGER_LIFETIME_S:
+            self.violations.append(f"views.open with a trigger_id {time.monotonic() - issued:.1f} s old")
+            return {"ok": False, "error": "expired_trigger_id"}
+        view = body.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        self.views.append(view)
+        return {"ok": True, "view": {"id": f"V{len(self.views):04d}", **view}}
+
+    def _api_views_publish(self, body: dict) -> dict:
+        return {"ok": True, "view": {"id": "V1"}}
+
+    def _api_files_getUploadURLExternal(self, body: dict) -> dict:  # noqa: N802 - Slack's method name
+        return {"ok": True, "upload_url": f"{self.url}/upload/F0UPLOAD1", "file_id": "F0UPLOAD1"}
+
+    def _api_files_completeUploadExternal(self, body: dict) -> dict:  # noqa: N802
+        where = str(body.get("channel_id") or "")
+        if where and not self._is_dm(where):
+            channel, error = self._channel(where)
+            if error:
+                return error
+            if BOT_USER_ID not in channel.members:
+                return {"ok": False, "error": "not_in_channel"}
+        return {"ok": True, "files": [{"id": "F0UPLOAD1", "title": body.get("files")}]}
+
+    def _response_post(self, name: str) -> tuple[int, str]:
+        """Slack's rules for a response_url: 5 posts at most, within its lifetime."""
+        with self._lock:
+            created, posts = self._response_urls.setdefault(name, [time.monotonic(), 0])
+            if time.monotonic() - created > self.response_url_lifetime_s:
+                self.violations.append(f"a post to response_url {name!r} after its lifetime")
+                return 404, "expired_url"
+            if posts >= RESPONSE_URL_POSTS:
+                self.violations.append(f"post {posts + 1} to response_url {name!r}")
+                return 404, "used_url"
+            self._response_urls[name][1] = posts + 1
+            return 200, "ok"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -137,7 +309,10 @@ class FakeSlack:
                 if failure:
                     status, headers = failure
                     self._send(status, {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}, headers)
-                elif path.startswith(("/response/", "/upload/")):
+                elif path.startswith("/response/"):
+                    status, text = fake._response_post(path.removeprefix("/response/"))
+                    self._send(status, None, text=text)
+                elif path.startswith("/upload/"):
                     self._send(200, None)
                 else:
                     self._send(200, fake._answer(call))
@@ -158,8 +333,9 @@ class FakeSlack:
                     self.end_headers()
                     self.wfile.write(found[0])
 
-            def _send(self, status: int, payload: dict | None, headers: dict[str, str] | None = None) -> None:
-                data = b"ok" if payload is None else json.dumps(payload).encode()
+            def _send(self, status: int, payload: dict | None, headers: dict[str, str] | None = None, *,
+                      text: str = "ok") -> None:
+                data = text.encode() if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain" if payload is None else "application/json")
                 self.send_header("Content-Length", str(len(data)))

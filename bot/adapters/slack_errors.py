@@ -1,0 +1,37 @@
+"""Slack's API errors as advice a person can act on: the one mapping from an error code to a reply."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import NlpbotError
+
+
+class SlackProblem(NlpbotError):
+    """Slack refused a call made for a request; the message says what the person (or an admin) can do."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def advice(exc: SlackApiError, *, where: str = "that channel", bot_name: str = "nlpbot") -> SlackProblem:
+    """The reply for a Slack error; `where` names the channel as the person wrote it (e.g. "#random")."""
+    response = exc.response
+    code = str(response.get("error") or "unknown_error") if response is not None else "unknown_error"
+    invite = f"invite me with `/invite @{bot_name}` from inside it"
+    messages = {
+        "not_in_channel": f"I'm not in {where}: {invite}, then ask again.",
+        "channel_not_found": f"I can't see {where}: it is private and I'm not in it ({invite}), or it no longer exists.",
+        "is_archived": f"{where} is archived, so I can't read or post there.",
+        "ratelimited": "Slack is rate-limiting me right now and kept doing so after three retries; "
+                       "please try again in a minute.",
+        "missing_scope": (f"I lack the Slack permission `{response.get('needed') if response is not None else '?'}` "
+                          "for that. An admin can add it to the app (slack/manifest.yml, OAuth & Permissions) "
+                          "and reinstall it."),
+        "not_authed": "My Slack token is not accepted; an admin needs to check SLACK_BOT_TOKEN.",
+        "invalid_auth": "My Slack token is not accepted; an admin needs to check SLACK_BOT_TOKEN.",
+        "token_revoked": "My Slack token was revoked; an admin needs to reinstall the app.",
+    }
+    return SlackProblem(messages.get(code, f"Slack refused that (`{code}`); an admin can find the details in "
+                                           "the bot's log."), code=code)
