@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.config import load_config
 from bot.core import Nlpbot
@@ -92,3 +94,28 @@ def test_training_data_shared_in_slack_is_fetched_and_checked_before_training(tm
                       files=shared_files(event_files, FileDownloader("xoxb-wrong")))
     assert refused.is_error and "HTTP 403" in refused.text
     assert not list((tmp_path / "models" / "sentiment").glob("v*"))
+
+
+def test_a_run_that_outlives_the_response_url_still_reports_its_metrics_in_a_dm(tmp_path, tiny_base, sentiment_files):
+    from tests.conftest import BotServer
+    from tests.support.fakeslack import FakeSlack
+    from tests.test_slack_http import slash, wait_until
+
+    fake = FakeSlack(response_url_lifetime_s=1.0).start()  # Slack's is 30 min; a real run lasts longer than that
+    admin_bot(tmp_path, tiny_base, sentiment_files)  # writes config.toml
+    server = BotServer(tmp_path / "config.toml", fake)
+    try:
+        started = time.monotonic()
+        slash(server, fake, "/nlp-admin", "train sentiment", name="train", user="UADMIN01")
+        wait_until(lambda: any("now serves" in m["text"] for m in fake.posts("DADMIN01")), timeout=180)
+        assert time.monotonic() - started > fake.response_url_lifetime_s  # the report came after the url expired
+        [report] = fake.posts("DADMIN01")  # one message, kept current: start, progress, then the report
+        assert report["updates"] >= 2 and "macro_f1" in report["text"]
+        [note] = fake.calls_to("/response/train")  # the response_url only said where the report would be
+        assert "keep you posted in our DM" in note.body["text"]
+        [plot] = fake.wait_for("/api/files.completeUploadExternal")
+        assert plot.body["channel_id"] == "DADMIN01" and plot.body["thread_ts"] == report["ts"]
+    finally:
+        server.stop()
+        fake.stop()
+    assert not fake.violations
