@@ -118,7 +118,7 @@ class Request:
     command: str
     text: str
     user_id: str
-    source: str  # "slash" | "mention" | "dm" | "console"
+    source: str  # "slash" | "mention" | "dm" | "modal" | "console"
     channel_id: str | None = None
     thread_ts: str | None = None
     raw_text: str = ""

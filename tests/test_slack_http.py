@@ -238,3 +238,51 @@ def test_channel_history_reaches_plugins_as_plain_text(http_bot, module_fake_sla
     slash(http_bot, fake, "/search", "in:chat tuesdays", name="search-chat")
     [hits] = fake.wait_for("/response/search-chat", timeout=60)
     assert "Deploys happen on Tuesdays in #ops." in hits.body["text"] and "has joined" not in hits.body["text"]
+
+
+def submit_view(server, view: dict, *, user: str) -> int:
+    """A modal's view_submission, as Slack posts it: form-encoded `payload`, signed like everything else."""
+    from urllib.parse import urlencode
+
+    payload = {"type": "view_submission", "team": {"id": "T0001"}, "user": {"id": user}, "api_app_id": "A0001",
+               "view": view}
+    body = urlencode({"payload": json.dumps(payload)})
+    status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
+    return status
+
+
+def test_a_bare_index_opens_a_form_whose_files_are_indexed_and_reported_in_a_dm(http_bot, module_fake_slack):
+    from tests.conftest import BOT_TOKEN
+
+    fake = module_fake_slack
+    body = slash_command_body("/index", "", user_id="UADMIN01", channel_id="C0GENERAL",
+                              response_url=fake.response_url("index-form"), trigger_id=fake.trigger_id())
+    assert post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))[0] == 200
+    fake.wait_for("/api/views.open")
+    view = fake.views[-1]
+    [file_input] = [b["element"] for b in view["blocks"] if b["element"]["type"] == "file_input"]
+    assert view["callback_id"] and file_input["action_id"] == "files"
+
+    text = b"Badges are renewed every January at the front desk."
+    url = fake.share_file("F0BADGE", text, content_type="text/plain", token=BOT_TOKEN)
+    shared = {"id": "F0BADGE", "name": "badges.txt", "mimetype": "text/plain", "size": len(text),
+              "url_private_download": url}
+    view["state"] = {"values": {"index": {"name": {"type": "plain_text_input", "value": "forms"}},
+                                "files": {"files": {"type": "file_input", "files": [shared]}}}}
+    assert submit_view(http_bot, view, user="UADMIN01") == 200
+    wait_until(lambda: any(m["text"].startswith("forms: 1 added") for m in fake.posts("DADMIN01")))
+    assert fake.calls_to("/response/index-form") == []  # the form was the answer to the command
+
+    slash(http_bot, fake, "/ask", "in:forms when are badges renewed?", name="ask-forms")
+    [answer] = fake.wait_for("/response/ask-forms", timeout=60)
+    assert "Badges are renewed every January" in answer.body["text"]
+
+
+def test_a_bare_index_from_someone_not_an_admin_opens_nothing(http_bot, module_fake_slack):
+    fake = module_fake_slack
+    opened = len(fake.calls_to("/api/views.open"))
+    body = slash_command_body("/index", "", user_id="UUSER001", channel_id="C0GENERAL",
+                              response_url=fake.response_url("index-refused"), trigger_id=fake.trigger_id())
+    assert post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))[0] == 200
+    [refused] = fake.wait_for("/response/index-refused")
+    assert "for the bot's admins" in refused.body["text"] and len(fake.calls_to("/api/views.open")) == opened

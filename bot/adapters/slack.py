@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot import metrics
 from bot.adapters.slack_conversation import Memberships, SlackConversation
 from bot.adapters.slack_files import FileDownloader, shared_files
+from bot.adapters.slack_modals import INDEX, TRAIN, modal_for, submission
 from bot.adapters.slack_reply import SlackResponder
 from bot.core import Nlpbot
 from bot.format import to_slack_messages
@@ -93,6 +94,8 @@ class SlackAdapter:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
+        self.app.view(INDEX)(self._on_submit)
+        self.app.view(TRAIN)(self._on_submit)
 
     # -- listeners: fast, never run a model --------------------------------------------------------
 
@@ -107,12 +110,40 @@ class SlackAdapter:
             body.get("text", ""), source="slash", user_id=body.get("user_id", ""), slash_command=body.get("command"),
             channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id,
         )
+        if request.is_admin and self._open_modal(request, body.get("trigger_id", "")):
+            ack()
+            return
         self._equip(request, response_url=body.get("response_url", ""))
         if self.pool.submit(self._answer, request) is None:
             ack(text=BUSY, response_type="ephemeral")
         else:
             ack()
         metrics.ACK_SECONDS.observe(time.perf_counter() - started)
+
+    def _open_modal(self, request: Request, trigger_id: str) -> bool:
+        """A bare `/index` or `/nlp-admin train` opens its form; at once, since a trigger_id lives 3 seconds."""
+        from bot.search.settings import search_settings
+
+        view = modal_for(request.command, request.text, default_index=search_settings(self.bot.config).default_index,
+                         trainable=lambda: sorted(p.name for p in self.bot.plugins.values() if p.training_kind))
+        if view is None or not trigger_id:
+            return False
+        try:
+            self.client.views_open(trigger_id=trigger_id, view=view)
+            return True
+        except (SlackApiError, OSError) as exc:  # the command then runs as typed and says what it needs
+            metrics.SLACK_API_ERRORS.labels(method="views.open").inc()
+            log.warning("request %s: could not open the /%s form: %s", request.request_id, request.command, exc)
+            return False
+
+    def _on_submit(self, ack, body: dict, view: dict) -> None:
+        ack()  # closes the modal; the work reports in a DM
+        wanted = submission(view)
+        request = self.bot.router.parse(wanted.text, source="modal", user_id=(body.get("user") or {}).get("id", ""),
+                                        files=shared_files(wanted.files, self.downloader))
+        self._equip(request, in_dm=True)
+        if self.pool.submit(self._answer, request) is None:
+            request.responder.finish(Reply.error(BUSY))
 
     def _on_mention(self, body: dict, event: dict, context) -> None:
         self._accept_event(body, event, source="mention", bot_user_id=context.bot_user_id)
@@ -153,12 +184,12 @@ class SlackAdapter:
         if self.pool.submit(self._answer, request) is None:
             self._post(request, Reply.error(BUSY))
 
-    def _equip(self, request: Request, *, response_url: str = "") -> None:
+    def _equip(self, request: Request, *, response_url: str = "", in_dm: bool = False) -> None:
         """The request's view of Slack: channels read as this person may read them, answers within Slack's rules."""
         request.conversation = SlackConversation(
             self.client, self.memberships, user_id=request.user_id, here=request.channel_id,
             names=dict(request.channel_refs), bot_name=self.bot.config.bot.name)
-        request.responder = SlackResponder(self.client, request, response_url=response_url,
+        request.responder = SlackResponder(self.client, request, response_url=response_url, in_dm=in_dm,
                                            retry_handlers=retry_handlers())
 
     # -- workers: run the plugin, deliver the reply -----------------------------------------------

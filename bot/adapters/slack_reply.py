@@ -32,9 +32,10 @@ RESPONSE_URL_SAFE_S = 25 * 60  # Slack expires a response_url after 30 min; past
 class SlackResponder:
     """Progress, files and the final answer of one request (`send`, `upload`, then the adapter's `finish`)."""
 
-    def __init__(self, client: WebClient, request: Request, *, response_url: str = "",
+    def __init__(self, client: WebClient, request: Request, *, response_url: str = "", in_dm: bool = False,
                  retry_handlers: list | None = None) -> None:
         self.client, self.request, self.response_url = client, request, response_url
+        self.in_dm = in_dm or bool(response_url)  # slash commands and modals report in the asker's DM
         self.retry_handlers = retry_handlers or []
         self.started = time.monotonic()
         self.posts = 0  # to the response_url
@@ -44,14 +45,15 @@ class SlackResponder:
     # -- where things go ----------------------------------------------------------------------------
     def _home(self) -> tuple[str, str | None]:
         """(channel, thread) for the live message: the asker's DM for slash commands, else where they asked."""
-        if self.response_url:
+        if self.in_dm:
             opened = self.client.conversations_open(users=self.request.user_id)
             return opened["channel"]["id"], None
         return self.request.channel_id or "", self.request.thread_ts
 
     def _thread(self) -> str | None:
-        return self.request.thread_ts if not self.response_url and self.request.thread_ts else (
-            self.live[1] if self.live else self.request.thread_ts)
+        if not self.in_dm and self.request.thread_ts:
+            return self.request.thread_ts
+        return self.live[1] if self.live else None
 
     def _response_url_open(self, wanted: int) -> bool:
         return (bool(self.response_url) and self.posts + wanted <= RESPONSE_URL_POSTS

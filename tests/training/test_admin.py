@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.config import load_config
 from bot.core import Nlpbot
@@ -96,26 +98,67 @@ def test_training_data_shared_in_slack_is_fetched_and_checked_before_training(tm
     assert not list((tmp_path / "models" / "sentiment").glob("v*"))
 
 
-def test_a_run_that_outlives_the_response_url_still_reports_its_metrics_in_a_dm(tmp_path, tiny_base, sentiment_files):
+@pytest.fixture(scope="module")
+def slack_admin(tmp_path_factory, tiny_base, sentiment_files):
+    """`nlpbot run --adapter http` set up for training, and a fake Slack whose response_urls expire after 1 s."""
     from tests.conftest import BotServer
     from tests.support.fakeslack import FakeSlack
+
+    folder = tmp_path_factory.mktemp("slack-admin")
+    fake = FakeSlack(response_url_lifetime_s=1.0).start()  # Slack's is 30 min; a real run lasts longer than that
+    admin_bot(folder, tiny_base, sentiment_files)  # writes config.toml
+    server = BotServer(folder / "config.toml", fake)
+    yield server, fake
+    server.stop()
+    fake.stop()
+    assert not fake.violations, f"the bot broke Slack's rules: {fake.violations}"
+
+
+def test_a_run_that_outlives_the_response_url_still_reports_its_metrics_in_a_dm(slack_admin):
     from tests.test_slack_http import slash, wait_until
 
-    fake = FakeSlack(response_url_lifetime_s=1.0).start()  # Slack's is 30 min; a real run lasts longer than that
-    admin_bot(tmp_path, tiny_base, sentiment_files)  # writes config.toml
-    server = BotServer(tmp_path / "config.toml", fake)
-    try:
-        started = time.monotonic()
-        slash(server, fake, "/nlp-admin", "train sentiment", name="train", user="UADMIN01")
-        wait_until(lambda: any("now serves" in m["text"] for m in fake.posts("DADMIN01")), timeout=180)
-        assert time.monotonic() - started > fake.response_url_lifetime_s  # the report came after the url expired
-        [report] = fake.posts("DADMIN01")  # one message, kept current: start, progress, then the report
-        assert report["updates"] >= 2 and "macro_f1" in report["text"]
-        [note] = fake.calls_to("/response/train")  # the response_url only said where the report would be
-        assert "keep you posted in our DM" in note.body["text"]
-        [plot] = fake.wait_for("/api/files.completeUploadExternal")
-        assert plot.body["channel_id"] == "DADMIN01" and plot.body["thread_ts"] == report["ts"]
-    finally:
-        server.stop()
-        fake.stop()
-    assert not fake.violations
+    server, fake = slack_admin
+    started = time.monotonic()
+    slash(server, fake, "/nlp-admin", "train sentiment --epochs 1", name="train", user="UADMIN01")
+    wait_until(lambda: any("now serves" in m["text"] for m in fake.posts("DADMIN01")), timeout=180)
+    assert time.monotonic() - started > fake.response_url_lifetime_s  # the report came after the url expired
+    [report] = fake.posts("DADMIN01")  # one message, kept current: start, progress, then the report
+    assert report["updates"] >= 2 and "macro_f1" in report["text"]
+    [note] = fake.calls_to("/response/train")  # the response_url only said where the report would be
+    assert "keep you posted in our DM" in note.body["text"]
+    [plot] = fake.wait_for("/api/files.completeUploadExternal")
+    assert plot.body["channel_id"] == "DADMIN01" and plot.body["thread_ts"] == report["ts"]
+
+
+BAD_DATA = b'{"text": "fine", "label": "positive"}\n{"text": "meh", "label": "so-so"}\n'
+
+
+def test_training_data_shared_in_a_dm_or_through_the_form_is_checked_and_answered(slack_admin):
+    from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+    from tests.support.signing import event_body, signed_headers, slash_command_body
+    from tests.test_slack_http import FORM, post, submit_view, wait_until
+
+    server, fake = slack_admin
+    url = fake.share_file("F0BAD", BAD_DATA, content_type="application/json", token=BOT_TOKEN)
+    shared = {"id": "F0BAD", "name": "labels.jsonl", "mimetype": "application/json", "size": len(BAD_DATA),
+              "url_private_download": url}
+    event = {"type": "message", "subtype": "file_share", "channel_type": "im", "user": "UADMIN01",
+             "text": "nlp-admin train sentiment", "ts": "1700002000.000100", "channel": "D0TRAIN1",
+             "event_ts": "1700002000.000100", "files": [shared]}
+    body = event_body(event, event_id="Ev0DMTRAIN")
+    assert post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))[0] == 200
+    wait_until(lambda: any("so-so" in m["text"] for m in fake.posts("D0TRAIN1")))
+
+    body = slash_command_body("/nlp-admin", "train", user_id="UADMIN01", channel_id="C0GENERAL",
+                              response_url=fake.response_url("train-form"), trigger_id=fake.trigger_id())
+    assert post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))[0] == 200
+    fake.wait_for("/api/views.open")
+    view = fake.views[-1]
+    [select] = [b["element"] for b in view["blocks"] if b["element"]["type"] == "static_select"]
+    [chosen] = [option for option in select["options"] if option["value"] == "sentiment"]
+    view["state"] = {"values": {"plugin": {"plugin": {"type": "static_select", "selected_option": chosen}},
+                                "files": {"files": {"type": "file_input", "files": [shared]}}}}
+    assert submit_view(server, view, user="UADMIN01") == 200
+    wait_until(lambda: any("so-so" in m["text"] and "nothing that serves changed" in m["text"]
+                           for m in fake.posts("DADMIN01")))
+    assert fake.calls_to("/response/train-form") == []
