@@ -14,7 +14,8 @@ from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 
 log = logging.getLogger(__name__)
 
-USAGE = "/nlp-admin train PLUGIN [--epochs N] [--force] | models [PLUGIN] | promote PLUGIN VERSION | rollback PLUGIN | reindex [INDEX] | jobs"
+USAGE = ("/nlp-admin train PLUGIN [--epochs N] [--force] | train (a form for a data file) | models [PLUGIN] | "
+         "promote PLUGIN VERSION | rollback PLUGIN | reindex [INDEX] | jobs")
 TRAIN_FLAGS = {"--epochs": float, "--lr": float, "--max-steps": int, "--batch-size": int}
 
 
@@ -143,6 +144,8 @@ class AdminPlugin(Plugin):
         from bot.search.reindex import reindex
 
         name = args[0] if args else None
+        request.responder.send(Reply(text=f":hourglass_flowing_sand: Re-indexing {f'`{name}`' if name else 'every index'}…",
+                                     in_channel=False))  # a live message: the report replaces it however long this takes
         report = reindex(self.config, name, hub=self.services.hub)
         return Reply(text=f"Re-indexed: {report}", in_channel=False, data={"report": report})
 

@@ -20,8 +20,8 @@ from bot.search.loaders import discover
 from bot.search.shared_files import fetch_documents, indexable
 
 HOW_TO_ADD = ("An admin can add documents: `/index PATH` (a folder under [search] allowed_paths), `/index #channel [N]`, "
-              "or files shared with `@nlpbot index` (Slack sends no files with slash commands); on the server, "
-              "`nlpbot index add --index {name} PATH`.")
+              "`/index` alone (a form to upload files), or files shared in a DM with me with `index` as the message; "
+              "on the server, `nlpbot index add --index {name} PATH`.")
 
 
 class SearchPluginSettings(PluginSettings):
@@ -175,9 +175,13 @@ class SearchPlugin(Plugin):
                                                                          "hits": [hit.to_dict() for hit in hits]})
 
     # -- writing (admins) ---------------------------------------------------------------------------
-    @command(usage="/index [in:INDEX] PATH… | #channel [N] | (files attached)", admin_only=True, accepts_empty=True)
+    @command(usage="/index [in:INDEX] PATH… | #channel [N] | (nothing: a form to upload files)", admin_only=True,
+             accepts_empty=True)
     def index(self, request: Request) -> Reply:
-        """Add documents to an index: server files under [search] allowed_paths, a channel's messages, or shared files.
+        """Add documents to an index: server files under [search] allowed_paths, a channel's messages, or files.
+
+        Files come from the `/index` form or a DM with `index` as the message (Slack sends none with slash commands).
+        Indexing a channel needs the asker to be in it, and the channel in [search] channels when that is set.
 
         A channel becomes one document, `slack://CHANNEL`, replaced by each `/index #channel N`: the index then
         holds the channel's last N messages as of that moment. A shared file becomes `slack://file/ID/NAME`.
@@ -192,8 +196,8 @@ class SearchPlugin(Plugin):
             return self._index_channel(request, name, rest)
         if rest:
             return self._index_paths(request, name, rest.split())
-        raise UserInputError("Tell me what to add: `/index PATH`, `/index #channel [N]`, or share files with "
-                             "`@nlpbot index` (in a channel or a DM).")
+        raise UserInputError("Tell me what to add: `/index PATH`, `/index #channel [N]`, or files: share them in a "
+                             "DM with me with `index` as the message (in Slack, `/index` alone opens a form).")
 
     def _index_paths(self, request: Request, name: str | None, paths: list[str]) -> Reply:
         resolved = [check_allowed(self.search_settings, path) for path in paths]  # any path outside: nothing is indexed

@@ -14,15 +14,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
+
+import yaml
 
 BOT_USER_ID = "UBOT0001"
 RESPONSE_URL_POSTS = 5  # https://api.slack.com/interactivity/handling#message_responses
 RESPONSE_URL_LIFETIME_S = 30 * 60
 TRIGGER_LIFETIME_S = 3.0
-SCOPES = {"app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:read",
-          "files:write", "groups:history", "groups:read", "im:history", "im:read", "im:write", "users:read"}
+MANIFEST = Path(__file__).resolve().parents[2] / "slack" / "manifest.yml"
+# The fake grants what an install of our manifest grants: a scope the manifest forgets is `missing_scope` here too.
+SCOPES = frozenset(yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"])
 
 
 class _Server(ThreadingHTTPServer):
