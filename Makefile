@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 NLPBOT := $(VENV)/bin/nlpbot
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run docs-index test model bench clean
+.PHONY: setup run docs-index test model bench clean redis-server
 
 setup: $(STAMP)
 
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	if [ -n "$$index" ] && ! $(PY) -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)" "$$index/" 2>/dev/null; then \
 		echo "$$index cannot be reached: torch comes from the configured package index"; index=; fi; \
 	$(PY) -m pip install --quiet --disable-pip-version-check $${index:+--extra-index-url "$$index"} torch==$(TORCH_VERSION)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,redis,ray]'
 	touch $(STAMP)
 
 # The default sentiment model: VADER's human-rated sentences -> MiniLM fine-tuned (once; kept in models/).
@@ -41,7 +41,13 @@ docs-index: setup
 run: model docs-index
 	$(NLPBOT) run
 
-test: setup
+# The replica tests start a real Redis: Debian's redis-server, installed here when missing (as root).
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -qq redis-server || { apt-get update -qq && apt-get install -y -qq redis-server; }; }; } || \
+		{ echo "redis-server is missing: install it (apt-get install redis-server) and run make test again"; exit 1; }
+
+test: setup redis-server
 	$(PY) -m pytest -q
 
 bench: setup

@@ -91,20 +91,31 @@ class JobSpec(Section):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     action: Literal["reindex", "retrain"]
     target: str = Field(min_length=1, description="the index name (reindex) or the plugin (retrain)")
-    cron: str = Field(description='crontab: "minute hour day month weekday", e.g. "0 3 * * 1-5"')
+    cron: str = Field(description='crontab: "minute hour day month weekday", e.g. "0 3 * * 1-5"; '
+                                  'six fields: seconds first')
     paths: list[str] = Field(default_factory=list, description="reindex: files and folders (default: the index's own)")
     data: str | None = Field(None, description="retrain: training data (default: [training.PLUGIN] data)")
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, cron: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
-            CronTrigger.from_crontab(cron)
+            cron_trigger(cron)
         except ValueError as exc:
             raise ValueError(f"{cron!r} is not a crontab expression ({exc})") from None
         return cron
+
+
+def cron_trigger(cron: str, timezone: str = "UTC"):
+    """An APScheduler trigger for a crontab line; a sixth, leading field gives seconds ("*/5 * * * * *")."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = cron.split()
+    if len(fields) != 6:
+        return CronTrigger.from_crontab(cron, timezone=timezone)
+    second, minute, hour, day, month, day_of_week = fields
+    return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week,
+                       timezone=timezone)
 
 
 class ScheduleSettings(Section):
@@ -125,6 +136,10 @@ class ScheduleSettings(Section):
         return jobs
 
 
+class StateSettings(Section):
+    redis_url: str = Field("", description="shared state for several replicas (redis://HOST:6379/0); empty: in-process")
+
+
 class Config(Section):
     bot: BotSettings = Field(default_factory=BotSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
@@ -132,6 +147,7 @@ class Config(Section):
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     search: dict[str, Any] = Field(default_factory=dict)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
     training: dict[str, Any] = Field(default_factory=dict)
 
     # Set by load_config, not read from the file.

@@ -1,4 +1,9 @@
-"""Scheduled re-indexing and retraining: APScheduler with a SQLite job store, so schedules survive restarts."""
+"""Scheduled re-indexing and retraining: APScheduler with a SQLite job store, so schedules survive restarts.
+
+Every replica runs its own scheduler over its own job store (APScheduler's stores must never be shared);
+each due run first claims its slot (the job id and the scheduled time) in the state store
+(`bot.state`: Redis `SET NX EX` across replicas), so exactly one replica runs it and the others skip it.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from bot.config import Config, JobSpec
+from bot.config import Config, JobSpec, cron_trigger
 from bot.errors import NlpbotError, UserInputError
+from bot.state import InProcessState, StateStore, open_state
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +28,12 @@ def run_job(job_id: str) -> str:
     """What APScheduler calls: a module-level function, so the SQLite store can keep a reference to it."""
     if _ACTIVE is None:
         raise RuntimeError("no scheduler is active in this process")
+    slot = _ACTIVE.slot(job_id)
+    # The claim outlives every replica's chance to fire the same slot (a missed run fires up to misfire_grace_s late).
+    if not _ACTIVE.state.claim(f"job:{job_id}:{slot}", ttl=_ACTIVE.settings.misfire_grace_s + 60):
+        log.info("job %s (slot %s): another replica runs it", job_id, slot)
+        return "run by another replica"
+    log.info("job %s (slot %s): running it here", job_id, slot)
     return _ACTIVE.run_now(job_id)
 
 
@@ -46,11 +58,19 @@ class Scheduler:
             timezone=self.settings.timezone,
         )
         self.jobs = {job.id: job for job in self.settings.jobs}
+        self.state: StateStore = InProcessState(1.0)  # replaced in start(): only a running scheduler claims runs
 
     def _trigger(self, spec: JobSpec):
-        from apscheduler.triggers.cron import CronTrigger
+        return cron_trigger(spec.cron, self.settings.timezone)
 
-        return CronTrigger.from_crontab(spec.cron, timezone=self.settings.timezone)
+    def slot(self, job_id: str) -> str:
+        """The latest scheduled time of a job at or before now: every replica names a due run the same way."""
+        trigger, now = self._trigger(self.jobs[job_id]), dt.datetime.now(dt.timezone.utc)
+        fire = trigger.get_next_fire_time(None, now - dt.timedelta(seconds=self.settings.misfire_grace_s))
+        latest = None
+        while fire is not None and fire <= now:
+            latest, fire = fire, trigger.get_next_fire_time(fire, fire + dt.timedelta(microseconds=1))
+        return (latest or now).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
 
     def start(self) -> None:
         """Start in the background; jobs in config are added or updated, jobs removed from config are dropped.
@@ -59,6 +79,7 @@ class Scheduler:
         down happens once at start-up (within misfire_grace_s).
         """
         global _ACTIVE
+        self.state = open_state(self.config.state.redis_url, ttl=self.settings.misfire_grace_s)
         _ACTIVE = self
         self.scheduler.start(paused=True)
         stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
-from collections import OrderedDict
 from typing import Any
 
 from slack_bolt import App
@@ -33,6 +31,7 @@ from bot.core import Nlpbot
 from bot.format import to_slack_messages
 from bot.reply import Reply
 from bot.request import Request
+from bot.state import open_state
 from bot.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -50,24 +49,6 @@ def retry_handlers() -> list:
     ]
 
 
-class RecentKeys:
-    """Keys seen within `ttl` seconds; `seen` marks a key and says whether it was already there."""
-
-    def __init__(self, ttl: float, *, max_size: int = 100_000) -> None:
-        self.ttl, self.max_size = ttl, max_size
-        self._keys: OrderedDict[Any, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def seen(self, key: Any, *, ttl: float | None = None) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            while self._keys and (next(iter(self._keys.values())) < now or len(self._keys) > self.max_size):
-                self._keys.popitem(last=False)
-            if key in self._keys and self._keys[key] >= now:
-                return True
-            self._keys[key] = now + (self.ttl if ttl is None else ttl)
-            self._keys.move_to_end(key)
-            return False
 
 
 class SlackAdapter:
@@ -87,7 +68,7 @@ class SlackAdapter:
             name=bot.config.bot.name,
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
-        self.recent = RecentKeys(settings.dedup_ttl_s)
+        self.recent = open_state(bot.config.state.redis_url, ttl=settings.dedup_ttl_s)  # shared by replicas
         self.memberships = Memberships(self.client, ttl_s=settings.membership_ttl_s)
         self.downloader = FileDownloader(token)
         self.app.command(re.compile(r"^/.+"))(self._on_command)

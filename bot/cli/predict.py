@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from typing import Callable, TextIO
 
 from bot.bootstrap import bootstrap
+from bot.engines import add_engine_arguments
 from bot.errors import EXIT_OK, EXIT_SOME_INPUTS_FAILED, UsageError
 
 
@@ -20,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--k", type=int, help="search: hits per query")
     predict.add_argument("--to", metavar="LANG", help="translate: target language (default: its default_target)")
     predict.add_argument("--no-progress", action="store_true", help="no progress bar (there is none off a terminal)")
+    add_engine_arguments(predict)
     predict.set_defaults(handler=cmd_predict)
 
 
@@ -52,6 +54,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from bot.predict import predict_stream
 
     bot = Nlpbot(bootstrap(args.config))
+    chunk = None
+    if args.engine == "ray":  # the plugin's model calls go to the cluster; reading and writing stay here
+        from bot.engines.ray import RAY_CHUNK, on_ray
+
+        bot, chunk = on_ray(bot, args.plugin, address=args.ray_address), RAY_CHUNK
     options = {key: value for key, value in (("index", args.index), ("k", args.k), ("target", args.to))
                if value is not None}
     with ExitStack() as stack:
@@ -66,7 +73,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 raise UsageError(f"{args.output}: cannot write ({exc.strerror})") from None
         progress = _progress_bar(stack, lines, not args.no_progress)
         try:
-            failed = predict_stream(bot, args.plugin, lines, out, source=source, options=options, progress=progress)
+            failed = predict_stream(bot, args.plugin, lines, out, source=source, options=options, progress=progress,
+                                    chunk=chunk)
         except UnicodeDecodeError as exc:
             raise UsageError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if failed:

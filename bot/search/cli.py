@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timezone
 
 from bot.bootstrap import bootstrap
+from bot.engines import add_engine_arguments
 from bot.search.manager import IndexManager
 
 
@@ -18,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="index files and folders (again: only what changed)")
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_engine_arguments(add)
     add.set_defaults(handler=run_add)
     remove = actions.add_parser("remove", help="remove sources (a folder removes everything under it)")
     remove.add_argument("paths", nargs="+", metavar="PATH")
@@ -67,6 +69,10 @@ def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = F
 
 def run_add(args: argparse.Namespace) -> int:
     manager = _manager(args, with_model=True, progress=False if args.no_progress else None)
+    if args.engine == "ray":  # chunks are embedded on the cluster; this process writes the index once
+        from bot.engines.ray import RayEmbedder
+
+        manager.embedder = RayEmbedder(manager.embedder, bootstrap(args.config), address=args.ray_address)
     report = manager.open(args.index).add(args.paths)
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)

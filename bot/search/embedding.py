@@ -21,6 +21,11 @@ def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, p
     from tqdm import tqdm
 
     show = sys.stderr.isatty() if progress is None else progress
+    bulk = getattr(embedder, "embed_all", None)
+    if bulk is not None:  # an engine that spreads the batches itself (bot.engines.ray) and shows its own progress
+        vectors = np.asarray(bulk(texts, batch_size=batch_size), dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
     parts = []
     with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not show or len(texts) <= batch_size) as bar:
         for start in range(0, len(texts), batch_size):

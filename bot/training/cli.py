@@ -30,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int)
     train.add_argument("--force", action="store_true", help="promote even if it scores worse than the serving version")
     train.add_argument("--nproc", type=int, default=1, help="data-parallel processes (GPUs, or CPU processes)")
+    train.add_argument("--nnodes", type=int, default=1, help="machines in the run (each runs this command)")
+    train.add_argument("--node-rank", type=int, default=0, help="this machine's rank; node 0 writes the version")
+    train.add_argument("--master-addr", help="node 0's address (host name or IP), where the nodes meet")
+    train.add_argument("--master-port", type=int, default=29500, help="a free port on node 0")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--progress-lines", action="store_true",
                        help="progress as 'nlpbot-progress: ...' lines on stdout, for a program that runs this one")
@@ -69,6 +73,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     config = bootstrap(getattr(args, "config", None))
     declared = trainable(args.plugin)
+    nodes = None
+    if args.nnodes > 1 or args.node_rank:
+        from bot.training.distributed import Nodes
+
+        nodes = Nodes(args.nnodes, args.node_rank, args.master_addr or "", args.master_port)
     if threading.current_thread() is threading.main_thread():
         # `kill PID` stops a run like Ctrl-C does: its scratch folder is removed, nothing serving changes.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -77,13 +86,16 @@ def cmd_train(args: argparse.Namespace) -> int:
             config, plugin=args.plugin, kind=declared.kind, labels=declared.labels, metric=declared.metric,
             data=args.data, eval_data=args.eval_data,
             base=args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_steps=args.max_steps,
-            max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc,
+            max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc, nodes=nodes,
             progress=emit if args.progress_lines else (lambda line: print(line, file=sys.stderr, flush=True)),
             show_bar=not (args.quiet or args.progress_lines),
         )
     except KeyboardInterrupt:
         print("interrupted: nothing was changed", file=sys.stderr)
         return 130
+    if not result.version:  # a node other than 0
+        print(f"{args.plugin}: {result.reason}; {result.serving or 'nothing'} serves on node 0's models")
+        return 0
     print(result.summary())
     print(f"saved to {result.path}; {result.serving or 'nothing'} serves {args.plugin}")
     return 0

@@ -4,6 +4,11 @@ The parent writes the validated data and the RunSpec into the run's scratch fold
 ``python -m torch.distributed.run --nproc_per_node N -m bot.training.distributed SPEC.json`` and relays
 rank 0's progress lines (`bot.training.progress`); rank 0 saves the model and writes fit.json with the
 metrics and history.
+
+Several nodes: every node runs ``nlpbot train PLUGIN --nnodes N --node-rank R --master-addr HOST
+--master-port P`` on the same data; torchrun meets at node 0's address (static rendezvous) and the
+trainer picks NCCL on GPUs, gloo on CPUs. Only global rank 0 (on node 0) saves; only node 0 writes the
+version and decides promotion, the other nodes keep nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import NlpbotError
+from bot.errors import NlpbotError, UserInputError
 from bot.training.data import write_jsonl
 from bot.training.kinds import get_kind
 from bot.training.progress import Progress, child_env, emit, run_reporting
@@ -28,19 +34,49 @@ OUTCOME_FILE = "fit.json"
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Nodes:
+    """This launch's place in a multi-node run; node 0's address and port are where torchrun meets."""
+
+    nnodes: int
+    node_rank: int
+    master_addr: str
+    master_port: int
+
+    def __post_init__(self) -> None:
+        if self.nnodes < 1 or not 0 <= self.node_rank < self.nnodes:
+            raise UserInputError(f"--node-rank must be 0..{self.nnodes - 1} for --nnodes {self.nnodes}")
+        if not self.master_addr or not 0 < self.master_port < 65536:
+            raise UserInputError("several nodes need --master-addr HOST and --master-port PORT (node 0's)")
+
+    @property
+    def writes_version(self) -> bool:
+        return self.node_rank == 0
+
+    def torchrun_args(self) -> list[str]:
+        return [f"--nnodes={self.nnodes}", f"--node_rank={self.node_rank}", f"--master_addr={self.master_addr}",
+                f"--master_port={self.master_port}"]
+
+
 def fit_distributed(spec: RunSpec, train: Sequence[dict], eval: Sequence[dict], *, nproc: int,
-                    progress: Progress | None = None) -> FitOutcome:
-    """Fit in nproc processes; raises NlpbotError with the workers' last lines if any of them fails."""
+                    nodes: Nodes | None = None, progress: Progress | None = None) -> FitOutcome:
+    """Fit in nproc processes (on each node); raises NlpbotError with the workers' last lines if any fails.
+
+    On a node other than 0 the outcome is empty: the metrics and the model are node 0's.
+    """
     scratch = Path(spec.out_dir)
     write_jsonl(scratch / "data" / "train.jsonl", train)
     write_jsonl(scratch / "data" / "eval.jsonl", eval)
     RunSpec(**{**spec.__dict__, "show_bar": False}).save(scratch / SPEC_FILE)
     env = child_env(TQDM_DISABLE="1")  # workers report through progress lines only
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+    where = nodes.torchrun_args() if nodes else ["--standalone"]
+    command = [sys.executable, "-m", "torch.distributed.run", *where, f"--nproc_per_node={nproc}",
                "-m", "bot.training.distributed", str(scratch / SPEC_FILE)]
     child = run_reporting(command, env=env, progress=progress)
-    if child.code != 0 and not child.reported:
+    if nodes is not None and not nodes.writes_version and child.code == 0:
+        return FitOutcome(metrics={}, history=[])
+    if child.code != 0 and not child.reported and nodes is None:
         # Workers that fail before any progress are most often torchrun's port race at rendezvous
         # (the free port it picked was taken before its store bound it): one fresh start, then give up.
         log.warning("the %d-process training failed to start (exit code %s); starting it once more:\n%s",

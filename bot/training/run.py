@@ -10,11 +10,12 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from bot.training.spec import RunSpec
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from bot.training.distributed import Nodes
 
 # Where a kind starts when neither --base nor [training.PLUGIN] base says: the BERT base that ships as a package.
 DEFAULT_BASES = {
@@ -109,6 +111,7 @@ def train(
     max_length: int | None = None,
     force: bool = False,
     nproc: int = 1,
+    nodes: Nodes | None = None,
     progress: Progress | None = None,
     show_bar: bool = True,
 ) -> TrainResult:
@@ -122,6 +125,7 @@ def train(
     "epoch 1, train loss 0.81, eval loss 0.68, macro_f1 0.6517 (best so far)" per evaluation, and last
     `TrainResult.summary()`. Raises UserInputError for bad data (every bad line listed) before any
     training starts, NlpbotError for other problems; a failed or interrupted run leaves nothing behind.
+    `nodes` (several machines): node 0 does all of this; another node only joins the fit (no version).
     """
     from bot.models import pick_device, pick_dtype, resolve_model
 
@@ -155,23 +159,24 @@ def train(
     say(f"{plugin}: {len(train_records)} training and {len(eval_records)} eval examples"
         f"{' (held out from the data)' if eval_data is None else ''}, base {base_spec}, on {device}")
 
+    run_spec = functools.partial(
+        RunSpec, plugin=plugin, kind=kind, base_path=str(base_path), labels=label_set,
+        epochs=epochs or defaults.epochs, lr=lr or defaults.lr, batch_size=batch_size or defaults.batch_size,
+        max_length=max_length or defaults.max_length, seed=seed, patience=defaults.patience,
+        max_steps=max_steps or defaults.max_steps, device=device, dtype=dtype, show_bar=show_bar, metric=metric)
+    if nodes is not None and not nodes.writes_version:
+        return _follow(config, plugin, run_spec, train_records, eval_records, nproc=nproc, nodes=nodes, say=say)
     folder = config.models_dir / plugin
     with training_lock(folder):
         if clean_leftovers(folder):
             say("removed the scratch folder of an earlier run that did not finish")
         scratch = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=folder))
         try:
-            spec = RunSpec(
-                plugin=plugin, kind=kind, base_path=str(base_path), out_dir=str(scratch), labels=label_set,
-                epochs=epochs or defaults.epochs, lr=lr or defaults.lr, batch_size=batch_size or defaults.batch_size,
-                max_length=max_length or defaults.max_length, seed=seed, patience=defaults.patience,
-                max_steps=max_steps or defaults.max_steps, device=device, dtype=dtype, show_bar=show_bar,
-                metric=metric,
-            )
-            if nproc > 1:
+            spec = run_spec(out_dir=str(scratch))
+            if nproc > 1 or nodes is not None:
                 from bot.training.distributed import fit_distributed
 
-                outcome = fit_distributed(spec, train_records, eval_records, nproc=nproc, progress=say)
+                outcome = fit_distributed(spec, train_records, eval_records, nproc=nproc, nodes=nodes, progress=say)
             else:
                 outcome = trainer_kind.fit(spec, train_records, eval_records, say)
             say("comparing with the serving version" if versions.serving_version(config.models_dir, plugin) else
@@ -193,7 +198,8 @@ def train(
                              "examples": len(eval_records), "held_out_from_train": eval_data is None},
                 },
                 "parameters": {k: getattr(spec, k) for k in ("epochs", "lr", "batch_size", "max_steps", "max_length",
-                                                            "seed", "patience", "device", "dtype")} | {"nproc": nproc},
+                                                            "seed", "patience", "device", "dtype")}
+                              | {"nproc": nproc, "nnodes": nodes.nnodes if nodes else 1},
                 "promotion": {"promoted": decision.promote, "reason": decision.reason,
                               "serving_before": decision.serving, "serving_metrics": decision.serving_metrics},
                 "created": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -215,6 +221,20 @@ def train(
     )
     say(result.summary())
     return result
+
+
+def _follow(config: Config, plugin: str, run_spec: Callable[..., RunSpec], train_records: list, eval_records: list,
+            *, nproc: int, nodes: Nodes, say: Progress) -> TrainResult:
+    """A node other than 0: its processes join the fit in a private scratch folder that is then removed."""
+    from bot.training.distributed import fit_distributed
+
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix=TMP_PREFIX) as scratch:  # not under models/: it may not be shared
+        fit_distributed(run_spec(out_dir=scratch), train_records, eval_records, nproc=nproc, nodes=nodes, progress=say)
+    return TrainResult(
+        plugin=plugin, version="", path=config.models_dir / plugin, primary_metric="", metrics={}, promoted=False,
+        reason=f"node {nodes.node_rank} of {nodes.nnodes}: node 0 writes the version and decides promotion",
+        serving=versions.serving_version(config.models_dir, plugin), duration_s=round(time.time() - started, 1))
 
 
 def _umask() -> int:

@@ -1,0 +1,120 @@
+"""Two `nlpbot run --adapter http` replicas behind one real Redis: a retried event, a double submit and a
+scheduled job are each handled once across both."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.state import InProcessState, RedisState
+from tests.conftest import SIGNING_SECRET, BotServer, sentiment_config, write_config
+from tests.support.fakeslack import BOT_USER_ID
+from tests.support.redisserver import RedisServer
+from tests.support.signing import event_body, signed_headers
+from tests.test_slack_http import post, slash
+
+JOB_EVERY_S = 3
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("store", ["in-process", "redis"])
+def test_the_state_contract_set_if_absent_with_a_ttl(store, redis_server):
+    state = InProcessState(60) if store == "in-process" else RedisState(redis_server.url, 60)
+    key = ("event", f"Ev-{store}-{time.time()}")
+    assert state.seen(key) is False
+    assert state.seen(key) is True
+    assert state.seen(("short", key), ttl=0.2) is False
+    time.sleep(0.4)
+    assert state.seen(("short", key), ttl=0.2) is False, "a key is forgotten after its ttl"
+    assert state.claim(f"job:{key}", ttl=60) is True
+    assert state.claim(f"job:{key}", ttl=60) is False
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory, tiny_sentiment, module_fake_slack, redis_server):
+    shared = tmp_path_factory.mktemp("shared")
+    (shared / "docs").mkdir()
+    (shared / "docs" / "lunch.txt").write_text("The cafeteria serves lunch from noon to two.", encoding="utf-8")
+    tables = textwrap.dedent(f"""
+        [state]
+        redis_url = "{redis_server.url}"
+        [search]
+        indexes_dir = "{shared / 'indexes'}"
+        [schedule]
+        misfire_grace_s = 30
+        [[schedule.jobs]]
+        id = "docs-often"
+        action = "reindex"
+        target = "docs"
+        cron = "*/{JOB_EVERY_S} * * * * *"
+        paths = ["{shared / 'docs'}"]
+    """)
+    configs = []
+    for name in ("replica-a", "replica-b"):  # each its own folder: its own job store and log
+        folder = tmp_path_factory.mktemp(name)
+        configs.append(write_config(folder, textwrap.dedent(sentiment_config(tiny_sentiment, "max_wait_ms = 2")) + tables))
+    with ThreadPoolExecutor(2) as pool:  # both start at once: half the wait
+        starting = [pool.submit(BotServer, config, module_fake_slack) for config in configs]
+    servers = [future.result() for future in starting if future.exception() is None]
+    try:
+        for future in starting:
+            future.result()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_a_retried_event_sent_to_both_replicas_is_answered_once(replicas, module_fake_slack):
+    event = {"type": "app_mention", "user": "UUSER001", "text": f"<@{BOT_USER_ID}> sentiment two replicas",
+             "ts": "1700000900.000100", "channel": "C0GENERAL", "event_ts": "1700000900.000100"}
+    body = event_body(event, event_id="Ev0REPLICA1")
+    for attempt, server in enumerate(replicas + replicas):
+        headers = signed_headers(SIGNING_SECRET, body, content_type="application/json")
+        if attempt:
+            headers.update({"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"})
+        assert post(server.url, body, headers)[0] == 200
+    module_fake_slack.wait_for("/api/chat.postMessage", where=lambda c: c.body.get("thread_ts") == event["ts"])
+    time.sleep(1.5)
+    answers = [c for c in module_fake_slack.calls_to("/api/chat.postMessage") if c.body.get("thread_ts") == event["ts"]]
+    assert len(answers) == 1
+
+
+def test_a_double_submit_landing_on_both_replicas_is_answered_once(replicas, module_fake_slack):
+    for server in replicas:
+        assert slash(server, module_fake_slack, "/sentiment", "clicked twice", name="twice")[0] == 200
+    module_fake_slack.wait_for("/response/twice")
+    time.sleep(1.5)
+    assert len(module_fake_slack.calls_to("/response/twice")) == 1
+
+
+def job_slots(replicas) -> tuple[list[set[str]], list[set[str]]]:
+    """Per replica: the slots it ran, and the slots it found claimed by the other (from its log)."""
+    ran, skipped = [], []
+    for server in replicas:
+        log = server.log.read_text()
+        ran.append(set(re.findall(r"job docs-often \(slot (\S+)\): running it here", log)))
+        skipped.append(set(re.findall(r"job docs-often \(slot (\S+)\): another replica runs it", log)))
+    return ran, skipped
+
+
+def test_a_scheduled_job_runs_once_across_both_replicas(replicas):
+    deadline = time.monotonic() + 10 * JOB_EVERY_S
+    ran, skipped = job_slots(replicas)
+    while not skipped[0] | skipped[1] and time.monotonic() < deadline:  # slots that both replicas fired
+        time.sleep(0.5)
+        ran, skipped = job_slots(replicas)
+    assert ran[0] | ran[1], "the job never ran"
+    assert skipped[0] | skipped[1], "both replicas should have fired the same slot"
+    assert not ran[0] & ran[1], f"both replicas ran the slots {sorted(ran[0] & ran[1])}"
+    assert skipped[0] <= ran[1] and skipped[1] <= ran[0], "a skipped slot was run by the other replica"
