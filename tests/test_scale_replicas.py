@@ -93,7 +93,7 @@ def test_a_retried_event_sent_to_both_replicas_is_answered_once(replicas, module
 def test_a_double_submit_landing_on_both_replicas_is_answered_once(replicas, module_fake_slack):
     for server in replicas:
         assert slash(server, module_fake_slack, "/sentiment", "clicked twice", name="twice")[0] == 200
-    module_fake_slack.wait_for("/response/twice")
+    module_fake_slack.wait_for("/response/twice", timeout=120)  # the first answer loads the model
     time.sleep(1.5)
     assert len(module_fake_slack.calls_to("/response/twice")) == 1
 
