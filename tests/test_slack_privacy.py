@@ -113,3 +113,33 @@ def test_an_archived_channel_is_named_as_archived():
                              data={"ok": False, "error": "is_archived"}, headers={}, status_code=200)
     problem = advice(SlackApiError("is_archived", response), where="#old")
     assert str(problem) == "#old is archived, so I can't read or post there."
+
+
+def test_membership_is_read_across_every_page_of_a_big_channel(http_bot, module_fake_slack):
+    fake = module_fake_slack
+    crowd = [f"U{i:07d}" for i in range(450)] + ["UZZLAST1"]  # conversations.members pages hold 200 at most
+    fake.add_channel("C0BIG", "big", members=crowd, private=True)
+    fake.history["C0BIG"] = [{"type": "message", "user": "U0000001", "ts": "1700001200.000100",
+                              "text": "The offsite moves to the lake house in June. Bring boots for the hike."}]
+    reply = answer(http_bot, fake, "/summarize", "<#C0BIG|big>", name="big-member", user="UZZLAST1")
+    assert "lake house" in reply["text"]
+    pages = [c for c in fake.calls_to("/api/conversations.members") if c.body.get("channel") == "C0BIG"]
+    assert len(pages) == 3
+
+
+def test_an_index_limited_to_some_channels_refuses_the_others(tmp_path, tiny_sentiment):
+    from bot.request import Message
+    from tests.conftest import TestBot, sentiment_config, write_config
+
+    class Chat:
+        reads: list[str] = []
+
+        def history(self, channel_id: str, *, limit: int) -> list[Message]:
+            self.reads.append(channel_id)
+            return [Message("U1", "Payroll runs on the 25th.", "1700000000.000100")]
+
+    bot = TestBot(write_config(tmp_path, sentiment_config(tiny_sentiment, '[search]\nchannels = ["C0OPEN"]')))
+    chat = Chat()
+    reply = bot.ask("/index <#C0HR|hr>", user_id="UADMIN01", conversation=chat)
+    assert reply.is_error and "#hr is not among the channels this bot may index" in reply.text
+    assert chat.reads == []

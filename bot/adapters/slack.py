@@ -105,7 +105,8 @@ class SlackAdapter:
         """A bare `/index` or `/nlp-admin train` opens its form; at once, since a trigger_id lives 3 seconds."""
         from bot.search.settings import search_settings
 
-        view = modal_for(request.command, request.text, default_index=search_settings(self.bot.config).default_index,
+        view = modal_for(request.command, request.text,
+                         default_index=lambda: search_settings(self.bot.config).default_index,
                          trainable=lambda: sorted(p.name for p in self.bot.plugins.values() if p.training_kind))
         if view is None or not trigger_id:
             return False

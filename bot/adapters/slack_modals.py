@@ -53,11 +53,12 @@ def train_modal(plugins: list[str]) -> dict:
     ])
 
 
-def modal_for(command: str, text: str, *, default_index: str, trainable: Callable[[], list[str]]) -> dict | None:
+def modal_for(command: str, text: str, *, default_index: Callable[[], str],
+              trainable: Callable[[], list[str]]) -> dict | None:
     """The modal a bare `/index` or `/nlp-admin train` opens; None for every other command."""
     words = text.split()
     if command == "index" and not words:
-        return index_modal(default_index)
+        return index_modal(default_index())
     if command == "nlp-admin" and [word.lower() for word in words] == ["train"]:
         return train_modal(trainable())
     return None

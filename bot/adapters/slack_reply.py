@@ -95,8 +95,8 @@ class SlackResponder:
                 self._post_live(messages, final=final)
         except (SlackApiError, OSError, RuntimeError, KeyError) as exc:
             metrics.SLACK_API_ERRORS.labels(method="deliver").inc()
-            log.error("request %s: could not deliver the %s of %s: %s", self.request.request_id,
-                      "answer" if final else "progress", self.request.command, exc)
+            log.error("request %s: could not deliver the %s to /%s: %s", self.request.request_id,
+                      "reply" if final else "progress", self.request.command, exc)
 
     def _post_live(self, messages: list[dict[str, Any]], *, final: bool) -> None:
         channel, thread = self._home()
