@@ -74,11 +74,14 @@ def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
         app_token = os.environ.get("SLACK_APP_TOKEN")
         if not app_token:
             raise ConfigError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...)")
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.adapters.socket_mode import serve_socket_mode
 
         slack = SlackAdapter(bot, token=token, api_url=os.environ.get("SLACK_API_URL"), socket_mode=True)
+        settings = bot.config.slack
         print("Connecting to Slack in Socket Mode.", flush=True)
-        SocketModeHandler(slack.app, app_token).start()
+        serve_socket_mode(slack, app_token=app_token, host=args.host or settings.host, health_port=settings.health_port,
+                          ready=lambda bound: print(f"health on http://{args.host or settings.host}:{bound}/healthz",
+                                                    flush=True))
         return 0
     secret = os.environ.get("SLACK_SIGNING_SECRET")
     if not secret:

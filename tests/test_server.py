@@ -1,0 +1,119 @@
+"""The production server: uvicorn, the body limit, SIGTERM draining work in flight, Socket Mode's health port."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bot.adapters.asgi import MAX_BODY
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, BotServer, TestBot, sentiment_config, write_config
+from tests.support.signing import signed_headers, slash_command_body
+from tests.test_slack_http import FORM, post, slash
+
+
+def test_the_http_adapter_is_served_by_uvicorn(http_bot):
+    with urllib.request.urlopen(http_bot.base + "/healthz", timeout=5) as response:
+        assert response.headers["server"] == "uvicorn"
+        assert json.loads(response.read())["status"] == "ok"
+
+
+def test_a_body_over_one_megabyte_is_refused_before_bolt_sees_it(http_bot, module_fake_slack):
+    body = slash_command_body("/sentiment", "x" * (MAX_BODY + 10), user_id="UBIG0001", channel_id="C0GENERAL",
+                              response_url=module_fake_slack.response_url("too-big"))
+    status, text, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
+    assert status == 413 and "too large" in text
+    time.sleep(0.5)
+    assert module_fake_slack.calls_to("/response/too-big") == []
+
+
+class SlowReceiver:
+    """A response_url that takes `delay` seconds to accept each reply, so the bot's answer is still in flight."""
+
+    def __init__(self, delay: float) -> None:
+        self.received: list[dict] = []
+        self.arrived = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                receiver.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                receiver.arrived.set()
+                time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+def test_sigterm_refuses_new_work_answers_the_command_in_flight_and_exits_0(tmp_path, tiny_sentiment, fake_slack):
+    config = write_config(tmp_path, sentiment_config(tiny_sentiment).replace("[bot]", "[bot]\ndrain_timeout_s = 20"))
+    server = BotServer(config, fake_slack)
+    receiver = SlowReceiver(delay=3.0)
+    try:
+        body = slash_command_body("/sentiment", "finish me before you go", user_id="UDRAIN01", channel_id="C0GENERAL",
+                                  response_url=receiver.url)
+        status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
+        assert status == 200
+        assert receiver.arrived.wait(30)  # the answer is being delivered, slowly
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        status, _, _ = slash(server, fake_slack, "/sentiment", "too late", name="after-sigterm", user="UDRAIN02")
+        assert status == 503
+        health_status, _, _ = post_get(server.base + "/healthz")
+        assert health_status == 503
+        assert server.process.poll() is None  # still delivering
+        assert server.process.wait(timeout=30) == 0
+        assert "finish me before you go" in receiver.received[0]["text"]
+        assert fake_slack.calls_to("/response/after-sigterm") == []
+        assert "all work in flight answered" in server.log.read_text()
+    finally:
+        server.stop()
+        receiver.server.shutdown()
+
+
+def post_get(url: str) -> tuple[int, str, float]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode(), 0.0
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), 0.0
+
+
+def test_socket_modes_health_port_answers_healthz_and_metrics(tmp_path, tiny_sentiment, fake_slack):
+    from bot.adapters.http import serve_health
+    from bot.adapters.slack import SlackAdapter
+
+    bot = TestBot(write_config(tmp_path, sentiment_config(tiny_sentiment))).bot
+    adapter = SlackAdapter(bot, token=BOT_TOKEN, api_url=fake_slack.api_url, socket_mode=True)
+    bound = {}
+    server = serve_health(adapter, host="127.0.0.1", port=0, ready=lambda port: bound.setdefault("port", port))
+    try:
+        base = f"http://127.0.0.1:{bound['port']}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                status, text, _ = post_get(base + "/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        assert status == 200 and json.loads(text)["plugins"] == sorted(bot.plugins)
+        status, text, _ = post_get(base + "/metrics")
+        assert status == 200 and "nlpbot_queue_depth" in text
+        assert post_get(base + "/slack/events")[0] == 404  # events come over the socket, never this port
+    finally:
+        server.should_exit = True
+        adapter.close()
