@@ -46,6 +46,7 @@ class BotSettings(Section):
     max_text_chars: int = Field(20_000, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    feedback_db: Path = Field(Path("state/feedback.sqlite"), description="the feedback buttons' clicks")
     drain_timeout_s: float = Field(30.0, ge=0, description="on SIGTERM: how long requests in flight may finish")
 
     @field_validator("admins")

@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
+from bot.adapters.interactivity import Interactivity
 from bot.adapters.slack_conversation import SlackConversation
 from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.core import Nlpbot
@@ -113,6 +114,7 @@ class SlackAdapter:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
+        self.interactivity = Interactivity(self)
 
     # -- listeners: fast, never run a model --------------------------------------------------------
 

@@ -95,6 +95,8 @@ class FakeSlack:
             with self._lock:
                 self._ts += 1
                 return {"ok": True, "channel": call.body.get("channel"), "ts": f"{self._ts}.000100"}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{self._ts}.000900"}
         if method == "conversations.history":
             return {"ok": True, "messages": self.history.get(call.body.get("channel"), []), "has_more": False}
         if method == "conversations.replies":
