@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,7 +30,8 @@ class WorkerPool:
         with self._idle:
             self._pending += 1
         try:
-            future = self._executor.submit(fn, *args, **kwargs)
+            # the submitter's context variables (the request's team token, its id) travel with the work
+            future = self._executor.submit(contextvars.copy_context().run, fn, *args, **kwargs)
         except RuntimeError:  # shut down
             self._release(None)
             return None

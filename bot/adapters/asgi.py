@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import threading
 import time
@@ -101,7 +102,7 @@ class SlackASGI:
             return flow.handle_installation(request)
         if flow is not None and path == flow.redirect_uri_path:
             return flow.handle_callback(request)
-        return self.app.dispatch(request)
+        return contextvars.copy_context().run(self.app.dispatch, request)  # a request's team token stays its own
 
 
 async def _read_body(receive: Callable) -> bytes | None:

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk import WebClient
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -26,6 +26,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
 from bot.adapters.interactivity import Interactivity
+from bot.adapters.oauth import TeamClient, TeamFileDownloader, use_team_tokens
 from bot.adapters.slack_conversation import SlackConversation
 from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.core import Nlpbot
@@ -94,22 +95,25 @@ class SlackAdapter:
     """Wires a bolt App to the bot: listeners, de-duplication, the worker pool and the replies."""
 
     def __init__(self, bot: Nlpbot, *, token: str, signing_secret: str = "", api_url: str | None = None,
-                 socket_mode: bool = False) -> None:
+                 socket_mode: bool = False, oauth_settings: OAuthSettings | None = None) -> None:
         self.bot = bot
         settings = bot.config.slack
         base_url = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
-        self.client = WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=30)
+        self.client = TeamClient(token=token or None, base_url=base_url, retry_handlers=retry_handlers(), timeout=30)
         self.app = App(
             client=self.client,
             signing_secret=signing_secret,
             process_before_response=True,  # listeners only ack and enqueue, so bolt answers Slack at once
             request_verification_enabled=not socket_mode,
+            oauth_settings=oauth_settings,  # several workspaces (bot.adapters.oauth); None: the one token given
             name=bot.config.bot.name,
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
         self.recent = RecentKeys(settings.dedup_ttl_s)
         self.conversation = SlackConversation(self.client)
-        self.downloader = FileDownloader(token)
+        self.downloader = FileDownloader(token) if oauth_settings is None else TeamFileDownloader()
+        if oauth_settings is not None:
+            use_team_tokens(self.app)
         self.app.command(re.compile(r"^/.+"))(self._on_command)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)

@@ -35,6 +35,7 @@ class FakeSlack:
         self.replies: dict[tuple[str, str], list[dict]] = {}
         self.files: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type), served under /files/
         self.file_token = ""  # the bearer token a file download must carry
+        self.oauth_codes: dict[str, dict[str, Any]] = {}  # an OAuth code -> what oauth.v2.access grants for it
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._lock = threading.Lock()
         self._ts = 1700000000
@@ -95,6 +96,9 @@ class FakeSlack:
             with self._lock:
                 self._ts += 1
                 return {"ok": True, "channel": call.body.get("channel"), "ts": f"{self._ts}.000100"}
+        if method == "oauth.v2.access":  # a code is good once, as Slack's are
+            grant = self.oauth_codes.pop(call.body.get("code", ""), None)
+            return {"ok": True, **grant} if grant else {"ok": False, "error": "invalid_code"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{self._ts}.000900"}
         if method == "conversations.history":
