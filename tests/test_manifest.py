@@ -30,3 +30,10 @@ def test_the_manifest_declares_the_message_shortcuts_the_bot_answers_and_interac
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
     assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
+
+
+def test_an_oauth_install_asks_for_the_manifests_scopes():
+    from bot.adapters.oauth import BOT_SCOPES
+
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
