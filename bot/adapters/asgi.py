@@ -41,7 +41,7 @@ class SlackASGI:
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
+            while (await receive())["type"] != "lifespan.shutdown":  # startup (answered), then shutdown
                 await send({"type": "lifespan.startup.complete"})
             self._dispatcher.shutdown(wait=False)
             await send({"type": "lifespan.shutdown.complete"})
