@@ -37,34 +37,41 @@ class SlowReceiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True  # a reply still sleeping here must not hold up the test run's exit
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
 
-def test_sigterm_refuses_new_work_answers_the_command_in_flight_and_exits_0(tmp_path, tiny_sentiment, fake_slack):
-    config = write_config(tmp_path, sentiment_config(tiny_sentiment).replace("[bot]", "[bot]\ndrain_timeout_s = 20"))
+def test_sigterm_refuses_new_work_answers_what_is_in_flight_and_exits_0_within_the_drain_timeout(
+        tmp_path, tiny_sentiment, fake_slack):
+    config = write_config(tmp_path, sentiment_config(tiny_sentiment).replace("[bot]", "[bot]\ndrain_timeout_s = 6"))
     server = BotServer(config, fake_slack)
-    receiver = SlowReceiver(delay=2.0)
+    slow, stuck = SlowReceiver(delay=2.0), SlowReceiver(delay=60.0)  # one answer takes 2 s, one longer than the drain
     try:
-        body = slash_command_body("/sentiment", "finish me before you go", user_id="UDRAIN01", channel_id="C0GENERAL",
-                                  response_url=receiver.url)
-        status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
-        assert status == 200
-        assert receiver.arrived.wait(30)  # the answer is being delivered, slowly
+        for user, receiver in (("UDRAIN01", slow), ("UDRAIN02", stuck)):
+            body = slash_command_body("/sentiment", f"finish me before you go {user}", user_id=user,
+                                      channel_id="C0GENERAL", response_url=receiver.url)
+            status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
+            assert status == 200
+        assert slow.arrived.wait(30) and stuck.arrived.wait(30)  # both answers are being delivered, slowly
         server.process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
         time.sleep(0.5)
-        status, _, _ = slash(server, fake_slack, "/sentiment", "too late", name="after-sigterm", user="UDRAIN02")
+        status, _, _ = slash(server, fake_slack, "/sentiment", "too late", name="after-sigterm", user="UDRAIN03")
         assert status == 503
-        health_status, _, _ = post_get(server.base + "/healthz")
-        assert health_status == 503
+        assert post_get(server.base + "/healthz")[0] == 503  # a load balancer stops sending work here
         assert server.process.poll() is None  # still delivering
         assert server.process.wait(timeout=30) == 0
-        assert "finish me before you go" in receiver.received[0]["text"]
+        assert 5.5 < time.monotonic() - stopped < 6 + 5  # waited for the drain timeout, not for the stuck answer
+        assert "finish me before you go UDRAIN01" in slow.received[0]["text"]
         assert fake_slack.calls_to("/response/after-sigterm") == []
-        assert "all work in flight answered" in server.log.read_text()
+        log = server.log.read_text()
+        assert "drain timeout: 1 request(s) still running are dropped" in log
+        assert "could not deliver" not in log  # the 2 s answer went through
     finally:
         server.stop()
-        receiver.server.shutdown()
+        for receiver in (slow, stuck):
+            receiver.server.shutdown()
 
 
 def post_get(url: str) -> tuple[int, str, float]:
