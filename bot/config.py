@@ -46,6 +46,8 @@ class BotSettings(Section):
     max_text_chars: int = Field(20_000, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    feedback_db: Path = Field(Path("state/feedback.sqlite"), description="the feedback buttons' clicks")
+    drain_timeout_s: float = Field(30.0, ge=0, description="on SIGTERM: how long requests in flight may finish")
 
     @field_validator("admins")
     @classmethod
@@ -63,6 +65,9 @@ class SlackSettings(Section):
     dedup_ttl_s: float = Field(600.0, gt=0, description="how long an event id or submit is remembered")
     double_submit_s: float = Field(3.0, ge=0, description="same user, same command and text within this: answered once")
     membership_ttl_s: float = Field(60.0, ge=0, description="how long a channel's member list is trusted (privacy checks)")
+    health_port: int = Field(3000, ge=0, le=65535, description="Socket Mode: where /healthz and /metrics answer")
+    install_db: Path = Field(Path("state/slack-installs.sqlite"),
+                             description="OAuth: installations and states (with SLACK_CLIENT_ID/SECRET set)")
 
 
 class ModelSettings(Section):

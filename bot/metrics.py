@@ -20,3 +20,4 @@ BATCH_SIZE = Histogram(
 )
 MODEL_LOAD_SECONDS = Gauge("nlpbot_model_load_seconds", "Seconds the last load of a model took", ["kind", "model"])
 SLACK_API_ERRORS = Counter("nlpbot_slack_api_errors_total", "Slack Web API calls that failed after retries", ["method"])
+FEEDBACK = Counter("nlpbot_feedback_total", "Feedback button clicks stored as labelled examples", ["plugin"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field
 
 from bot.errors import UserInputError
+from bot.feedback import feedback_line
 from bot.models import versions
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 
@@ -122,6 +123,7 @@ class AdminPlugin(Plugin):
             lines.append(f"*{plugin}*")
             lines += [f"{'• :white_check_mark:' if v.serving else '•'} `{v.version}` "
                       f"{versions.metric_summary(v.metadata)}" for v in listed[-5:]]
+        lines.append(feedback_line(self.config, names))
         return Reply(title="Model versions", text="\n".join(lines), in_channel=False, data=data)
 
     def promote(self, request: Request, args: list[str]) -> Reply:

@@ -17,3 +17,23 @@ def test_every_plugin_command_has_a_slash_command_in_the_manifest():
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_home_opened"}
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "app_mentions:read", "im:history", "channels:history", "files:read"} <= scopes
+
+
+def test_the_manifest_declares_the_message_shortcuts_the_bot_answers_and_interactivity():
+    from bot.adapters.interactivity import SHORTCUTS
+
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
+    shortcuts = manifest["features"]["shortcuts"]
+    assert {s["callback_id"] for s in shortcuts} == set(SHORTCUTS)
+    assert {s["type"] for s in shortcuts} == {"message"}
+    assert {s["name"] for s in shortcuts} == {"Summarize thread", "Translate", "Sentiment", "Entities"}
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+    assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
+
+
+def test_an_oauth_install_asks_for_the_manifests_scopes():
+    from bot.adapters.oauth import BOT_SCOPES
+
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])

@@ -286,3 +286,20 @@ def test_a_bare_index_from_someone_not_an_admin_opens_nothing(http_bot, module_f
     assert post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))[0] == 200
     [refused] = fake.wait_for("/response/index-refused")
     assert "for the bot's admins" in refused.body["text"] and len(fake.calls_to("/api/views.open")) == opened
+
+
+def test_the_http_adapter_is_served_by_uvicorn(http_bot):
+    with urllib.request.urlopen(http_bot.base + "/healthz", timeout=5) as response:
+        assert response.headers["server"] == "uvicorn"
+        assert json.loads(response.read())["status"] == "ok"
+
+
+def test_a_body_over_one_megabyte_is_refused_before_bolt_sees_it(http_bot, module_fake_slack):
+    from bot.adapters.asgi import MAX_BODY
+
+    body = slash_command_body("/sentiment", "x" * (MAX_BODY + 10), user_id="UBIG0001", channel_id="C0GENERAL",
+                              response_url=module_fake_slack.response_url("too-big"))
+    status, text, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
+    assert status == 413 and "too large" in text
+    time.sleep(0.5)
+    assert module_fake_slack.calls_to("/response/too-big") == []

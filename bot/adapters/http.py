@@ -1,84 +1,96 @@
-"""The HTTP server: POST /slack/events into bolt, GET /healthz, GET /metrics (Prometheus)."""
+"""uvicorn serving the ASGI app; SIGTERM drains: new work gets 503, work in flight is answered, then exit."""
 
 from __future__ import annotations
 
-import json
 import logging
+import signal
+import socket
+import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from typing import Callable
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_bolt.request import BoltRequest
+import uvicorn
 
+from bot.adapters.asgi import SlackASGI
 from bot.adapters.slack import SlackAdapter
 
 log = logging.getLogger(__name__)
-MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything larger before reading it
 
 
-def make_handler(adapter: SlackAdapter, *, events_path: str) -> type[BaseHTTPRequestHandler]:
-    started = time.time()
+class DrainingServer(uvicorn.Server):
+    """A uvicorn server whose SIGTERM (or first Ctrl-C) drains before it stops; a second Ctrl-C stops at once."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "nlpbot"
+    def __init__(self, app: SlackASGI, *, wait_idle: Callable[[float], bool], drain_timeout_s: float) -> None:
+        # log_config=None keeps our logging (and its secret-free format); uvicorn's access log would repeat every request
+        super().__init__(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_keep_alive=30))
+        self.asgi, self.wait_idle, self.drain_timeout_s = app, wait_idle, drain_timeout_s
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            path = urlsplit(self.path).path
-            if path == "/healthz":
-                body = json.dumps({"status": "ok", "plugins": sorted(adapter.bot.plugins),
-                                   "uptime_s": round(time.time() - started, 1)}).encode()
-                self._send(200, body, "application/json")
-            elif path == "/metrics":
-                self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
-            else:
-                self._send(404, b"not found", "text/plain")
+    def handle_exit(self, sig: int, frame) -> None:  # noqa: ARG002 - signal handler signature
+        if self.asgi.draining:
+            if sig == signal.SIGINT:
+                self.force_exit = self.should_exit = True
+            return
+        self.asgi.draining = True
+        threading.Thread(target=self.drain, name="nlpbot-drain", daemon=True).start()
 
-        def do_POST(self) -> None:  # noqa: N802
-            split = urlsplit(self.path)
-            if split.path != events_path:
-                self._send(404, b"not found", "text/plain")
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._send(413, b"payload too large", "text/plain")
-                return
-            body = self.rfile.read(length).decode("utf-8", errors="replace")
-            headers = {key.lower(): [value] for key, value in self.headers.items()}
-            response = adapter.app.dispatch(BoltRequest(body=body, query=split.query, headers=headers))
-            content_type = (response.headers.get("content-type") or ["text/plain"])[0]
-            self._send(response.status, (response.body or "").encode("utf-8"), content_type)
-
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
-            log.debug("http %s", format % args)
-
-    return Handler
+    def drain(self) -> None:
+        log.info("stopping: new requests get 503; waiting up to %.0f s for the work in flight",
+                 self.drain_timeout_s)
+        deadline = time.monotonic() + self.drain_timeout_s
+        while self.asgi.active and time.monotonic() < deadline:  # requests being acked enqueue their work first
+            time.sleep(0.02)
+        if self.wait_idle(max(0.0, deadline - time.monotonic())):
+            log.info("all work in flight answered")
+        else:
+            log.warning("drain timeout: %d request(s) still running are dropped", self.asgi.pending())
+        self.should_exit = True
 
 
-class SlackHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024  # the default backlog of 5 resets connections when Slack sends a burst
+def listen(host: str, port: int) -> socket.socket:
+    """Bind before serving, so port 0 is known to the caller and early connections wait in the backlog."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # Slack sends bursts; a small backlog resets connections
+    sock.set_inheritable(True)
+    return sock
 
 
-def serve_http(adapter: SlackAdapter, *, host: str, port: int, path: str, ready=None) -> None:
-    """Serve until interrupted; `ready(port)` is called once the socket listens (port 0 picks a free one)."""
-    server = SlackHTTPServer((host, port), make_handler(adapter, events_path=path))
-    bound = server.server_address[1]
-    log.info("listening on http://%s:%d%s", host, bound, path)
+def serve(app: SlackASGI, *, host: str, port: int, wait_idle: Callable[[float], bool], drain_timeout_s: float,
+          ready: Callable[[int], None] | None = None) -> DrainingServer:
+    """Serve until SIGTERM/SIGINT (in the main thread) or `server.should_exit`; returns the stopped server."""
+    sock = listen(host, port)
+    server = DrainingServer(app, wait_idle=wait_idle, drain_timeout_s=drain_timeout_s)
     if ready:
-        ready(bound)
+        ready(sock.getsockname()[1])
     try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
+        server.run(sockets=[sock])
     finally:
-        server.server_close()
+        sock.close()
+    return server
+
+
+def serve_http(adapter: SlackAdapter, *, host: str, port: int, path: str,
+               ready: Callable[[int], None] | None = None) -> None:
+    """Slack over HTTP until stopped; `ready(port)` is called once the socket listens (port 0 picks a free one)."""
+    app = SlackASGI(app=adapter.app, events_path=path, plugins=sorted(adapter.bot.plugins),
+                    pending=lambda: adapter.pool.pending)
+    log.info("serving Slack with uvicorn on http://%s:%d%s", host, port, path)
+    try:
+        serve(app, host=host, port=port, wait_idle=adapter.pool.wait_idle,
+              drain_timeout_s=adapter.bot.config.bot.drain_timeout_s, ready=ready)
+    finally:
         adapter.close()
+
+
+def serve_health(adapter: SlackAdapter, *, host: str, port: int,
+                 ready: Callable[[int], None] | None = None) -> DrainingServer:
+    """Socket Mode's /healthz and /metrics in a background thread; the returned server stops with should_exit."""
+    app = SlackASGI(app=None, events_path="", plugins=sorted(adapter.bot.plugins), pending=lambda: adapter.pool.pending)
+    sock = listen(host, port)
+    server = DrainingServer(app, wait_idle=adapter.pool.wait_idle, drain_timeout_s=0)
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="nlpbot-health", daemon=True).start()
+    if ready:
+        ready(sock.getsockname()[1])
+    return server

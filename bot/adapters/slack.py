@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk import WebClient
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -23,6 +23,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import metrics
+from bot.adapters.interactivity import Interactivity
+from bot.adapters.oauth import TeamClient, TeamFileDownloader, use_team_tokens
 from bot.adapters.slack_conversation import Memberships, SlackConversation
 from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.adapters.slack_modals import INDEX, TRAIN, modal_for, submission
@@ -55,28 +57,32 @@ class SlackAdapter:
     """Wires a bolt App to the bot: listeners, de-duplication, the worker pool and the replies."""
 
     def __init__(self, bot: Nlpbot, *, token: str, signing_secret: str = "", api_url: str | None = None,
-                 socket_mode: bool = False) -> None:
+                 socket_mode: bool = False, oauth_settings: OAuthSettings | None = None) -> None:
         self.bot = bot
         settings = bot.config.slack
         base_url = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
-        self.client = WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=30)
+        self.client = TeamClient(token=token or None, base_url=base_url, retry_handlers=retry_handlers(), timeout=30)
         self.app = App(
             client=self.client,
             signing_secret=signing_secret,
             process_before_response=True,  # listeners only ack and enqueue, so bolt answers Slack at once
             request_verification_enabled=not socket_mode,
+            oauth_settings=oauth_settings,  # several workspaces (bot.adapters.oauth); None: the one token given
             name=bot.config.bot.name,
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
         self.recent = open_state(bot.config.state.redis_url, ttl=settings.dedup_ttl_s)  # shared by replicas
         self.memberships = Memberships(self.client, ttl_s=settings.membership_ttl_s)
-        self.downloader = FileDownloader(token)
+        self.downloader = FileDownloader(token) if oauth_settings is None else TeamFileDownloader()
+        if oauth_settings is not None:
+            use_team_tokens(self.app)
         self.app.command(re.compile(r"^/.+"))(self._on_command)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
         self.app.view(INDEX)(self._on_submit)
         self.app.view(TRAIN)(self._on_submit)
+        self.interactivity = Interactivity(self)
 
     # -- listeners: fast, never run a model --------------------------------------------------------
 

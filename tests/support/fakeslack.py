@@ -65,6 +65,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> the message as last posted
         self.views: list[dict[str, Any]] = []
+        self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral: only `user` sees these
         self.response_url_lifetime_s = response_url_lifetime_s
         self._response_urls: dict[str, list[float]] = {}  # name -> [created at, accepted posts]
         self._triggers: dict[str, float] = {}  # trigger_id -> issued at (a used one is removed)
@@ -73,6 +74,7 @@ class FakeSlack:
         self.replies: dict[tuple[str, str], list[dict]] = {}
         self.files: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type), served under /files/
         self.file_token = ""  # the bearer token a file download must carry
+        self.oauth_codes: dict[str, dict[str, Any]] = {}  # an OAuth code -> what oauth.v2.access grants for it
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._lock = threading.Lock()
         self._ts = 1700000000
@@ -270,6 +272,25 @@ class FakeSlack:
             if BOT_USER_ID not in channel.members:
                 return {"ok": False, "error": "not_in_channel"}
         return {"ok": True, "files": [{"id": "F0UPLOAD1", "title": body.get("files")}]}
+
+    def _api_oauth_v2_access(self, body: dict) -> dict:
+        grant = self.oauth_codes.pop(body.get("code", ""), None)  # a code is good once, as Slack's are
+        return {"ok": True, **grant} if grant else {"ok": False, "error": "invalid_code"}
+
+    def _api_chat_postEphemeral(self, body: dict) -> dict:  # noqa: N802 - Slack's method name
+        where, user = str(body.get("channel") or ""), str(body.get("user") or "")
+        if not self._is_dm(where):
+            channel, error = self._channel(where)
+            if error:
+                return error
+            if BOT_USER_ID not in channel.members:
+                return {"ok": False, "error": "not_in_channel"}
+            if user not in channel.members:
+                return {"ok": False, "error": "user_not_in_channel"}
+        self._ts += 1
+        self.ephemeral.append({"channel": where, "user": user, "text": body.get("text", ""),
+                               "blocks": body.get("blocks"), "thread_ts": body.get("thread_ts")})
+        return {"ok": True, "message_ts": f"{self._ts}.000900"}
 
     def _response_post(self, name: str) -> tuple[int, str]:
         """Slack's rules for a response_url: 5 posts at most, within its lifetime."""
