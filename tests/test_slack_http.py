@@ -294,12 +294,22 @@ def test_the_http_adapter_is_served_by_uvicorn(http_bot):
         assert json.loads(response.read())["status"] == "ok"
 
 
-def test_a_body_over_one_megabyte_is_refused_before_bolt_sees_it(http_bot, module_fake_slack):
+def test_a_body_over_one_megabyte_is_refused_before_it_is_read(http_bot, module_fake_slack):
+    import http.client
+    from urllib.parse import urlsplit
+
     from bot.adapters.asgi import MAX_BODY
 
     body = slash_command_body("/sentiment", "x" * (MAX_BODY + 10), user_id="UBIG0001", channel_id="C0GENERAL",
                               response_url=module_fake_slack.response_url("too-big"))
-    status, text, _ = post(http_bot.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
-    assert status == 413 and "too large" in text
+    url = urlsplit(http_bot.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.putrequest("POST", url.path)
+    for key, value in {**signed_headers(SIGNING_SECRET, body, content_type=FORM), "Content-Length": str(len(body))}.items():
+        connection.putheader(key, value)
+    connection.endheaders()  # the headers only: the answer comes before a byte of the body is sent
+    response = connection.getresponse()
+    assert response.status == 413 and "too large" in response.read().decode()
+    connection.close()
     time.sleep(0.5)
     assert module_fake_slack.calls_to("/response/too-big") == []
