@@ -140,3 +140,22 @@ def test_summarize_thread_reads_the_messages_thread(http_bot, module_fake_slack)
     assert fake.calls_to("/api/conversations.replies")[-1].body["ts"] == ts
     assert "Summary of this thread" in answer.body["text"] and "launch email" in answer.body["text"]
     assert not actions_of(answer)  # no feedback buttons on summaries
+
+
+def test_a_slash_sentiment_answer_carries_the_buttons_and_a_click_is_stored(http_bot, module_fake_slack):
+    fake = module_fake_slack
+    slash(http_bot, fake, "/sentiment", "The rollout went badly and everyone is upset", name="slash-buttons",
+          user="UFEED003")
+    [answer] = fake.wait_for("/response/slash-buttons", timeout=60)
+    buttons = [element for block in answer.body["blocks"] if block["type"] == "actions"
+               for element in block["elements"]]
+    assert len(buttons) == 2 and all(b["action_id"].startswith("feedback:label:") for b in buttons)
+    button = buttons[-1]
+    assert click(http_bot, fake, {"type": "button", "action_id": button["action_id"], "value": button["value"]},
+                 user="UFEED004", name="slash-clicked") == 200
+    [thanks] = fake.wait_for("/response/slash-clicked")
+    right = button["text"]["text"].removeprefix("→ ")
+    assert f"Noted as *{right}*" in thanks.body["text"]
+    store = FeedbackStore(http_bot.log.parent / "state" / "feedback.sqlite")
+    assert {"text": "The rollout went badly and everyone is upset", "label": right} in store.examples("sentiment")
+    store.close()

@@ -184,7 +184,8 @@ class SlackAdapter:
 
     def _answer(self, request: Request) -> None:
         reply = self.bot.router.handle(request)
-        request.responder.finish(reply)
+        extra = [] if reply.is_error else self.interactivity.feedback_blocks(request.command, reply, request.user_id)
+        request.responder.finish(reply, extra_blocks=extra)  # sentiment and entities: "wrong?" buttons
 
     def _post(self, request: Request, reply: Reply) -> None:
         for message in to_slack_messages(reply):

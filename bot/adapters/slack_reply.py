@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
-from bot.format import to_slack_messages
+from bot.format import BLOCKS_PER_MESSAGE, to_slack_messages
 from bot.reply import Reply
 from bot.request import Request
 
@@ -75,14 +75,19 @@ class SlackResponder:
                 metrics.SLACK_API_ERRORS.labels(method="files.upload").inc()
                 log.error("request %s: could not upload %s: %s", self.request.request_id, title, exc)
 
-    def finish(self, reply: Reply) -> None:
-        """The final answer: in the live message when there is one, else at the response_url or in the thread."""
+    def finish(self, reply: Reply, *, extra_blocks: list[dict[str, Any]] | None = None) -> None:
+        """The final answer: in the live message when there is one, else at the response_url or in the thread.
+
+        `extra_blocks` (e.g. feedback buttons) go under the last message, where Slack's 50-block limit allows.
+        """
         with self._lock:
-            self._deliver(reply, final=True)
+            self._deliver(reply, final=True, extra_blocks=extra_blocks or [])
 
     # -- delivery -------------------------------------------------------------------------------------
-    def _deliver(self, reply: Reply, *, final: bool) -> None:
+    def _deliver(self, reply: Reply, *, final: bool, extra_blocks: list[dict[str, Any]] = ()) -> None:
         messages = to_slack_messages(reply)
+        if extra_blocks and len(messages[-1]["blocks"]) + len(extra_blocks) <= BLOCKS_PER_MESSAGE:
+            messages[-1]["blocks"] = messages[-1]["blocks"] + list(extra_blocks)
         try:
             if final and not self.live and self._response_url_open(len(messages)):
                 in_channel = reply.in_channel and not reply.is_error
