@@ -75,11 +75,7 @@ def main() -> None:
         "shared the cores: read the ratio, not the seconds). Wall time of one `python -m bot` command each, "
         "Ray's including the start of a local Ray and its actors.", "",
         "| command | local s | ray s | ray / local |", "|---|---|---|---|", *rows, "",
-        "Where Ray pays off: not on one machine. A local Ray adds its start-up and one model load per actor, and "
-        "on a CPU box its one actor uses the same cores the local engine uses, so the ratio stays above 1 here. "
-        "Ray is for inputs that one machine takes hours over and for a cluster with several GPUs or nodes "
-        "(`--ray-address`): the actors then run in parallel (one per GPU, one per 4 CPUs) and the fixed cost "
-        "of tens of seconds is paid once per 100,000 inputs.", ""]), encoding="utf-8")
+        "Read bench/ray.md for what the ratios mean (written by hand after the run).", ""]), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ The contract is two calls, both "set if absent, with a time to live", Redis's ``
 ``redis://HOST:6379/0`` (or the NLPBOT_REDIS_URL environment variable, for a URL with a password) shares
 it across replicas. Example::
 
-    state = open_state(config.state)
+    state = open_state(config.state.redis_url, ttl=config.slack.dedup_ttl_s)
     if not state.seen(("event", event_id)):
         answer(event)
 """

@@ -1,23 +1,36 @@
 """Two `nlpbot run --adapter http` replicas behind one real Redis: a retried event, a double submit and a
-scheduled job are each handled once across both."""
+scheduled job are each handled once across both; a promotion on the shared models folder reaches both."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import textwrap
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bot.models import versions
 from bot.state import InProcessState, RedisState
-from tests.conftest import SIGNING_SECRET, BotServer, sentiment_config, write_config
+from tests.conftest import SIGNING_SECRET, BotServer, write_config
 from tests.support.fakeslack import BOT_USER_ID
 from tests.support.redisserver import RedisServer
 from tests.support.signing import event_body, signed_headers
+from tests.support.tinymodels import tiny_text_classifier
 from tests.test_slack_http import post, slash
 
 JOB_EVERY_S = 3
+FIRST, SECOND = "v0001-20261129T1000", "v0002-20261129T1100"
+SERVING = """
+[bot]
+admins = ["UADMIN01"]
+[plugins.sentiment]
+model = "trained:sentiment"
+batch_size = 8
+max_wait_ms = 2
+"""
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +54,29 @@ def test_the_state_contract_set_if_absent_with_a_ttl(store, redis_server):
 
 
 @pytest.fixture(scope="module")
-def replicas(tmp_path_factory, tiny_sentiment, module_fake_slack, redis_server):
+def shared(tmp_path_factory, tiny_sentiment) -> Path:
+    """The volume both replicas mount: models/ (FIRST serves) and a docs folder for the scheduled job."""
     shared = tmp_path_factory.mktemp("shared")
+    shutil.copytree(tiny_sentiment, shared / "models" / "sentiment" / FIRST)
+    versions.promote(shared / "models", "sentiment", FIRST)
     (shared / "docs").mkdir()
     (shared / "docs" / "lunch.txt").write_text("The cafeteria serves lunch from noon to two.", encoding="utf-8")
+    return shared
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory, shared, tiny_sentiment, module_fake_slack, redis_server):
     tables = textwrap.dedent(f"""
         [state]
         redis_url = "{redis_server.url}"
         [search]
         indexes_dir = "{shared / 'indexes'}"
+        embedding_model = "{tiny_sentiment}"  # a tiny BERT (mean pooled): the job costs no MiniLM load
+        [models]
+        models_dir = "{shared / 'models'}"
         [schedule]
         misfire_grace_s = 30
+        model_check_s = 1
         [[schedule.jobs]]
         id = "docs-often"
         action = "reindex"
@@ -62,7 +87,7 @@ def replicas(tmp_path_factory, tiny_sentiment, module_fake_slack, redis_server):
     configs = []
     for name in ("replica-a", "replica-b"):  # each its own folder: its own job store and log
         folder = tmp_path_factory.mktemp(name)
-        configs.append(write_config(folder, textwrap.dedent(sentiment_config(tiny_sentiment, "max_wait_ms = 2")) + tables))
+        configs.append(write_config(folder, SERVING + tables))
     with ThreadPoolExecutor(2) as pool:  # both start at once: half the wait
         starting = [pool.submit(BotServer, config, module_fake_slack) for config in configs]
     servers = [future.result() for future in starting if future.exception() is None]
@@ -84,7 +109,8 @@ def test_a_retried_event_sent_to_both_replicas_is_answered_once(replicas, module
         if attempt:
             headers.update({"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"})
         assert post(server.url, body, headers)[0] == 200
-    module_fake_slack.wait_for("/api/chat.postMessage", where=lambda c: c.body.get("thread_ts") == event["ts"])
+    module_fake_slack.wait_for("/api/chat.postMessage", where=lambda c: c.body.get("thread_ts") == event["ts"],
+                               timeout=90)
     time.sleep(1.5)
     answers = [c for c in module_fake_slack.calls_to("/api/chat.postMessage") if c.body.get("thread_ts") == event["ts"]]
     assert len(answers) == 1
@@ -118,3 +144,16 @@ def test_a_scheduled_job_runs_once_across_both_replicas(replicas):
     assert skipped[0] | skipped[1], "both replicas should have fired the same slot"
     assert not ran[0] & ran[1], f"both replicas ran the slots {sorted(ran[0] & ran[1])}"
     assert skipped[0] <= ran[1] and skipped[1] <= ran[0], "a skipped slot was run by the other replica"
+
+
+def test_a_version_promoted_on_the_shared_folder_serves_on_both_replicas(replicas, shared, module_fake_slack):
+    for n, server in enumerate(replicas):  # each replica loads the serving version
+        assert slash(server, module_fake_slack, "/sentiment", f"warm up {n}", name=f"warm-{n}")[0] == 200
+        module_fake_slack.wait_for(f"/response/warm-{n}", timeout=90)
+    tiny_text_classifier(shared / "models" / "sentiment" / SECOND, seed=1)
+    versions.promote(shared / "models", "sentiment", SECOND)  # as `nlpbot models promote` does on any host
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(f"now serving sentiment {SECOND}" in s.log.read_text()
+                                                  for s in replicas):
+        time.sleep(0.5)
+    assert all(f"now serving sentiment {SECOND} (was {FIRST})" in server.log.read_text() for server in replicas)

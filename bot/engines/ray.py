@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from bot.config import Config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, NlpbotError
+from bot.plugin import Plugin
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,10 @@ def _run(ray: Any, texts: list[str], actor: type, *, batch_size: int, **kwargs: 
     pool = _pool(ray)
     pool["fn_constructor_kwargs"] = {**pool.get("fn_constructor_kwargs", {"threads": 0}), **kwargs}
     dataset = ray.data.from_items([{"text": text} for text in texts])
-    return dataset.map_batches(actor, batch_size=batch_size, batch_format="numpy", **pool).take_all()
+    try:
+        return dataset.map_batches(actor, batch_size=batch_size, batch_format="numpy", **pool).take_all()
+    except ray.exceptions.RayError as exc:  # an actor's error (a missing model on a node) as one message
+        raise NlpbotError(f"the Ray job failed: {exc}") from None
 
 
 class _Predictor:
@@ -131,7 +135,7 @@ def on_ray(bot: Any, plugin: str, *, address: str | None) -> RayBot:
     """The bot's plugins, PLUGIN's prediction on the Ray cluster at ADDRESS (None: a local Ray)."""
     ray = connect(address)
     plugins = dict(bot.plugins)
-    if plugin in plugins:
+    if plugin in plugins and type(plugins[plugin]).predict is not Plugin.predict:  # else predict_stream refuses it
         plugins[plugin] = RayPlugin(plugins[plugin], plugin, bot.config, ray)
     return RayBot(plugins)
 
