@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from bot.config import Config
@@ -65,3 +66,9 @@ class Nlpbot:
                 plugin.warm_up()
             except Exception as exc:  # noqa: BLE001 - one missing model must not stop the others
                 log.warning("plugin %s could not warm up: %s", plugin.name, exc)
+
+    def warm_up_in_background(self) -> threading.Thread:
+        """`warm_up` in a thread while the adapter connects; a request that needs a model first waits for its load."""
+        thread = threading.Thread(target=self.warm_up, name="warm-up", daemon=True)
+        thread.start()
+        return thread

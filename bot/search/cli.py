@@ -8,7 +8,10 @@ import sys
 from datetime import datetime, timezone
 
 from bot.bootstrap import bootstrap
-from bot.search.manager import IndexManager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: building the command line must not load FAISS (bot start-up time)
+    from bot.search.manager import IndexManager
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,6 +57,8 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = False,
              progress: bool | None = None) -> IndexManager:
     config = bootstrap(getattr(args, "config", None))
+    from bot.search.manager import IndexManager
+
     manager = IndexManager(config, progress=progress)
     if must_exist:
         manager.require(args.index)  # before loading the model: a wrong name fails fast

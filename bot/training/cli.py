@@ -148,7 +148,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.action == "promote":
         if not version:
             raise UsageError(f"which version? `nlpbot models list {plugin}` shows them")
-        from bot.models.export import export_plugin
+        from bot.training.export import export_plugin
 
         export_plugin(config, plugin, version, only_if_onnx=True)  # a bot serving on ONNX finds it ready
         before = versions.promote(models_dir, plugin, version)
@@ -161,7 +161,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def _export(config, plugin: str, version: str | None, args: argparse.Namespace) -> int:
     """`nlpbot models export PLUGIN [VERSION]`: the ONNX export (and int8, if asked for) made ahead of serving."""
-    from bot.models.export import export_plugin
+    from bot.training.export import export_plugin
 
     made = export_plugin(config, plugin, version, quantize=args.quantize, force=args.force)
     if args.json:

@@ -206,7 +206,7 @@ def train(
             shutil.rmtree(scratch, ignore_errors=True)
             raise
         if decision.promote:
-            from bot.models.export import export_plugin
+            from bot.training.export import export_plugin
 
             export_plugin(config, plugin, version, only_if_onnx=True)  # a bot serving on ONNX finds it ready
             versions.promote(config.models_dir, plugin, version)
