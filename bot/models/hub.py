@@ -39,6 +39,7 @@ class ModelHub:
         self._models: dict[tuple, LoadedModel] = {}
         self._handles: dict[tuple, ModelHandle] = {}  # (model key, batch_size, max_wait_ms) -> handle
         self._loading: dict[tuple, threading.Lock] = {}
+        self._asked: dict[tuple, ModelHandle] = {}  # get()'s arguments -> the handle they got
         self._lock = threading.Lock()
 
     # Each of these returns a handle over a loaded, shared model; the first call pays for loading.
@@ -66,6 +67,19 @@ class ModelHub:
         runtime: str = "torch",
         quantize: str = "none",
     ) -> ModelHandle:
+        # Plugins ask on every request: the same question gets the same handle without resolving the spec again
+        # (paths, device probes: 1-2% of a lone user's request). A promotion swaps the model under the handle.
+        asked = (kind, spec, task, device, dtype, batch_size, max_wait_ms, what, repr(options), runtime, quantize)
+        handle = self._asked.get(asked)
+        if handle is not None:
+            return handle
+        handle = self._get(kind, spec, task=task, device=device, dtype=dtype, batch_size=batch_size,
+                           max_wait_ms=max_wait_ms, what=what, options=options, runtime=runtime, quantize=quantize)
+        self._asked[asked] = handle
+        return handle
+
+    def _get(self, kind: str, spec: str, *, task: str, device: str | None, dtype: str | None, batch_size: int,
+             max_wait_ms: float, what: str, options: dict[str, Any] | None, runtime: str, quantize: str) -> ModelHandle:
         resolved = resolve_model(spec, config=self.config, what=what)
         if runtime == "onnx":  # the ONNX Runtime path never imports torch (bot.models.onnx)
             kind = onnx_kind(kind, task, what)
