@@ -43,6 +43,29 @@ def rate(fn, count: int, device: str) -> float:
     return count / (time.perf_counter() - started)
 
 
+def onnx_rows(model: str, texts: list[str], device: str, folder: Path) -> list[list[str]]:
+    """The bot on runtime = "onnx": the CUDA provider with fp16 on a GPU (onnxruntime-gpu), int8 on the CPU."""
+    quantize = "none" if device.startswith("cuda") else "int8"
+    config = folder / "onnx.toml"
+    config.write_text(f'[bot]\nlog_level = "WARNING"\nworkers = 256\nqueue_size = 8192\n[models]\ndevice = "{device}"\n'
+                      f'models_dir = "models"\n[plugins.sentiment]\nmodel = "{model}"\nbatch_size = 64\nmax_wait_ms = 5\n'
+                      f'runtime = "onnx"\nquantize = "{quantize}"\n')
+    try:
+        bot = Nlpbot(load_config(config))
+        handle = bot.plugins["sentiment"].model("pipeline", task="text-classification")
+    except Exception as exc:  # noqa: BLE001 - no CUDA provider here: say so in the table
+        return [["sentiment", "onnx", "-", f"unavailable: {str(exc)[:80]}", "-", "-", "-"]]
+
+    def through_bot() -> None:
+        with ThreadPoolExecutor(max_workers=128) as pool:
+            list(pool.map(lambda text: bot.ask(f"/sentiment {text}"), texts))
+
+    ours = rate(through_bot, len(texts), "cpu")
+    raw = rate(lambda: handle.run_now(texts, {}), len(texts), "cpu")
+    return [["sentiment", f"onnx {handle.info['dtype']}", "ONNX Runtime, direct", f"{handle.device}/{handle.info['dtype']}",
+             f"{raw:.0f}", f"{ours:.0f}", f"{ours / raw:.2f}"]]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda:0")
@@ -94,6 +117,7 @@ def main() -> int:
                          f"{ours_embed:.0f}", f"{ours_embed / raw_embed:.2f}"])
             if device.startswith("cuda"):
                 torch.cuda.empty_cache()
+        rows += onnx_rows(model, texts, device, Path(tmp))
     name = torch.cuda.get_device_name(0) if device.startswith("cuda") else "CPU"
     print(f"# GPU benchmark on {name} ({note}; {len(texts)} texts)\n")
     print("| model | dtype | raw placed on | nlpbot placed on | raw texts/s | nlpbot texts/s | nlpbot / raw |")

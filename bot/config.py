@@ -30,6 +30,7 @@ def _check_device(value: str) -> str:
 
 Device = Annotated[str, AfterValidator(_check_device)]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
+Runtime = Literal["torch", "onnx"]
 
 
 class Section(BaseModel):
@@ -76,6 +77,8 @@ class ModelSettings(Section):
     dtype: DType = "auto"
     models_dir: Path = Path("models")
     cache_dir: Path | None = None
+    quantize_tolerance: float = Field(1.0, ge=0, le=100, description=(
+        "int8 serves only if it loses at most this many accuracy points on the plugin's eval data"))
 
 
 class PluginSettings(Section):
@@ -88,6 +91,8 @@ class PluginSettings(Section):
     batch_size: int = Field(16, ge=1, le=4096)
     max_wait_ms: float = Field(5.0, ge=0, le=10_000, description="dynamic batching: longest wait for company, under load only")
     max_text_chars: int | None = Field(None, ge=1)
+    runtime: Runtime = Field("torch", description='"onnx": ONNX Runtime (exported once, no torch to serve); "torch"')
+    quantize: Literal["none", "int8"] = Field("none", description='runtime "onnx" on a CPU: "int8" dynamic quantization')
 
 
 class JobSpec(Section):

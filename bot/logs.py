@@ -56,7 +56,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("urllib3", "filelock", "httpx", "huggingface_hub", "sentence_transformers", "transformers"):
+    for noisy in ("urllib3", "filelock", "httpx", "huggingface_hub", "sentence_transformers", "transformers", "faiss"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

@@ -130,6 +130,8 @@ class Plugin:
             max_wait_ms=self.settings.max_wait_ms,
             what=what or f"plugins.{self.name}.model",
             options=options or None,
+            runtime=self.settings.runtime,
+            quantize=self.settings.quantize,
         )
 
     @property

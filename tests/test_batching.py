@@ -84,3 +84,30 @@ def test_sentence_embeddings_through_the_batcher_keep_their_shape(make_config):
     assert all(result.shape == (2, 384) for result in results)
     direct = handle.run_now(["sentence 3", "another"], {})
     assert abs(float(results[3][0] @ direct[0]) - 1.0) < 1e-4
+
+
+def test_a_lone_request_runs_at_once_in_its_own_thread_and_busy_ones_still_meet():
+    threads, sizes = [], []
+    release = threading.Event()
+
+    def run(inputs, kwargs):
+        threads.append(threading.current_thread())
+        sizes.append(len(inputs))
+        if inputs == ["slow"]:
+            release.wait(10)  # keeps the model busy while the others arrive
+        return list(inputs)
+
+    batcher = Batcher(run, batch_size=8, max_wait_ms=50, name="lone")
+    assert batcher.submit(["alone"], {}) == ["alone"]
+    assert threads == [threading.current_thread()]  # no hand-off to the batcher thread and back
+
+    slow = threading.Thread(target=batcher.submit, args=(["slow"], {}))
+    slow.start()
+    while len(sizes) < 2:
+        threading.Event().wait(0.01)
+    timer = threading.Timer(0.3, release.set)
+    timer.start()
+    results, errors = run_concurrently(4, lambda i: batcher.submit([f"q{i}"], {}))
+    slow.join(10)
+    assert errors == [None] * 4 and results == [[f"q{i}"] for i in range(4)]
+    assert max(sizes[2:]) > 1  # the ones that waited for the busy model were gathered into a batch

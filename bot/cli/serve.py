@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--adapter", choices=["socket", "http", "console"])
     run.add_argument("--port", type=int)
     run.add_argument("--host")
-    run.add_argument("--warm", action="store_true", help="load every model before serving")
+    run.add_argument("--warm", action="store_true", help="load every model before serving (default: in the background)")
     run.set_defaults(handler=cmd_run)
 
     chat = subparsers.add_parser("chat", help="talk to the bot in the terminal")
@@ -81,6 +81,8 @@ def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
 
     if args.warm:
         bot.warm_up()
+    else:
+        bot.warm_up_in_background()  # Slack connects meanwhile; the hub makes an early request wait for its model
     if adapter == "socket":
         app_token = os.environ.get("SLACK_APP_TOKEN")
         if not app_token:

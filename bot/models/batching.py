@@ -5,6 +5,10 @@ at most `batch_size` inputs. Inputs
 are sorted by length before the call so the padding in each model batch stays small, and put back in
 order afterwards. If a batch fails, its requests are retried one by one, so an error reaches only the
 request that caused it.
+
+A request that finds the model idle (no batch running, nobody queued) runs at once in its own thread: the
+hand-off to the batcher thread and back cost a lone user 10-15% of an int8 ONNX call (about 0.1 ms of
+0.9 ms on 2 cores). Under load the queue is never empty, so requests still meet in batches.
 """
 
 from __future__ import annotations
@@ -48,10 +52,19 @@ class Batcher:
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._held: _Job | None = None  # a job taken from the queue that did not fit the last batch
         self._last_size = 0
+        self._busy = threading.Lock()  # held while the model runs, by the batcher thread or a lone caller
         self._thread = threading.Thread(target=self._loop, name=f"batcher-{name[:40]}", daemon=True)
         self._thread.start()
 
     def submit(self, inputs: list, kwargs: dict) -> list:
+        if self._queue.empty() and self._held is None and self._busy.acquire(blocking=False):
+            try:
+                if self._queue.empty() and self._held is None:  # still alone: nobody can be kept waiting
+                    self._last_size = 1
+                    metrics.BATCH_SIZE.labels(model=self.name).observe(len(inputs))
+                    return list(self.run(list(inputs), dict(kwargs)))
+            finally:
+                self._busy.release()
         job = _Job(list(inputs), dict(kwargs))
         self._queue.put(job)
         return job.future.result()
@@ -88,7 +101,8 @@ class Batcher:
         while True:
             batch = self._gather()
             try:
-                self._run_batch(batch)
+                with self._busy:
+                    self._run_batch(batch)
             except BaseException as exc:  # noqa: BLE001 - the loop must survive anything
                 for job in batch:
                     if not job.future.done():

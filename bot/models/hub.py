@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
 from bot.errors import ModelUnavailable
 from bot.models.device import pick_device, pick_dtype
 from bot.models.handle import LoadedModel, ModelHandle
-from bot.models.loaders import LOADERS
+from bot.models.loaders import LOADERS, ONNX_KINDS, onnx_kind, onnx_variant
+from bot.models.onnx import onnx_device
 from bot.models.specs import TRAINED, ResolvedModel, resolve_model
 from bot.models.versions import serving_version
 
@@ -37,6 +39,7 @@ class ModelHub:
         self._models: dict[tuple, LoadedModel] = {}
         self._handles: dict[tuple, ModelHandle] = {}  # (model key, batch_size, max_wait_ms) -> handle
         self._loading: dict[tuple, threading.Lock] = {}
+        self._asked: dict[tuple, ModelHandle] = {}  # get()'s arguments -> the handle they got
         self._lock = threading.Lock()
 
     # Each of these returns a handle over a loaded, shared model; the first call pays for loading.
@@ -61,10 +64,30 @@ class ModelHub:
         max_wait_ms: float = 0.0,
         what: str = "model",
         options: dict[str, Any] | None = None,
+        runtime: str = "torch",
+        quantize: str = "none",
     ) -> ModelHandle:
+        # Plugins ask on every request: the same question gets the same handle without resolving the spec again
+        # (paths, device probes: 1-2% of a lone user's request). A promotion swaps the model under the handle.
+        asked = (kind, spec, task, device, dtype, batch_size, max_wait_ms, what, repr(options), runtime, quantize)
+        handle = self._asked.get(asked)
+        if handle is not None:
+            return handle
+        handle = self._get(kind, spec, task=task, device=device, dtype=dtype, batch_size=batch_size,
+                           max_wait_ms=max_wait_ms, what=what, options=options, runtime=runtime, quantize=quantize)
+        self._asked[asked] = handle
+        return handle
+
+    def _get(self, kind: str, spec: str, *, task: str, device: str | None, dtype: str | None, batch_size: int,
+             max_wait_ms: float, what: str, options: dict[str, Any] | None, runtime: str, quantize: str) -> ModelHandle:
         resolved = resolve_model(spec, config=self.config, what=what)
-        device_name = pick_device(device or self.config.models.device)
-        torch_dtype = pick_dtype(device_name, dtype or self.config.models.dtype)
+        if runtime == "onnx":  # the ONNX Runtime path never imports torch (bot.models.onnx)
+            kind = onnx_kind(kind, task, what)
+            device_name = onnx_device(device or self.config.models.device)
+            torch_dtype: Any = onnx_variant(device_name, dtype or self.config.models.dtype, quantize)
+        else:
+            device_name = pick_device(device or self.config.models.device)
+            torch_dtype = pick_dtype(device_name, dtype or self.config.models.dtype)
         options = options or {}
         key = (kind, resolved.identity, task, device_name, str(torch_dtype), tuple(sorted(options.items())))
         shared = self._shared(key, resolved, torch_dtype, what)
@@ -94,7 +117,10 @@ class ModelHub:
 
     def _load(self, kind, resolved, device, dtype, task, options, what) -> tuple[Any, dict[str, Any]]:
         started = time.perf_counter()
+        source = resolved
         try:
+            if kind in ONNX_KINDS:
+                resolved, dtype = self._exported(kind, resolved, dtype, what)
             value = LOADERS[kind].load(resolved, device, dtype, task, options)
         except ModelUnavailable:
             raise
@@ -104,9 +130,10 @@ class ModelHub:
         log.info("loaded %s %s (%s) on %s as %s in %.1fs", kind, resolved.spec, task or "-", device, dtype, seconds)
         info = {
             "spec": resolved.spec,
-            "path": str(resolved.path),
+            "path": str(source.path),
             "source": resolved.source,
             "version": resolved.version,
+            "runtime": "onnx" if kind in ONNX_KINDS else "torch",
             "kind": kind,
             "task": task,
             "device": device,
@@ -116,21 +143,33 @@ class ModelHub:
         metrics.MODEL_LOAD_SECONDS.labels(kind=kind, model=resolved.spec).set(seconds)
         return value, info
 
+    def _exported(self, kind: str, resolved: ResolvedModel, variant: str, what: str) -> tuple[ResolvedModel, str]:
+        """The model's ONNX export (made now if missing or stale) and the variant that may serve."""
+        from bot.models.export import prepare
+
+        plugin = resolved.spec[len(TRAINED):] if resolved.source == "trained" else what.split(".")[1] if what.startswith("plugins.") else ""
+        eval_data = (self.config.training.get(plugin) or {}).get("eval_data") if plugin else None
+        folder, variant = prepare(resolved, self.config.models_dir, head=ONNX_KINDS[kind], variant=variant,
+                                  eval_data=self.config.resolve_path(eval_data) if eval_data else None,
+                                  tolerance=self.config.models.quantize_tolerance)
+        return replace(resolved, path=folder), variant
+
     def reload(self, spec: str) -> list[LoadedModel]:
         """Re-resolve a spec (e.g. trained:sentiment after a promotion) and swap every loaded model that uses it.
 
         The new model is loaded fully before the swap, which reaches every handle over it at once;
         requests in flight finish on the old one.
         """
-        import torch
-
         swapped = []
         for shared in self.loaded():
             if shared.info["spec"] != spec:
                 continue
             resolved = resolve_model(spec, config=self.config)
-            kind, _, task, device, _, options = shared.key
-            dtype = getattr(torch, shared.info["dtype"])
+            kind, _, task, device, dtype, options = shared.key
+            if kind not in ONNX_KINDS:
+                import torch
+
+                dtype = getattr(torch, shared.info["dtype"])
             shared.swap(*self._load(kind, resolved, device, dtype, task, dict(options), "model"))
             swapped.append(shared)
         return swapped

@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable, NamedTuple
 
+from bot.errors import ModelUnavailable
+from bot.models.onnx import OnnxModel, classify, embed, tag
 from bot.models.seq2seq import Seq2SeqGenerator
 from bot.models.specs import PACKAGE, ResolvedModel
 from bot.models.tokens import token_limit
@@ -81,7 +83,44 @@ def _call_seq2seq(model: Any, inputs: list, batch_size: int, kwargs: dict) -> li
     return outputs
 
 
+# runtime = "onnx": kind -> what the export computes (bot.models.export)
+ONNX_KINDS = {"onnx-classify": "text-classification", "onnx-tag": "token-classification", "onnx-embed": "embedding"}
+_ONNX_FOR = {("pipeline", "text-classification"): "onnx-classify", ("pipeline", "token-classification"): "onnx-tag",
+             ("sentence-transformer", ""): "onnx-embed"}
+
+
+def onnx_kind(kind: str, task: str, what: str) -> str:
+    try:
+        return _ONNX_FOR[(kind, task)]
+    except KeyError:
+        raise ModelUnavailable(f'{what}: runtime "onnx" serves text classification, token classification and sentence '
+                               f'embeddings; this is a {task or kind} model: set runtime = "torch"') from None
+
+
+def onnx_variant(device: str, dtype: str, quantize: str) -> str:
+    """int8 on the CPU when asked for; fp16 on a GPU unless float32 is configured; else fp32."""
+    if device.startswith("cuda"):
+        return "float32" if dtype == "float32" else "float16"
+    return "int8" if quantize == "int8" else "float32"
+
+
+def _load_onnx(resolved: ResolvedModel, device: str, dtype: Any, task: str, options: dict) -> Any:
+    strategy = options.get("aggregation_strategy", "simple")
+    if strategy != "simple":
+        raise ModelUnavailable(f'runtime "onnx" groups entities the "simple" way; aggregation_strategy {strategy!r} '
+                               'needs runtime = "torch"')
+    return OnnxModel(resolved.path, variant=dtype, device=device)
+
+
+def _onnx_loader(call: Callable, **kw: Any) -> Loader:
+    return Loader(_load_onnx, call, tokenizer=lambda model: model.tokenizer,
+                  max_input_tokens=lambda model: model.max_length, **kw)
+
+
 LOADERS: dict[str, Loader] = {
+    "onnx-classify": _onnx_loader(classify),
+    "onnx-tag": _onnx_loader(tag),
+    "onnx-embed": _onnx_loader(embed, combine=_embedding_matrix),
     "pipeline": Loader(_load_pipeline, _call_pipeline, tokenizer=lambda pipe: pipe.tokenizer,
                        max_input_tokens=lambda pipe: token_limit(pipe.model.config, pipe.tokenizer)),
     "sentence-transformer": Loader(_load_sentence_model, _call_sentence_model, tokenizer=lambda model: model.tokenizer,

@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from bot.bootstrap import bootstrap
 from bot.engines import add_engine_arguments
-from bot.search.manager import IndexManager
+
+if TYPE_CHECKING:  # imported where used: building the command line must not load FAISS (bot start-up time)
+    from bot.search.manager import IndexManager
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +59,8 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = False,
              progress: bool | None = None) -> IndexManager:
     config = bootstrap(getattr(args, "config", None))
+    from bot.search.manager import IndexManager
+
     manager = IndexManager(config, progress=progress)
     if must_exist:
         manager.require(args.index)  # before loading the model: a wrong name fails fast

@@ -3,11 +3,47 @@
 from __future__ import annotations
 
 import sys
+import threading
+from collections import OrderedDict
 from typing import Any, Callable
 
 import numpy as np
 
 Embedder = Callable[[list[str]], Any]  # a bot.models.ModelHandle, or any function texts -> (n, dim) array
+QUERY_CACHE_SIZE = 4096  # recent single texts (queries) and their vectors: 4096 x 384 floats = 6 MiB
+
+
+class _QueryCache:
+    """An LRU of recent query vectors, keyed by the model that made them (a swapped model misses)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(embedder: Embedder, text: str) -> tuple:
+        info = getattr(embedder, "info", None)
+        if isinstance(info, dict):  # a hub handle: its model, version and runtime say which vectors these are
+            return (info.get("spec"), info.get("version"), info.get("runtime"), info.get("dtype"), text)
+        return (id(embedder), text)
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        with self._lock:
+            vector = self._items.get(key)
+            if vector is not None:
+                self._items.move_to_end(key)
+            return vector
+
+    def put(self, key: tuple, vector: np.ndarray) -> None:
+        with self._lock:
+            self._items[key] = vector
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+QUERY_CACHE = _QueryCache(QUERY_CACHE_SIZE)
 
 
 def model_name(embedder: Embedder | None) -> str | None:
@@ -17,7 +53,19 @@ def model_name(embedder: Embedder | None) -> str | None:
 
 
 def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
-    """(len(texts), dim) float32, L2-normalized. The bar shows when stderr is a terminal, unless progress=False."""
+    """(len(texts), dim) float32, L2-normalized. The bar shows when stderr is a terminal, unless progress=False.
+
+    One text (a query) is answered from the LRU of recent queries when it was asked before, without a bar.
+    """
+    if len(texts) == 1:
+        key = QUERY_CACHE.key(embedder, texts[0])
+        cached = QUERY_CACHE.get(key)
+        if cached is None:
+            cached = _normalized(np.asarray(embedder(texts), dtype=np.float32))
+            if cached.shape[0] != 1:
+                raise ValueError(f"the embedder returned shape {cached.shape} for 1 text")
+            QUERY_CACHE.put(key, cached)
+        return cached.copy()
     from tqdm import tqdm
 
     show = sys.stderr.isatty() if progress is None else progress
@@ -35,6 +83,11 @@ def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, p
                 raise ValueError(f"the embedder returned shape {vectors.shape} for {len(batch)} texts")
             parts.append(vectors)
             bar.update(len(batch))
-    vectors = np.vstack(parts)
+    return _normalized(np.vstack(parts))
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    if vectors.ndim != 2:
+        raise ValueError(f"the embedder returned shape {vectors.shape}")
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return vectors

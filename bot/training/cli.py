@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from bot.errors import UsageError
+from bot.errors import NlpbotError, UsageError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train`, `eval`, `models` and `data` to the nlpbot command line."""
@@ -47,11 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help='print {"plugin", "version", "metrics": {...}, "examples": N}')
     evaluate.set_defaults(handler=cmd_eval)
 
-    models = subparsers.add_parser("models", help="list, show, promote or roll back trained versions")
-    models.add_argument("action", choices=["list", "show", "promote", "rollback"])
+    models = subparsers.add_parser("models", help="list, show, promote, roll back or export (ONNX) trained versions")
+    models.add_argument("action", choices=["list", "show", "promote", "rollback", "export"])
     models.add_argument("plugin", nargs="?", help="list: default every trainable plugin")
     models.add_argument("version", nargs="?")
     models.add_argument("--json", action="store_true", help="list and show: JSON")
+    models.add_argument("--quantize", choices=["none", "int8"], help="export: default [plugins.PLUGIN] quantize")
+    models.add_argument("--force", action="store_true", help="export: make it again even if it is up to date")
     models.set_defaults(handler=cmd_models)
 
     data = subparsers.add_parser("data", help="prepare training data: vader, or feedback PLUGIN (Slack's buttons)")
@@ -128,7 +130,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     from bot.models import versions
     from bot.training.plugins import trainable, trainable_plugins
 
-    models_dir = bootstrap(getattr(args, "config", None)).models_dir
+    config = bootstrap(getattr(args, "config", None))
+    models_dir = config.models_dir
     plugin, version = args.plugin, args.version
     if plugin is not None:
         trainable(plugin)  # an unknown plugin is a usage error, not an empty list
@@ -154,14 +157,38 @@ def cmd_models(args: argparse.Namespace) -> int:
         shown = versions.show(models_dir, plugin, version)
         print(json.dumps(shown) if args.json else json.dumps(shown, indent=2))
         return 0
+    if args.action == "export":
+        return _export(config, plugin, version, args)
     if args.action == "promote":
         if not version:
             raise UsageError(f"which version? `nlpbot models list {plugin}` shows them")
+        from bot.training.export import export_plugin
+
+        export_plugin(config, plugin, version, only_if_onnx=True)  # a bot serving on ONNX finds it ready
         before = versions.promote(models_dir, plugin, version)
         print(f"{plugin}: {version} now serves" + (f" (was {before})" if before and before != version else ""))
         return 0
     target = versions.rollback(models_dir, plugin)
     print(f"{plugin}: rolled back; {target} serves again")
+    return 0
+
+
+def _export(config, plugin: str, version: str | None, args: argparse.Namespace) -> int:
+    """`nlpbot models export PLUGIN [VERSION]`: the ONNX export (and int8, if asked for) made ahead of serving."""
+    from bot.training.export import export_plugin
+
+    made = export_plugin(config, plugin, version, quantize=args.quantize, force=args.force)
+    if args.json:
+        print(json.dumps(made))
+    else:
+        print(f"{plugin}: {made['model']}{' ' + made['version'] if made['version'] else ''} exported to "
+              f"{made['folder']}; serves as {made['serves']}")
+        if made["int8"]:
+            print(f"int8: {json.dumps(made['int8'])}")
+    wanted = args.quantize or (config.plugins.get(plugin) or {}).get("quantize")
+    if wanted == "int8" and made["serves"] != "int8":
+        raise NlpbotError(f"int8 refused for {plugin}: it loses {made['int8']['loss_points']} points "
+                          f"(tolerance {config.models.quantize_tolerance}); the fp32 export serves")
     return 0
 
 

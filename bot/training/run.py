@@ -212,6 +212,9 @@ def train(
             shutil.rmtree(scratch, ignore_errors=True)
             raise
         if decision.promote:
+            from bot.training.export import export_plugin
+
+            export_plugin(config, plugin, version, only_if_onnx=True)  # a bot serving on ONNX finds it ready
             versions.promote(config.models_dir, plugin, version)
     result = TrainResult(
         plugin=plugin, version=version, path=folder / version, primary_metric=trainer_kind.primary_metric,

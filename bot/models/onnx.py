@@ -1,0 +1,203 @@
+"""ONNX Runtime serving with tokenizers + numpy, never torch: text and token classification, sentence embeddings.
+
+An exported folder (`bot.models.export`) holds ``model.onnx`` (and ``model.int8.onnx`` / ``model.fp16.onnx``),
+``tokenizer.json`` and ``meta.json`` (task, labels, token limit, pooling). The call functions return what the
+transformers pipeline and sentence-transformers return for the same inputs, so plugins cannot tell the runtimes
+apart: ``[{"label", "score"}]`` per text, ``[{"entity_group", "score", "word", "start", "end"}, ...]`` per text
+(aggregation "simple"), or one L2-normalized float32 row per text.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.errors import ModelUnavailable
+
+META_FILE = "meta.json"
+VARIANT_FILES = {"float32": "model.onnx", "int8": "model.int8.onnx", "float16": "model.fp16.onnx"}
+
+
+def onnx_device(preference: str | None) -> str:
+    """The device policy for ONNX Runtime, without torch: "auto" takes CUDA where its provider is installed."""
+    import onnxruntime as ort
+
+    preference = preference or "auto"
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    if preference == "auto":
+        return "cuda:0" if cuda else "cpu"
+    if preference.startswith("cuda") and not cuda:
+        raise ModelUnavailable(f"device {preference!r} is configured but onnxruntime has no CUDA provider "
+                               "(install onnxruntime-gpu, or use runtime = \"torch\")")
+    if preference == "mps":
+        raise ModelUnavailable('runtime "onnx" has no Apple GPU provider here; use device = "cpu" or runtime = "torch"')
+    return preference
+
+
+class TokenizerView:
+    """The few calls callers make on a Hugging Face tokenizer (token counts, offsets), answered by `tokenizers`."""
+
+    def __init__(self, tokenizer: Any, model_max_length: int) -> None:
+        self._tokenizer = tokenizer
+        self.model_max_length = model_max_length
+
+    def __call__(self, text: str, *, add_special_tokens: bool = True, truncation: bool = False,
+                 return_offsets_mapping: bool = False, verbose: bool = False, **_: Any) -> dict[str, list]:
+        encoding = self._tokenizer.encode(text, add_special_tokens=add_special_tokens)
+        ids, offsets = encoding.ids, encoding.offsets
+        if truncation:
+            ids, offsets = ids[:self.model_max_length], offsets[:self.model_max_length]
+        result: dict[str, list] = {"input_ids": ids}
+        if return_offsets_mapping:
+            result["offset_mapping"] = offsets
+        return result
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        return self._tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
+
+
+class OnnxModel:
+    """One exported model in an ONNX Runtime session; `run` takes tokenized batches, thread-safe."""
+
+    def __init__(self, folder: Path, *, variant: str = "float32", device: str = "cpu") -> None:
+        import onnxruntime as ort
+
+        self.folder, self.variant, self.device = Path(folder), variant, device
+        self.meta: dict[str, Any] = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = ["CPUExecutionProvider"]
+        if device.startswith("cuda"):
+            index = int(device.split(":", 1)[1]) if ":" in device else 0
+            providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
+        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), options, providers=providers)
+        self.inputs = {item.name for item in self.session.get_inputs()}
+        self.max_length = int(self.meta["max_length"])
+        self._tokenizer_json = (self.folder / "tokenizer.json").read_text(encoding="utf-8")
+        self._tokenizers: dict[tuple[int, int], Any] = {}
+        self._lock = threading.Lock()
+        self.tokenizer = TokenizerView(self._make_tokenizer(0, 0), self.max_length)
+
+    def _make_tokenizer(self, max_length: int, stride: int) -> Any:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_str(self._tokenizer_json)
+        tokenizer.no_padding()
+        if max_length:
+            tokenizer.enable_truncation(max_length, stride=stride)
+        else:
+            tokenizer.no_truncation()
+        return tokenizer
+
+    def encoder(self, max_length: int | None = None, stride: int = 0) -> Any:
+        """A tokenizer that truncates at `max_length` (default and ceiling: the model's limit); one per setting."""
+        limit = min(max_length or self.max_length, self.max_length)
+        key = (limit, stride)
+        tokenizer = self._tokenizers.get(key)
+        if tokenizer is None:
+            with self._lock:  # truncation settings are per tokenizer object: build each once, then only read
+                tokenizer = self._tokenizers.setdefault(key, self._make_tokenizer(limit, stride))
+        return tokenizer
+
+    def run(self, encodings: list[Any]) -> np.ndarray:
+        """The model's first output for a list of `tokenizers` encodings, padded here to the longest."""
+        width = max(len(encoding.ids) for encoding in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        types = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            size = len(encoding.ids)
+            ids[row, :size], mask[row, :size], types[row, :size] = encoding.ids, 1, encoding.type_ids
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        return self.session.run(None, {name: value for name, value in feed.items() if name in self.inputs})[0]
+
+
+def load_onnx(folder: Path, variant: str, device: str) -> OnnxModel:
+    return OnnxModel(folder, variant=variant, device=device)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[dict[str, Any]]:
+    """Like ``pipeline("text-classification")``: the best label and its probability for each text."""
+    encoder = model.encoder(kwargs.get("max_length"))
+    labels = model.meta["id2label"]
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(texts), batch_size):
+        logits = model.run(encoder.encode_batch(texts[start:start + batch_size])).astype(np.float32)
+        if model.meta.get("problem_type") == "multi_label_classification" or logits.shape[-1] == 1:
+            scores = 1.0 / (1.0 + np.exp(-logits))
+        else:
+            scores = _softmax(logits)
+        best = scores.argmax(axis=-1)
+        results.extend({"label": labels[str(int(i))], "score": float(row[i])} for row, i in zip(scores, best))
+    return results
+
+
+def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[np.ndarray]:
+    """Like ``SentenceTransformer.encode(normalize_embeddings=True)``: pooling and normalization are in the graph."""
+    encoder = model.encoder()
+    rows: list[np.ndarray] = []
+    for start in range(0, len(texts), batch_size):
+        rows.extend(model.run(encoder.encode_batch(texts[start:start + batch_size])).astype(np.float32))
+    return rows
+
+
+def _tag(label: str) -> tuple[str, str]:
+    if label.startswith(("B-", "I-")):
+        return label[0], label[2:]
+    return "I", label
+
+
+def tag(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[list[dict[str, Any]]]:
+    """Like ``pipeline("token-classification", aggregation_strategy="simple")``, long texts in overlapping windows."""
+    stride = int(kwargs.get("stride") or 0)
+    limit = model.max_length
+    encoder = model.encoder(limit, min(stride, limit // 2))
+    labels = model.meta["id2label"]
+    outputs = []
+    for text in texts:
+        first = encoder.encode(text)
+        windows = [first, *first.overflowing]
+        scores: dict[tuple[int, int], list[np.ndarray]] = {}  # token offsets -> its probabilities in each window
+        for start in range(0, len(windows), batch_size):
+            chunk = windows[start:start + batch_size]
+            probabilities = _softmax(model.run(chunk).astype(np.float32))
+            for encoding, rows in zip(chunk, probabilities):
+                for offsets, special, row in zip(encoding.offsets, encoding.special_tokens_mask, rows):
+                    if not special and offsets[1] > offsets[0]:
+                        scores.setdefault(tuple(offsets), []).append(row)
+        tokens = []
+        for offsets in sorted(scores):
+            row = np.mean(scores[offsets], axis=0)  # a token seen by two windows: both opinions count
+            best = int(row.argmax())
+            tokens.append((labels[str(best)], float(row[best]), offsets))
+        outputs.append(_group(text, tokens))
+    return outputs
+
+
+def _group(text: str, tokens: list[tuple[str, float, tuple[int, int]]]) -> list[dict[str, Any]]:
+    """The pipeline's "simple" aggregation: consecutive tokens of one type form an entity unless a B- starts one."""
+    groups: list[list[tuple[str, float, tuple[int, int]]]] = []
+    for token in tokens:
+        bi, kind = _tag(token[0])
+        if groups and _tag(groups[-1][-1][0])[1] == kind and bi != "B":
+            groups[-1].append(token)
+        else:
+            groups.append([token])
+    entities = []
+    for group in groups:
+        kind = _tag(group[0][0])[1]
+        if kind == "O":
+            continue
+        start, end = group[0][2][0], group[-1][2][1]
+        entities.append({"entity_group": kind, "score": float(np.mean([score for _, score, _ in group])),
+                         "word": text[start:end], "start": start, "end": end})
+    return entities

