@@ -70,6 +70,9 @@ class OnnxModel:
         self.meta: dict[str, Any] = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # No spin-waiting between ops: on 2 cores shared with the request threads (and other processes),
+        # spinning workers take the CPU the next op needs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda"):
             index = int(device.split(":", 1)[1]) if ":" in device else 0
