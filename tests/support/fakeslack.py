@@ -140,7 +140,7 @@ class FakeSlack:
         with self._lock:
             return [call for call in self.calls if call.path == path]
 
-    def wait_for(self, path: str, *, count: int = 1, timeout: float = 30.0, where: Callable[[Call], bool] | None = None) -> list[Call]:
+    def wait_for(self, path: str, *, count: int = 1, timeout: float = 90.0, where: Callable[[Call], bool] | None = None) -> list[Call]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [c for c in self.calls_to(path) if where is None or where(c)]
