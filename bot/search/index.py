@@ -16,13 +16,12 @@ from bot.search.answer import Answer, best_sentences
 from bot.search.chunker import Chunker
 from bot.search.embedding import Embedder, embed_texts, model_name
 from bot.search.errors import SearchIndexError
-from bot.search.hybrid import MODES, Hit, KeywordIndex, rank
+from bot.search.hybrid import MODES, Candidates, Hit, KeywordIndex, rank
 from bot.search.loaders import Document, discover
 from bot.search.planner import AddReport, NewSource, Plan, plan_documents, plan_paths, plan_removal, roots_of
 from bot.search.settings import SearchSettings
 from bot.search.store import ChunkStore
 from bot.search.vectors import AnnParams, VectorIndex
-
 
 
 class DocumentIndex:
@@ -75,31 +74,42 @@ class DocumentIndex:
     def search(self, query: str, k: int = 5, filters: dict[str, Any] | None = None, *, mode: str = "hybrid") -> list[Hit]:
         """The k best chunks for `query`, best first; `filters` ({"source": glob or prefix, "metadata": {...}})
         narrow the candidates before the cut, so k hits come back whenever k chunks match them."""
-        query = query.strip()
-        if not query:
-            raise UserInputError("the search query is empty")
         if mode not in MODES:
             raise UserInputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        vectors = self.vectors()
-        if vectors is None or not vectors.size:
-            return []
-        allowed = self._allowed(filters)
-        if allowed is not None and not len(allowed):
-            return []
-        wanted = max(self.settings.candidates, k)
-        query_vector = embed_texts(self._embedder(), [query], batch_size=1, progress=False)
-        dense_scores, dense_ids = vectors.search(query_vector, wanted, allowed=allowed)
-        similarity = {int(i): float(s) for s, i in zip(dense_scores[0], dense_ids[0]) if i >= 0}
-        keyword = [chunk_id for chunk_id, _ in self.keywords().top(query, wanted, allowed=allowed)]
-        ranked = rank(mode, list(similarity.items()), keyword, rrf_k=self.settings.rrf_k)[:k]
+        pool = self.candidates(query, max(self.settings.candidates, k), filters)
+        ranked = rank(pool, mode, self.settings.fusion)[:k]
         rows = self.store.chunks([chunk_id for chunk_id, _ in ranked])
-        missing = [chunk_id for chunk_id, _ in ranked if chunk_id not in similarity]
-        if missing:
-            similarity.update(zip(missing, (vectors.vectors(np.asarray(missing)) @ query_vector[0]).tolist()))
+        similarity = dict(zip(pool.ids.tolist(), pool.dense.tolist()))
         return [Hit(row.source, row.position, round(score, 6), row.text,
                     {"heading": row.heading, "similarity": round(similarity[chunk_id], 4),
                      **({"metadata": row.metadata} if row.metadata else {})})
                 for chunk_id, score in ranked if (row := rows.get(chunk_id))]
+
+    def candidates(self, query: str, n: int, filters: dict[str, Any] | None = None) -> Candidates:
+        """Each retriever's best n chunks, pooled, with both scores for every pooled chunk."""
+        query = query.strip()
+        if not query:
+            raise UserInputError("the search query is empty")
+        with self._lock:
+            keywords = self.keywords()
+            vectors = self._loaded[1]  # the same generation as the keywords
+        if vectors is None or not vectors.size:
+            return Candidates.empty()
+        allowed = self._allowed(filters)
+        if allowed is not None and not len(allowed):
+            return Candidates.empty()
+        query_vector = embed_texts(self._embedder(), [query], batch_size=1, progress=False)
+        _, dense_ids = vectors.search(query_vector, n, allowed=allowed)
+        bm25 = keywords.scores(query)
+        pooled = list(dict.fromkeys([int(i) for i in dense_ids[0] if i >= 0]
+                                    + keywords.ids[keywords.top(bm25, n, allowed=allowed)].tolist()))
+        rows = self.store.chunks(pooled)
+        ids = np.asarray([i for i in pooled if i in rows], dtype=np.int64)  # a writer may have removed some since
+        if not len(ids):
+            return Candidates.empty()
+        position = np.searchsorted(keywords.ids, ids)  # the chunk table is read in id order
+        return Candidates(ids, [rows[i].source for i in ids.tolist()], vectors.vectors(ids) @ query_vector[0],
+                          bm25[position])
 
     def _allowed(self, filters: dict[str, Any] | None) -> np.ndarray | None:
         if not filters:

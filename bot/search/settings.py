@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from bot.config import Config, Section, validate_section
 from bot.errors import Forbidden
+from bot.search.hybrid import Fusion
 
 
 class SearchSettings(Section):
@@ -27,9 +28,14 @@ class SearchSettings(Section):
     recall_sample: int = Field(200, ge=10, le=10_000, description="own vectors used to check an approximate index")
     min_score: float = Field(0.35, ge=-1.0, le=1.0, description="answers need a sentence at least this similar")
     answer_sentences: int = Field(2, ge=1, le=10)
-    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="hybrid = w * dense + (1 - w) * BM25, normalised")
+    document_share: float = Field(0.0, ge=0.0, le=1.0, description="a chunk's share of its document's other chunks")
     candidates: int = Field(100, ge=1, description="results taken from each retriever before fusion")
     allowed_paths: list[Path] = Field(default_factory=list, description="folders Slack admins may index from")
+
+    @property
+    def fusion(self) -> Fusion:
+        return Fusion(self.dense_weight, self.document_share)
 
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> SearchSettings:

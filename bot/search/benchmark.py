@@ -1,0 +1,73 @@
+"""`index eval --beir` and `index tune`: document-level metrics of dense, keyword and hybrid retrieval."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.search.beir import Judged, corpus
+from bot.search.evaluate import mean_metrics
+from bot.search.hybrid import Candidates, Fusion, documents, rank
+from bot.search.index import DocumentIndex
+
+DEPTH = 300  # chunks pooled from each retriever: enough documents for recall@100
+
+
+@dataclass
+class Pools:
+    """The candidates of every judged query, retrieved once; fusion variants are re-ranked from them."""
+
+    queries: list[Judged]
+    candidates: list[Candidates]
+    seconds: float
+
+    def metrics(self, mode: str, fusion: Fusion) -> dict[str, float]:
+        rankings = [documents(rank(pool, mode, fusion), dict(zip(pool.ids.tolist(), pool.sources)))
+                    for pool in self.candidates]
+        return mean_metrics(rankings, [query.relevant for query in self.queries])
+
+
+def build(index: DocumentIndex, folder: str | Path) -> dict[str, Any]:
+    """Add the corpus to the index (unchanged documents cost nothing); what was done and how long it took."""
+    started = time.perf_counter()
+    report = index.add_documents(corpus(folder))
+    return {"documents": len(report.added) + len(report.updated) + len(report.unchanged),
+            "chunks_embedded": report.chunks_embedded, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def pools(index: DocumentIndex, queries: list[Judged], *, depth: int = DEPTH) -> Pools:
+    started = time.perf_counter()
+    found = [index.candidates(query.text, depth) for query in queries]
+    return Pools(queries, found, time.perf_counter() - started)
+
+
+def report(index: DocumentIndex, folder: str | Path, queries: list[Judged], split: str) -> dict[str, Any]:
+    """The --beir evaluation: index (or reuse), retrieve once per query, score the three modes side by side."""
+    built = build(index, folder)
+    pooled = pools(index, queries)
+    fusion = index.settings.fusion
+    results = {}
+    for mode in ("dense", "keyword", "hybrid"):
+        started = time.perf_counter()
+        results[mode] = {**pooled.metrics(mode, fusion),
+                         "ms_per_query": round((pooled.seconds + time.perf_counter() - started) * 1000 / len(queries), 1)}
+    return {"data": str(folder), "split": split, "index": index.name, "queries": len(queries), "index_build": built,
+            "fusion": vars(fusion), "results": results}
+
+
+def tune(pooled: Pools) -> dict[str, Any]:
+    """The dense weight and document share with the best mean nDCG@10, over a grid, and the grid's scores."""
+    grid = []
+    for weight in np.round(np.arange(0.0, 1.0001, 0.05), 2):
+        for share in (0.0, 0.05, 0.1, 0.2):
+            fusion = Fusion(float(weight), share)
+            grid.append((pooled.metrics("hybrid", fusion)["ndcg@10"], fusion))
+    best_score, best = max(grid, key=lambda pair: pair[0])
+    return {"best": vars(best), "ndcg@10": best_score,
+            "dense": pooled.metrics("dense", Fusion())["ndcg@10"], "keyword": pooled.metrics("keyword", Fusion())["ndcg@10"],
+            "grid": [{**vars(fusion), "ndcg@10": score} for score, fusion in grid]}
+
