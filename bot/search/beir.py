@@ -38,18 +38,21 @@ def _jsonl(path: Path) -> list[dict]:
 
 def document_text(title: str, text: str) -> str:
     """The title becomes the heading, so it travels with (and is matched in) every chunk of the document."""
-    title = " ".join(title.split())
-    return f"# {title}\n\n{text.strip()}" if title else text.strip()
+    return f"# {title}\n\n{text}" if title else text
+
+
+def titled_texts(folder: str | Path) -> dict[str, tuple[str, str]]:
+    """Corpus id -> (title, text), in file order."""
+    rows = _jsonl(Path(folder) / "corpus.jsonl")
+    return {str(row["_id"]): (" ".join(str(row.get("title") or "").split()), str(row.get("text") or "").strip())
+            for row in rows if "_id" in row}
 
 
 def corpus(folder: str | Path) -> list[Document]:
-    """One document per corpus line; its source is the corpus id."""
-    documents = []
-    for row in _jsonl(Path(folder) / "corpus.jsonl"):
-        text = document_text(str(row.get("title") or ""), str(row.get("text") or ""))
-        if text:
-            documents.append(Document(str(row["_id"]), text, kind="beir"))
-    return documents
+    """One document per corpus line; its source is the corpus id, its title the heading of its text."""
+    documents = [Document(doc, document_text(title, text), kind="beir")
+                 for doc, (title, text) in titled_texts(folder).items()]
+    return [document for document in documents if document.text]
 
 
 def judged_queries(folder: str | Path, split: str = "test") -> list[Judged]:
@@ -73,3 +76,18 @@ def judged_queries(folder: str | Path, split: str = "test") -> list[Judged]:
     if not relevant:
         raise UserInputError(f"{path}: no judged queries")
     return [Judged(query, texts[query], grades) for query, grades in relevant.items()]
+
+
+def training_pairs(folder: str | Path, split: str = "train") -> list[dict[str, str]]:
+    """{"query", "positive"} for every judged (query, relevant document) of a split, for `nlpbot train search`.
+
+    The positive is the document as its chunks are embedded: the title on the first line, then the text.
+    """
+    documents = titled_texts(folder)
+    pairs = []
+    for query in judged_queries(folder, split):
+        for title, text in (documents[doc] for doc in query.relevant if doc in documents):
+            pairs.append({"query": query.text, "positive": f"{title}\n{text}" if title else text})
+    if not pairs:
+        raise UserInputError(f"{folder}: no judged query of the {split} split has its document in corpus.jsonl")
+    return pairs

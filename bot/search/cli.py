@@ -69,9 +69,12 @@ def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = F
         manager.require(args.index)  # before loading the model: a wrong name fails fast
     if with_model:
         from bot.models import ModelHub
+        from bot.search.stale import hub_models
 
-        manager.embedder = ModelHub(config).sentence_model(
+        hub = ModelHub(config)
+        manager.embedder = hub.sentence_model(
             manager.settings.embedding_model, batch_size=manager.settings.batch_size, what="[search] embedding_model")
+        manager.models = hub_models(hub, config.models_dir, batch_size=manager.settings.batch_size)
     return manager
 
 

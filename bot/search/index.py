@@ -20,6 +20,7 @@ from bot.search.hybrid import MODES, Candidates, Hit, KeywordIndex, rank
 from bot.search.loaders import Document, discover
 from bot.search.planner import AddReport, NewSource, Plan, plan_documents, plan_paths, plan_removal, roots_of
 from bot.search.settings import SearchSettings
+from bot.search.stale import Models, embedder_for
 from bot.search.store import ChunkStore
 from bot.search.vectors import AnnParams, VectorIndex
 
@@ -35,11 +36,11 @@ class DocumentIndex:
     """
 
     def __init__(self, folder: Path, *, settings: SearchSettings, embedder: Embedder | None = None,
-                 progress: bool | None = None) -> None:
+                 progress: bool | None = None, models: Models | None = None) -> None:
         self.folder = folder
         self.name = folder.name
         self.settings = settings
-        self.embedder = embedder
+        self.embedder, self.models = embedder, models  # the serving model; a loader for the one that built it
         self.progress = progress
         self.chunker = Chunker(tokenizer=getattr(embedder, "tokenizer", None),
                                chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap)
@@ -49,7 +50,7 @@ class DocumentIndex:
         self.store = ChunkStore(folder / "chunks.sqlite")
         self._lock = threading.RLock()
         self._loaded: tuple[int, VectorIndex | None, KeywordIndex | None] = (-1, None, None)
-        self.vectors()  # a corrupted or inconsistent index is reported now, not at the first query
+        self.vectors()  # reports a corrupted index now, not at the first query; sets self.built_with
 
     # -- reading ----------------------------------------------------------------------------------
     def vectors(self) -> VectorIndex | None:
@@ -59,7 +60,7 @@ class DocumentIndex:
                 meta = self.store.meta()
                 vectors = VectorIndex.load(self.folder / meta["vectors_file"], self.params, checksum=meta["checksum"],
                                            size=self.store.count_chunks()) if meta.get("vectors_file") else None
-                self._loaded = (meta.get("generation", 0), vectors, None)
+                self._loaded, self.built_with = (meta.get("generation", 0), vectors, None), meta.get("model")
             return self._loaded[1]
 
     def keywords(self) -> KeywordIndex:
@@ -92,13 +93,13 @@ class DocumentIndex:
             raise UserInputError("the search query is empty")
         with self._lock:
             keywords = self.keywords()
-            vectors = self._loaded[1]  # the same generation as the keywords
+            vectors, built_with = self._loaded[1], self.built_with  # the generation of the keywords
         if vectors is None or not vectors.size:
             return Candidates.empty()
         allowed = self._allowed(filters)
         if allowed is not None and not len(allowed):
             return Candidates.empty()
-        query_vector = embed_texts(self._embedder(), [query], batch_size=1, progress=False)
+        query_vector = embed_texts(self._embedder(built_with), [query], batch_size=1, progress=False)
         _, dense_ids = vectors.search(query_vector, n, allowed=allowed)
         bm25 = keywords.scores(query)
         pooled = list(dict.fromkeys([int(i) for i in dense_ids[0] if i >= 0]
@@ -138,10 +139,11 @@ class DocumentIndex:
         return [{"source": source, "kind": kind, "chunks": chunks, "added_at": added}
                 for source, kind, chunks, added in self.store.source_stats()]
 
-    def _embedder(self) -> Embedder:
+    def _embedder(self, built_with: str | None = None) -> Embedder:
+        """The model that built the index (until a rebuild), so query and index vectors never come from two."""
         if self.embedder is None:
             raise SearchIndexError(f"index {self.name!r} was opened without an embedding model; searching needs one")
-        return self.embedder
+        return embedder_for(built_with or self.built_with, self.embedder, self.models)
 
     def close(self) -> None:
         self.store.close()
@@ -231,11 +233,11 @@ class DocumentIndex:
         name = f"vectors-{generation}.faiss"
         checksum = vectors.save(self.folder / name)
         self.store.set_meta(generation=generation, vectors_file=name, checksum=checksum, stats=stats,
-                            model=model_name(self.embedder), dim=vectors.dim, updated_at=time.time())
+                            model=model_name(self._embedder()), dim=vectors.dim, updated_at=time.time())
 
     def _check_model(self, embedded: np.ndarray | None) -> None:
         meta = self.store.meta()
-        built_with, ours = meta.get("model"), model_name(self.embedder)
+        built_with, ours = meta.get("model"), model_name(self._embedder())
         wrong_dim = embedded is not None and meta.get("dim") not in (None, embedded.shape[1])
         if wrong_dim or (built_with and ours and built_with != ours):
             raise SearchIndexError(f"index {self.name!r} was built with {built_with} ({meta.get('dim')}-d); "

@@ -51,8 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     models.set_defaults(handler=cmd_models)
 
     data = subparsers.add_parser("data", help="prepare default training data")
-    data.add_argument("dataset", choices=["vader"])
-    data.add_argument("--out", default=None, help="output folder (default data/vader next to the config)")
+    data.add_argument("dataset", choices=["vader", "beir"])
+    data.add_argument("folder", nargs="?", help="beir: a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)")
+    data.add_argument("--split", default="train", help="beir: the qrels split turned into pairs (default train)")
+    data.add_argument("--out", default=None, help="vader: output folder (default data/vader next to the config); "
+                      "beir: the pairs file (default data/beir-FOLDER-SPLIT.jsonl)")
     data.add_argument("--sdist", default=None, help="a local vaderSentiment-3.3.2.tar.gz instead of downloading")
     data.set_defaults(handler=cmd_data)
 
@@ -164,6 +167,8 @@ def cmd_data(args: argparse.Namespace) -> int:
     from bot.training import vader
 
     config = bootstrap(getattr(args, "config", None))
+    if args.dataset == "beir":
+        return _beir_pairs(args, config)
     out = Path(args.out) if args.out else config.resolve_path("data/vader")
     report = vader.build(out, sdist=Path(args.sdist) if args.sdist else None)
     for split, counts in report["counts"].items():
@@ -171,4 +176,19 @@ def cmd_data(args: argparse.Namespace) -> int:
         shares = ", ".join(f"{label} {n} ({100 * n / max(total, 1):.0f}%)" for label, n in counts.items())
         print(f"{report['files'][split]}: {total} examples: {shares}")
     print(f"neutral = mean human rating within ±{report['neutral_band']:g} (on -4..+4)")
+    return 0
+
+
+def _beir_pairs(args: argparse.Namespace, config) -> int:
+    from bot.search.beir import training_pairs
+
+    if not args.folder:
+        raise UsageError("nlpbot data beir FOLDER [--split train] [--out FILE]: name the BEIR folder")
+    pairs = training_pairs(args.folder, args.split)
+    name = Path(args.folder).resolve().name
+    out = Path(args.out) if args.out else config.resolve_path(f"data/beir-{name}-{args.split}.jsonl")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(pair, ensure_ascii=False) + "\n" for pair in pairs), encoding="utf-8")
+    print(f"{out}: {len(pairs)} query/positive pairs from {len({pair['query'] for pair in pairs})} {args.split} "
+          f"queries (train with `nlpbot train search --data {out}`)")
     return 0
