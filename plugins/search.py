@@ -129,7 +129,10 @@ class SearchPlugin(Plugin):
         lines = []
         for item in answer.sentences:
             label = source_label(item.source, metadata.get((item.source, item.chunk)))
-            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label} · chunk {item.chunk} · score {item.score:.2f}")
+            heading = f" › {escape(item.heading)}" if item.heading else ""
+            link = f" · <{item.link}|open>" if item.link else ""
+            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label}{heading}{link} · chunk {item.chunk} "
+                         f"· score {item.score:.2f}")
         return Reply(text="\n\n".join(lines), footer=f"From the index `{index.name}`: {escape(question[:200])}", data=data)
 
     def _dont_know(self, index: DocumentIndex, answer: Answer) -> str:

@@ -67,7 +67,38 @@ def tune(pooled: Pools) -> dict[str, Any]:
             fusion = Fusion(float(weight), share)
             grid.append((pooled.metrics("hybrid", fusion)["ndcg@10"], fusion))
     best_score, best = max(grid, key=lambda pair: pair[0])
-    return {"best": vars(best), "ndcg@10": best_score,
+    return {"best": vars(best), "ndcg@10": best_score, "calibration": calibrate(pooled, best),
             "dense": pooled.metrics("dense", Fusion())["ndcg@10"], "keyword": pooled.metrics("keyword", Fusion())["ndcg@10"],
             "grid": [{**vars(fusion), "ndcg@10": score} for score, fusion in grid]}
 
+
+
+def calibrate(pooled: Pools, fusion: Fusion, *, k: int = 5) -> dict[str, Any]:
+    """The [search] min_score below which /ask says "I don't know", set from judged queries.
+
+    /ask answers when the best similarity among its k passages reaches min_score. Answerable: the queries whose
+    top document is relevant, scored as retrieved. Unanswerable: the same queries with their relevant documents
+    taken out of the pool (as if never indexed). The threshold maximises the mean of the share of answerable
+    queries answered and the share of unanswerable ones refused.
+    """
+    answerable, unanswerable = [], []
+    for query, pool in zip(pooled.queries, pooled.candidates):
+        if not len(pool.ids):
+            continue
+        ranked = rank(pool, "hybrid", fusion)
+        similarity = dict(zip(pool.ids.tolist(), pool.dense.tolist()))
+        source = dict(zip(pool.ids.tolist(), pool.sources))
+        if source[ranked[0][0]] in query.relevant:
+            answerable.append(max(similarity[i] for i, _ in ranked[:k]))
+        others = [i for i, _ in ranked if source[i] not in query.relevant][:k]
+        if others:
+            unanswerable.append(max(similarity[i] for i in others))
+    if not answerable or not unanswerable:
+        return {"min_score": None, "answerable": len(answerable), "unanswerable": len(unanswerable)}
+    yes, no = np.asarray(answerable), np.asarray(unanswerable)
+    thresholds = np.unique(np.round(np.concatenate([yes, no]), 3))
+    balanced = [((yes >= t).mean() + (no < t).mean()) / 2 for t in thresholds]
+    best = int(np.argmax(balanced))
+    threshold = float(thresholds[best])
+    return {"min_score": round(threshold, 3), "answerable": len(yes), "unanswerable": len(no),
+            "answered": round(float((yes >= threshold).mean()), 3), "refused": round(float((no < threshold).mean()), 3)}

@@ -157,6 +157,11 @@ def run_tune(args: argparse.Namespace) -> int:
           f"(dense {result['dense']:.4f}, keyword {result['keyword']:.4f})\n"
           f"to use it, put in [search]:\n  dense_weight = {best['dense_weight']}\n"
           f"  document_share = {best['document_share']}")
+    calibration = result["calibration"]
+    if calibration["min_score"] is not None:
+        print(f"  min_score = {calibration['min_score']}   # /ask answers {calibration['answered']:.0%} of "
+              f"{calibration['answerable']} answerable queries and refuses {calibration['refused']:.0%} of "
+              f"{calibration['unanswerable']} without their document")
     return 0
 
 
