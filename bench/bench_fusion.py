@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.bootstrap import bootstrap  # noqa: E402
 from bot.models import ModelHub  # noqa: E402
 from bot.search.beir import judged_queries  # noqa: E402
-from bot.search.benchmark import Pools, build, pools  # noqa: E402
+from bot.search.benchmark import Pools, build, pools, tune  # noqa: E402
 from bot.search.evaluate import mean_metrics  # noqa: E402
 from bot.search.hybrid import Candidates, Fusion, documents, normalised  # noqa: E402
 from bot.search.manager import IndexManager  # noqa: E402
@@ -85,8 +85,10 @@ def main() -> None:
         for weight in (0.4, 0.5, 0.6, 0.7):
             for share in (0.05, 0.1, 0.2):
                 rows[f"minmax w={weight} doc share {share}"] = pooled.metrics("hybrid", Fusion(weight, share))
-        results[split] = rows
+        tuned = {key: value for key, value in tune(pooled).items() if key != "grid"}
+        results[split] = {**rows, "tune": tuned}
         print(f"== {split}: {len(pooled.queries)} queries")
+        print("tune:", json.dumps(tuned))
         for name, metrics in rows.items():
             print(f"{name:32} nDCG@10 {metrics['ndcg@10']:.4f}  R@100 {metrics['recall@100']:.4f}  MRR@10 {metrics['mrr@10']:.4f}")
     if args.out:

@@ -36,7 +36,7 @@ class Hit:
 class Fusion:
     """How the two retrievers are blended; `nlpbot index tune` measures these on judged queries."""
 
-    dense_weight: float = 0.5  # w in w * dense + (1 - w) * keyword, both min-max normalised over the pool
+    dense_weight: float = 0.7  # w in w * dense + (1 - w) * keyword, both min-max normalised over the pool
     document_share: float = 0.0  # a chunk also gets this share of its document's other chunks' scores
 
 

@@ -79,3 +79,16 @@ def test_a_beir_folder_without_the_split_is_a_usage_error(tmp_path, capsys):
     code, _, err = nlpbot(capsys, "index", "eval", "--beir", str(beir), "--split", "dev",
                           "--config", str(write_config(tmp_path)))
     assert code == 2 and "qrels/dev.tsv" in err
+
+
+def test_data_beir_turns_judged_queries_into_training_pairs(tmp_path, capsys):
+    beir = write_beir(tmp_path / "tiny")
+    out = tmp_path / "pairs.jsonl"
+    code, printed, err = nlpbot(capsys, "data", "beir", str(beir), "--split", "train", "--out", str(out),
+                                "--config", str(write_config(tmp_path)))
+    assert code == 0, err
+    assert f"{out}: 3 query/positive pairs from 3 train queries" in printed
+    pairs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert pairs[2] == {"query": "what does XQ-7731 mean",
+                        "positive": "Error XQ-7731\nXQ-7731 means the licence server refused the seat; "
+                                    "restart the licence daemon."}
