@@ -14,7 +14,6 @@ from bot.search.evaluate import mean_metrics
 from bot.search.hybrid import Candidates, Fusion, documents, rank
 from bot.search.index import DocumentIndex
 
-DEPTH = 300  # chunks pooled from each retriever: enough documents for recall@100
 
 
 @dataclass
@@ -39,9 +38,12 @@ def build(index: DocumentIndex, folder: str | Path) -> dict[str, Any]:
             "chunks_embedded": report.chunks_embedded, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def pools(index: DocumentIndex, queries: list[Judged], *, depth: int = DEPTH) -> Pools:
+def pools(index: DocumentIndex, queries: list[Judged]) -> Pools:
+    """Candidates as a search pools them ([search] candidates from each retriever): min-max normalisation
+    depends on the pool, so a deeper pool would measure another fusion than the one that serves. Recall@100
+    therefore counts the documents of those chunks (raise `candidates` to look deeper)."""
     started = time.perf_counter()
-    found = [index.candidates(query.text, depth) for query in queries]
+    found = [index.candidates(query.text, index.settings.candidates) for query in queries]
     return Pools(queries, found, time.perf_counter() - started)
 
 
