@@ -94,10 +94,8 @@ class DocumentIndex:
         with self._lock:
             keywords = self.keywords()
             vectors, built_with = self._loaded[1], self.built_with  # the generation of the keywords
-        if vectors is None or not vectors.size:
-            return Candidates.empty()
         allowed = self._allowed(filters)
-        if allowed is not None and not len(allowed):
+        if vectors is None or not vectors.size or (allowed is not None and not len(allowed)):
             return Candidates.empty()
         query_vector = embed_texts(self._embedder(built_with), [query], batch_size=1, progress=False)
         _, dense_ids = vectors.search(query_vector, n, allowed=allowed)
@@ -106,8 +104,6 @@ class DocumentIndex:
                                     + keywords.ids[keywords.top(bm25, n, allowed=allowed)].tolist()))
         rows = self.store.chunks(pooled)
         ids = np.asarray([i for i in pooled if i in rows], dtype=np.int64)  # a writer may have removed some since
-        if not len(ids):
-            return Candidates.empty()
         position = np.searchsorted(keywords.ids, ids)  # the chunk table is read in id order
         return Candidates(ids, [rows[i].source for i in ids.tolist()], vectors.vectors(ids) @ query_vector[0],
                           bm25[position])
@@ -144,6 +140,9 @@ class DocumentIndex:
         if self.embedder is None:
             raise SearchIndexError(f"index {self.name!r} was opened without an embedding model; searching needs one")
         return embedder_for(built_with or self.built_with, self.embedder, self.models)
+
+    def _model_id(self) -> str | None:  # a removal, which embeds nothing, keeps the model recorded
+        return model_name(self._embedder()) if self.embedder is not None else self.built_with
 
     def close(self) -> None:
         self.store.close()
@@ -233,11 +232,11 @@ class DocumentIndex:
         name = f"vectors-{generation}.faiss"
         checksum = vectors.save(self.folder / name)
         self.store.set_meta(generation=generation, vectors_file=name, checksum=checksum, stats=stats,
-                            model=model_name(self._embedder()), dim=vectors.dim, updated_at=time.time())
+                            model=self._model_id(), dim=vectors.dim, updated_at=time.time())
 
     def _check_model(self, embedded: np.ndarray | None) -> None:
         meta = self.store.meta()
-        built_with, ours = meta.get("model"), model_name(self._embedder())
+        built_with, ours = meta.get("model"), self._model_id()
         wrong_dim = embedded is not None and meta.get("dim") not in (None, embedded.shape[1])
         if wrong_dim or (built_with and ours and built_with != ours):
             raise SearchIndexError(f"index {self.name!r} was built with {built_with} ({meta.get('dim')}-d); "
