@@ -1,10 +1,10 @@
 """Keyword retrieval (BM25) and the fusion of its scores with the dense ones, chunk and document level.
 
 Fusion, as measured in bench/search.md: both retrievers' candidates are pooled and every pooled chunk gets
-both scores exactly (its cosine from the stored vector, its BM25 score from the full score vector); each
-score is min-max normalised over the pool, so BM25's scale (which grows with the query's length) does not
-matter, and the hybrid score is the convex blend ``w * dense + (1 - w) * keyword``. A document scores
-as its best chunk plus a small share of its other chunks' scores.
+both scores exactly (its cosine from the stored vector, its BM25 score from the full score vector). BM25 is
+divided by the pool's best BM25 score, so its scale (which grows with the query's length) does not matter;
+the cosine is used as it is; the hybrid score is the convex blend ``w * cosine + (1 - w) * keyword``.
+A document scores as its best chunk (plus, optionally, a share of its other chunks' scores).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Hit:
 class Fusion:
     """How the two retrievers are blended; `nlpbot index tune` measures these on judged queries."""
 
-    dense_weight: float = 0.7  # w in w * dense + (1 - w) * keyword, both min-max normalised over the pool
+    dense_weight: float = 0.8  # w in w * cosine + (1 - w) * BM25 / the pool's best BM25
     document_share: float = 0.0  # a chunk also gets this share of its document's other chunks' scores
 
 
@@ -91,21 +91,20 @@ class KeywordIndex:
 
 
 def normalised(scores: np.ndarray) -> np.ndarray:
-    """Min-max over the pool; all-equal scores (e.g. no keyword matched) carry no preference: zeros."""
-    if not len(scores):
-        return scores
-    low, high = float(scores.min()), float(scores.max())
-    return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
+    """BM25 over the pool's best BM25 score: 1 for the best match, 0 for none, whatever the query's length."""
+    high = float(scores.max()) if len(scores) else 0.0
+    return scores / high if high > 0 else np.zeros_like(scores)
 
 
 def chunk_scores(candidates: Candidates, mode: str, fusion: Fusion) -> np.ndarray:
+    """Cosine is kept as it is: it is bounded already, and stretching it (min-max) would turn the tiny cosine
+    differences among near-identical texts into a full-scale vote against an exact keyword match."""
+    dense, keyword = candidates.dense.astype(np.float64), candidates.keyword.astype(np.float64)
     if mode == "dense":
-        return candidates.dense.astype(np.float64)
+        return dense
     if mode == "keyword":
-        return candidates.keyword.astype(np.float64)
-    weight = fusion.dense_weight
-    return weight * normalised(candidates.dense.astype(np.float64)) + (1 - weight) * normalised(
-        candidates.keyword.astype(np.float64))
+        return keyword
+    return fusion.dense_weight * dense + (1 - fusion.dense_weight) * normalised(keyword)
 
 
 def rank(candidates: Candidates, mode: str, fusion: Fusion) -> list[tuple[int, float]]:

@@ -29,7 +29,7 @@ class SearchSettings(Section):
     min_score: float = Field(0.37, ge=-1.0, le=1.0, description="answers need a passage at least this similar "
                              "(calibrated: `nlpbot index tune`, bench/search.md)")
     answer_sentences: int = Field(2, ge=1, le=10)
-    dense_weight: float = Field(0.7, ge=0.0, le=1.0, description="hybrid = w * dense + (1 - w) * BM25, normalised")
+    dense_weight: float = Field(0.8, ge=0.0, le=1.0, description="hybrid = w * cosine + (1 - w) * BM25 / best BM25")
     document_share: float = Field(0.0, ge=0.0, le=1.0, description="a chunk's share of its document's other chunks")
     candidates: int = Field(100, ge=1, description="results taken from each retriever before fusion")
     allowed_paths: list[Path] = Field(default_factory=list, description="folders Slack admins may index from")
