@@ -83,8 +83,8 @@ def main() -> None:
             for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
                 rows[f"convex {how} w={weight}"] = score(pooled, lambda pool: convex(pool, weight, how))
         for weight in (0.4, 0.5, 0.6, 0.7):
-            for share in (0.05, 0.1, 0.2):
-                rows[f"minmax w={weight} doc share {share}"] = pooled.metrics("hybrid", Fusion(weight, share))
+            for share in (0.0, 0.05, 0.1, 0.2):
+                rows[f"shipped w={weight} doc share {share}"] = pooled.metrics("hybrid", Fusion(weight, share))
         tuned = {key: value for key, value in tune(pooled).items() if key != "grid"}
         results[split] = {**rows, "tune": tuned}
         print(f"== {split}: {len(pooled.queries)} queries")
