@@ -16,6 +16,7 @@ from bot.request import Message, message_count, require_words
 from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed, search_settings
 from bot.search.errors import NoSuchIndex
 from bot.search.reindex import summary
+from bot.search.stale import hub_models
 from bot.search.loaders import discover
 from bot.search.shared_files import fetch_documents, indexable
 
@@ -90,7 +91,8 @@ class SearchPlugin(Plugin):
         """This plugin's one IndexManager; the hub's embedding model is attached before an index is opened."""
         with self._lock:
             if self._manager is None:
-                self._manager = IndexManager(self.search_settings, progress=False)
+                self._manager = IndexManager(self.search_settings, progress=False,
+                                             models=hub_models(self.services.hub, self.config.models_dir))
             return self._manager
 
     def open_index(self, name: str | None, *, create: bool = False) -> DocumentIndex:
@@ -135,7 +137,10 @@ class SearchPlugin(Plugin):
         lines = []
         for item in answer.sentences:
             label = source_label(item.source, metadata.get((item.source, item.chunk)))
-            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label} · chunk {item.chunk} · score {item.score:.2f}")
+            heading = f" › {escape(item.heading)}" if item.heading else ""
+            link = f" · <{item.link}|open>" if item.link else ""
+            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label}{heading}{link} · chunk {item.chunk} "
+                         f"· score {item.score:.2f}")
         return Reply(text="\n\n".join(lines), footer=f"From the index `{index.name}`: {escape(question[:200])}", data=data)
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""Answers: the sentences of the top chunks most similar to the question, highlighted, with their sources."""
+"""Answers: the sentences of the top chunks most similar to the question, highlighted, with where they are."""
 
 from __future__ import annotations
 
@@ -20,11 +20,14 @@ class AnswerSentence:
     chunk: int
     score: float
     highlighted: str  # the chunk's text with the sentence in *bold* (Slack mrkdwn)
+    heading: str = ""  # the section it is under
+    link: str | None = None  # a URL to it: the Slack message's permalink for Slack-sourced chunks
 
 
 @dataclass(frozen=True)
 class Answer:
-    """`found` is False ("I don't know") when no sentence reaches [search] min_score."""
+    """`found` is False ("I don't know") when no passage is as similar to the question as [search] min_score,
+    a threshold calibrated on judged queries (`nlpbot index tune`)."""
 
     question: str
     found: bool
@@ -35,7 +38,7 @@ class Answer:
     def text(self) -> str:
         if not self.found:
             return "I don't know: nothing in the indexed documents answers that closely enough."
-        return "\n".join(f"{' '.join(item.sentence.split())} ({item.source}#{item.chunk})" for item in self.sentences)
+        return "\n".join(f"{' '.join(item.sentence.split())} ({where(item)})" for item in self.sentences)
 
     @property
     def sources(self) -> list[str]:
@@ -56,10 +59,10 @@ def best_sentences(
     min_score: float,
     max_sentences: int = 2,
 ) -> Answer:
-    """Score every sentence of the hits against the question in one embedding call; keep the best above min_score."""
+    """The best sentences of the hits (scored in one embedding call), if the best hit reaches min_score."""
     candidates = [(hit, start, end) for hit in hits for start, end in sentence_spans(hit.text, wrapped=True)
                   if end - start >= MIN_SENTENCE_CHARS]
-    if not candidates:
+    if not candidates or max(hit.extra.get("similarity", 1.0) for hit in hits) < min_score:
         return Answer(question, False, hits=hits)
     texts = [question] + [hit.text[start:end] for hit, start, end in candidates]
     vectors = np.asarray(embed(texts), dtype=np.float32)
@@ -67,12 +70,20 @@ def best_sentences(
     scores = vectors[1:] @ vectors[0]
     chosen = []
     for index in np.argsort(-scores, kind="stable"):
-        if scores[index] < min_score or len(chosen) == max_sentences:
+        if len(chosen) == max_sentences:
             break
         hit, start, end = candidates[index]
         sentence = hit.text[start:end]
         if any(item.sentence == sentence for item in chosen):
             continue
         highlighted = f"{hit.text[:start]}*{sentence}*{hit.text[end:]}"
-        chosen.append(AnswerSentence(sentence, hit.source, hit.chunk, round(float(scores[index]), 4), highlighted))
+        metadata = hit.extra.get("metadata") or {}
+        chosen.append(AnswerSentence(sentence, hit.source, hit.chunk, round(float(scores[index]), 4), highlighted,
+                                     hit.extra.get("heading", ""), metadata.get("permalink") or metadata.get("url")))
     return Answer(question, bool(chosen), chosen, hits)
+
+
+def where(item: AnswerSentence) -> str:
+    """The document, the heading it is under, and its link: `handbook.md › Accounts <https://...>`."""
+    text = item.source + (f" › {item.heading}" if item.heading else "") + f" #{item.chunk}"
+    return text + (f" {item.link}" if item.link else "")

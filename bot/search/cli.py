@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # imported where used: building the command line must not loa
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `index` and `search` to the nlpbot command line (bot.cli calls this)."""
     index = subparsers.add_parser("index", help="build and inspect document indexes")
-    actions = index.add_subparsers(dest="index_action", required=True, metavar="add|remove|list|stats|eval")
+    actions = index.add_subparsers(dest="index_action", required=True, metavar="add|remove|list|stats|eval|tune")
     add = actions.add_parser("add", help="index files and folders (again: only what changed)")
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -33,11 +33,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stats = actions.add_parser("stats", help="sizes, index kind and ANN recall")
     stats.add_argument("--json", action="store_true", help="one line of JSON (the default is indented JSON)")
     stats.set_defaults(handler=run_stats)
-    evaluation = actions.add_parser("eval", help="recall@k, MRR and nDCG@10 on a qrels file")
-    evaluation.add_argument("--qrels", required=True, metavar="FILE", help='JSON lines {"query", "relevant": [...]}')
+    evaluation = actions.add_parser("eval", help="recall@k, MRR and nDCG@10 on a qrels file or a BEIR data set")
+    given = evaluation.add_mutually_exclusive_group(required=True)
+    given.add_argument("--qrels", metavar="FILE", help='JSON lines {"query", "relevant": [...]}')
+    given.add_argument("--beir", metavar="DIR", help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv): "
+                       "indexed (or reused) as --index, default beir-FOLDER; dense, BM25 and hybrid side by side")
+    evaluation.add_argument("--split", default="test", help="the BEIR qrels split (default test)")
     evaluation.add_argument("--k", type=int, default=10)
+    evaluation.add_argument("--json", action="store_true", help="one line of JSON")
     evaluation.set_defaults(handler=run_eval)
-    for parser in (add, remove, listing, stats, evaluation):
+    tune = actions.add_parser("tune", help="the fusion weights that score best on a BEIR folder's judged queries")
+    tune.add_argument("--beir", metavar="DIR", required=True)
+    tune.add_argument("--split", default="train", help="tune on this split (default train), report on another")
+    tune.add_argument("--json", action="store_true", help="one line of JSON, with the whole grid")
+    tune.set_defaults(handler=run_tune)
+    for parser in (add, remove, listing, stats, evaluation, tune):
         parser.add_argument("--index", metavar="NAME", help="index name (default: [search] default_index)")
         _config_option(parser)
 
@@ -66,9 +76,12 @@ def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = F
         manager.require(args.index)  # before loading the model: a wrong name fails fast
     if with_model:
         from bot.models import ModelHub
+        from bot.search.stale import hub_models
 
-        manager.embedder = ModelHub(config).sentence_model(
+        hub = ModelHub(config)
+        manager.embedder = hub.sentence_model(
             manager.settings.embedding_model, batch_size=manager.settings.batch_size, what="[search] embedding_model")
+        manager.models = hub_models(hub, config.models_dir, batch_size=manager.settings.batch_size)
     return manager
 
 
@@ -122,12 +135,65 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    if args.beir:
+        from bot.search.beir import judged_queries
+        from bot.search.benchmark import report
+
+        queries = judged_queries(args.beir, args.split)  # bad data fails before the model loads
+        result = report(_manager(args, with_model=True).open(_beir_index(args)), args.beir, queries, args.split)
+        print(json.dumps(result) if args.json else _table(result))
+        return 0
     from bot.search.evaluate import evaluate, read_qrels
 
     qrels = read_qrels(args.qrels)
     index = _manager(args, with_model=True, must_exist=True).open(args.index)
-    print(json.dumps(evaluate(lambda query, n: index.search(query, n), qrels, k=args.k), indent=2))
+    result = evaluate(lambda query, n: index.search(query, n), qrels, k=args.k)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from bot.search.beir import judged_queries
+    from bot.search.benchmark import build, pools, tune
+
+    queries = judged_queries(args.beir, args.split)
+    index = _manager(args, with_model=True).open(_beir_index(args))
+    build(index, args.beir)
+    result = tune(pools(index, queries))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    best = result["best"]
+    print(f"best on {args.split} ({len(result['grid'])} settings tried): nDCG@10 {result['ndcg@10']:.4f} "
+          f"(dense {result['dense']:.4f}, keyword {result['keyword']:.4f})\n"
+          f"to use it, put in [search]:\n  dense_weight = {best['dense_weight']}\n"
+          f"  document_share = {best['document_share']}")
+    calibration = result["calibration"]
+    if calibration["min_score"] is not None:
+        refused = (f", refuses {calibration['refused']:.0%} of {calibration['unanswerable']} without their "
+                   "document" if calibration["refused"] is not None else "")
+        print(f"  min_score = {calibration['min_score']}   # /ask answers {calibration['answered']:.0%} of "
+              f"{calibration['answerable']} answerable queries{refused}")
+    return 0
+
+
+def _beir_index(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    return args.index or "beir-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in Path(args.beir).resolve().name)
+
+
+def _table(result: dict) -> str:
+    built = result["index_build"]
+    lines = [f"{result['data']} ({result['split']}): {result['queries']} queries, {built['documents']} documents "
+             f"in index {result['index']!r} ({built['chunks_embedded']} chunks embedded in {built['seconds']} s)",
+             f"{'':8}{'nDCG@10':>9}{'recall@100':>12}{'MRR@10':>9}{'ms/query':>10}"]
+    for mode, scores in result["results"].items():
+        lines.append(f"{mode:8}{scores['ndcg@10']:>9.4f}{scores['recall@100']:>12.4f}{scores['mrr@10']:>9.4f}"
+                     f"{scores['ms_per_query']:>10.1f}")
+    fusion = result["fusion"]
+    lines.append(f"hybrid: dense_weight {fusion['dense_weight']}, document_share {fusion['document_share']}")
+    return "\n".join(lines)
 
 
 def run_search(args: argparse.Namespace) -> int:

@@ -47,9 +47,11 @@ QUERY_CACHE = _QueryCache(QUERY_CACHE_SIZE)
 
 
 def model_name(embedder: Embedder | None) -> str | None:
-    """The model's spec when the embedder is a hub handle, so an index refuses vectors from another model."""
+    """The model's spec (with @VERSION for a trained one), recorded by an index so models are never mixed."""
     info = getattr(embedder, "info", None)
-    return info.get("spec") if isinstance(info, dict) else getattr(embedder, "name", None)
+    if not isinstance(info, dict):
+        return getattr(embedder, "name", None)
+    return f"{info.get('spec')}@{info['version']}" if info.get("version") else info.get("spec")
 
 
 def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, progress: bool | None = None) -> np.ndarray:

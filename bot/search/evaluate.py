@@ -81,3 +81,18 @@ def evaluate(search: Callable[[str, int], list[Hit]], qrels: list[Qrel], *, k: i
     per_query = [score_query(search(qrel.query, max(k, 10)), qrel.relevant, k=k) for qrel in qrels]
     metrics = {name: round(sum(scores[name] for scores in per_query) / len(per_query), 4) for name in per_query[0]}
     return {"queries": len(per_query), **metrics}
+
+
+def document_metrics(ranking: list[str], relevant: dict[str, int]) -> dict[str, float]:
+    """Document-level nDCG@10 (graded gains, as BEIR's trec_eval), recall@100 and MRR@10 of one ranking."""
+    dcg = sum(relevant.get(doc, 0) / math.log2(rank + 1) for rank, doc in enumerate(ranking[:10], start=1))
+    ideal = sum(grade / math.log2(rank + 1)
+                for rank, grade in enumerate(sorted(relevant.values(), reverse=True)[:10], start=1))
+    first = next((rank for rank, doc in enumerate(ranking[:10], start=1) if doc in relevant), None)
+    return {"ndcg@10": dcg / ideal, "recall@100": len(set(ranking[:100]) & set(relevant)) / len(relevant),
+            "mrr@10": 1 / first if first else 0.0}
+
+
+def mean_metrics(rankings: list[list[str]], judged: list[dict[str, int]]) -> dict[str, float]:
+    per_query = [document_metrics(ranking, relevant) for ranking, relevant in zip(rankings, judged)]
+    return {name: round(sum(scores[name] for scores in per_query) / len(per_query), 4) for name in per_query[0]}

@@ -1,4 +1,11 @@
-"""Keyword retrieval (BM25) and reciprocal rank fusion with the dense results."""
+"""Keyword retrieval (BM25) and the fusion of its scores with the dense ones, chunk and document level.
+
+Fusion, as measured in bench/search.md: both retrievers' candidates are pooled and every pooled chunk gets
+both scores exactly (its cosine from the stored vector, its BM25 score from the full score vector). BM25 is
+divided by the pool's best BM25 score, so its scale (which grows with the query's length) does not matter;
+the cosine is used as it is; the hybrid score is the convex blend ``w * cosine + (1 - w) * keyword``.
+A document scores as its best chunk (plus, optionally, a share of its other chunks' scores).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ MODES = ("hybrid", "dense", "keyword")
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result. `score` orders the hits (fused rank score in hybrid mode, cosine in dense mode)."""
+    """One search result. `score` orders the hits (fused score in hybrid mode, cosine in dense mode)."""
 
     source: str
     chunk: int
@@ -23,6 +30,28 @@ class Hit:
     def to_dict(self) -> dict[str, Any]:
         """The shape `nlpbot search --json` prints: the four fixed keys, anything else under "extra"."""
         return {"source": self.source, "chunk": self.chunk, "score": self.score, "text": self.text, "extra": self.extra}
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the two retrievers are blended; `nlpbot index tune` measures these on judged queries."""
+
+    dense_weight: float = 0.8  # w in w * cosine + (1 - w) * BM25 / the pool's best BM25
+    document_share: float = 0.0  # a chunk also gets this share of its document's other chunks' scores
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The pooled chunks for one query: ids, their source, cosine and BM25 score, aligned."""
+
+    ids: np.ndarray
+    sources: list[str]
+    dense: np.ndarray
+    keyword: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Candidates:
+        return cls(np.zeros(0, np.int64), [], np.zeros(0, np.float32), np.zeros(0, np.float32))
 
 
 class KeywordIndex:
@@ -37,38 +66,65 @@ class KeywordIndex:
             tokens = bm25s.tokenize(texts, stopwords="en", show_progress=False)
             self.retriever.index(tokens, show_progress=False)
 
-    def top(self, query: str, n: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score) of the best n chunks with a score above zero, among `allowed` when given."""
+    def scores(self, query: str) -> np.ndarray:
+        """The BM25 score of every chunk (aligned with `ids`); zeros when no query word is indexed."""
         import bm25s
 
         if not len(self.ids):
-            return []
+            return np.zeros(0, np.float32)
         words = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
         known = [word for word in words if word in self.retriever.vocab_dict]
         if not known:
-            return []
-        scores = self.retriever.get_scores(known)
+            return np.zeros(len(self.ids), np.float32)
+        return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+
+    def top(self, scores: np.ndarray, n: int, *, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Positions (into `ids`) of the best n scores above zero, among the `allowed` chunk ids when given."""
         if allowed is not None:
             scores = np.where(np.isin(self.ids, allowed), scores, 0.0)
         n = min(n, len(scores))
+        if not n:
+            return np.zeros(0, np.int64)
         best = np.argpartition(-scores, n - 1)[:n]
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(self.ids[i]), float(scores[i])) for i in best if scores[i] > 0]
+        return best[scores[best] > 0]
 
 
-def reciprocal_rank_fusion(rankings: list[list[int]], *, k: int = 60) -> list[tuple[int, float]]:
-    """Items scored by the sum of 1 / (k + rank) over the rankings they appear in (rank from 1), best first."""
-    fused: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+def normalised(scores: np.ndarray) -> np.ndarray:
+    """BM25 over the pool's best BM25 score: 1 for the best match, 0 for none, whatever the query's length."""
+    high = float(scores.max()) if len(scores) else 0.0
+    return scores / high if high > 0 else np.zeros_like(scores)
 
 
-def rank(mode: str, dense: list[tuple[int, float]], keyword: list[int], *, rrf_k: int) -> list[tuple[int, float]]:
-    """(chunk id, score) best first: dense = (id, cosine) as found, keyword = ids by BM25, hybrid = both fused."""
+def chunk_scores(candidates: Candidates, mode: str, fusion: Fusion) -> np.ndarray:
+    """Cosine is kept as it is: it is bounded already, and stretching it (min-max) would turn the tiny cosine
+    differences among near-identical texts into a full-scale vote against an exact keyword match."""
+    dense, keyword = candidates.dense.astype(np.float64), candidates.keyword.astype(np.float64)
     if mode == "dense":
         return dense
     if mode == "keyword":
-        return [(chunk_id, float(len(keyword) - place)) for place, chunk_id in enumerate(keyword)]
-    return reciprocal_rank_fusion([[chunk_id for chunk_id, _ in dense], keyword], k=rrf_k)
+        return keyword
+    return fusion.dense_weight * dense + (1 - fusion.dense_weight) * normalised(keyword)
+
+
+def rank(candidates: Candidates, mode: str, fusion: Fusion) -> list[tuple[int, float]]:
+    """(chunk id, score) best first. With a document share, each chunk adds that share of the positive
+    scores of its document's other pooled chunks (a document matching in several places ranks higher)."""
+    scores = chunk_scores(candidates, mode, fusion)
+    if mode == "keyword":
+        keep = scores > 0
+    else:
+        keep = np.ones(len(scores), bool)
+    if fusion.document_share and len(scores):
+        totals: dict[str, float] = {}
+        for source, score in zip(candidates.sources, scores):
+            totals[source] = totals.get(source, 0.0) + max(float(score), 0.0)
+        scores = np.asarray([score + fusion.document_share * (totals[source] - max(float(score), 0.0))
+                             for source, score in zip(candidates.sources, scores)])
+    order = np.lexsort((candidates.ids, -scores))
+    return [(int(candidates.ids[i]), float(scores[i])) for i in order if keep[i]]
+
+
+def documents(ranked: list[tuple[int, float]], source_of: dict[int, str]) -> list[str]:
+    """The documents in the order of their first (best) chunk."""
+    return list(dict.fromkeys(source_of[chunk_id] for chunk_id, _ in ranked))

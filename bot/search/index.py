@@ -16,13 +16,13 @@ from bot.search.answer import Answer, best_sentences
 from bot.search.chunker import Chunker
 from bot.search.embedding import Embedder, embed_texts, model_name
 from bot.search.errors import SearchIndexError
-from bot.search.hybrid import MODES, Hit, KeywordIndex, rank
+from bot.search.hybrid import MODES, Candidates, Hit, KeywordIndex, rank
 from bot.search.loaders import Document, discover
 from bot.search.planner import AddReport, NewSource, Plan, plan_documents, plan_paths, plan_removal, roots_of
 from bot.search.settings import SearchSettings
+from bot.search.stale import Models, embedder_for
 from bot.search.store import ChunkStore
 from bot.search.vectors import AnnParams, VectorIndex
-
 
 
 class DocumentIndex:
@@ -36,11 +36,11 @@ class DocumentIndex:
     """
 
     def __init__(self, folder: Path, *, settings: SearchSettings, embedder: Embedder | None = None,
-                 progress: bool | None = None) -> None:
+                 progress: bool | None = None, models: Models | None = None) -> None:
         self.folder = folder
         self.name = folder.name
         self.settings = settings
-        self.embedder = embedder
+        self.embedder, self.models = embedder, models  # the serving model; a loader for the one that built it
         self.progress = progress
         self.chunker = Chunker(tokenizer=getattr(embedder, "tokenizer", None),
                                chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap)
@@ -50,7 +50,7 @@ class DocumentIndex:
         self.store = ChunkStore(folder / "chunks.sqlite")
         self._lock = threading.RLock()
         self._loaded: tuple[int, VectorIndex | None, KeywordIndex | None] = (-1, None, None)
-        self.vectors()  # a corrupted or inconsistent index is reported now, not at the first query
+        self.vectors()  # reports a corrupted index now, not at the first query; sets self.built_with
 
     # -- reading ----------------------------------------------------------------------------------
     def vectors(self) -> VectorIndex | None:
@@ -60,7 +60,7 @@ class DocumentIndex:
                 meta = self.store.meta()
                 vectors = VectorIndex.load(self.folder / meta["vectors_file"], self.params, checksum=meta["checksum"],
                                            size=self.store.count_chunks()) if meta.get("vectors_file") else None
-                self._loaded = (meta.get("generation", 0), vectors, None)
+                self._loaded, self.built_with = (meta.get("generation", 0), vectors, None), meta.get("model")
             return self._loaded[1]
 
     def keywords(self) -> KeywordIndex:
@@ -75,31 +75,38 @@ class DocumentIndex:
     def search(self, query: str, k: int = 5, filters: dict[str, Any] | None = None, *, mode: str = "hybrid") -> list[Hit]:
         """The k best chunks for `query`, best first; `filters` ({"source": glob or prefix, "metadata": {...}})
         narrow the candidates before the cut, so k hits come back whenever k chunks match them."""
-        query = query.strip()
-        if not query:
-            raise UserInputError("the search query is empty")
         if mode not in MODES:
             raise UserInputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        vectors = self.vectors()
-        if vectors is None or not vectors.size:
-            return []
-        allowed = self._allowed(filters)
-        if allowed is not None and not len(allowed):
-            return []
-        wanted = max(self.settings.candidates, k)
-        query_vector = embed_texts(self._embedder(), [query], batch_size=1, progress=False)
-        dense_scores, dense_ids = vectors.search(query_vector, wanted, allowed=allowed)
-        similarity = {int(i): float(s) for s, i in zip(dense_scores[0], dense_ids[0]) if i >= 0}
-        keyword = [chunk_id for chunk_id, _ in self.keywords().top(query, wanted, allowed=allowed)]
-        ranked = rank(mode, list(similarity.items()), keyword, rrf_k=self.settings.rrf_k)[:k]
+        pool = self.candidates(query, max(self.settings.candidates, k), filters)
+        ranked = rank(pool, mode, self.settings.fusion)[:k]
         rows = self.store.chunks([chunk_id for chunk_id, _ in ranked])
-        missing = [chunk_id for chunk_id, _ in ranked if chunk_id not in similarity]
-        if missing:
-            similarity.update(zip(missing, (vectors.vectors(np.asarray(missing)) @ query_vector[0]).tolist()))
+        similarity = dict(zip(pool.ids.tolist(), pool.dense.tolist()))
         return [Hit(row.source, row.position, round(score, 6), row.text,
                     {"heading": row.heading, "similarity": round(similarity[chunk_id], 4),
                      **({"metadata": row.metadata} if row.metadata else {})})
                 for chunk_id, score in ranked if (row := rows.get(chunk_id))]
+
+    def candidates(self, query: str, n: int, filters: dict[str, Any] | None = None) -> Candidates:
+        """Each retriever's best n chunks, pooled, with both scores for every pooled chunk."""
+        query = query.strip()
+        if not query:
+            raise UserInputError("the search query is empty")
+        with self._lock:
+            keywords = self.keywords()
+            vectors, built_with = self._loaded[1], self.built_with  # the generation of the keywords
+        allowed = self._allowed(filters)
+        if vectors is None or not vectors.size or (allowed is not None and not len(allowed)):
+            return Candidates.empty()
+        query_vector = embed_texts(self._embedder(built_with), [query], batch_size=1, progress=False)
+        _, dense_ids = vectors.search(query_vector, n, allowed=allowed)
+        bm25 = keywords.scores(query)
+        pooled = list(dict.fromkeys([int(i) for i in dense_ids[0] if i >= 0]
+                                    + keywords.ids[keywords.top(bm25, n, allowed=allowed)].tolist()))
+        rows = self.store.chunks(pooled)
+        ids = np.asarray([i for i in pooled if i in rows], dtype=np.int64)  # a writer may have removed some since
+        position = np.searchsorted(keywords.ids, ids)  # the chunk table is read in id order
+        return Candidates(ids, [rows[i].source for i in ids.tolist()], vectors.vectors(ids) @ query_vector[0],
+                          bm25[position])
 
     def _allowed(self, filters: dict[str, Any] | None) -> np.ndarray | None:
         if not filters:
@@ -129,10 +136,14 @@ class DocumentIndex:
         return [{"source": source, "kind": kind, "chunks": chunks, "added_at": added}
                 for source, kind, chunks, added in self.store.source_stats()]
 
-    def _embedder(self) -> Embedder:
+    def _embedder(self, built_with: str | None = None) -> Embedder:
+        """The model that built the index (until a rebuild), so query and index vectors never come from two."""
         if self.embedder is None:
             raise SearchIndexError(f"index {self.name!r} was opened without an embedding model; searching needs one")
-        return self.embedder
+        return embedder_for(built_with or self.built_with, self.embedder, self.models)
+
+    def _model_id(self) -> str | None:  # a removal, which embeds nothing, keeps the model recorded
+        return model_name(self._embedder()) if self.embedder is not None else self.built_with
 
     def close(self) -> None:
         self.store.close()
@@ -222,11 +233,11 @@ class DocumentIndex:
         name = f"vectors-{generation}.faiss"
         checksum = vectors.save(self.folder / name)
         self.store.set_meta(generation=generation, vectors_file=name, checksum=checksum, stats=stats,
-                            model=model_name(self.embedder), dim=vectors.dim, updated_at=time.time())
+                            model=self._model_id(), dim=vectors.dim, updated_at=time.time())
 
     def _check_model(self, embedded: np.ndarray | None) -> None:
         meta = self.store.meta()
-        built_with, ours = meta.get("model"), model_name(self.embedder)
+        built_with, ours = meta.get("model"), self._model_id()
         wrong_dim = embedded is not None and meta.get("dim") not in (None, embedded.shape[1])
         if wrong_dim or (built_with and ours and built_with != ours):
             raise SearchIndexError(f"index {self.name!r} was built with {built_with} ({meta.get('dim')}-d); "

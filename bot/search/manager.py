@@ -10,6 +10,7 @@ from bot.search.embedding import Embedder
 from bot.search.errors import NoSuchIndex
 from bot.search.index import DocumentIndex
 from bot.search.settings import SearchSettings, search_settings
+from bot.search.stale import Models
 from bot.errors import UserInputError
 
 INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -27,9 +28,10 @@ class IndexManager:
     """
 
     def __init__(self, config: Config | SearchSettings, embedder: Embedder | None = None, *,
-                 progress: bool | None = None) -> None:
+                 progress: bool | None = None, models: Models | None = None) -> None:
         self.settings = config if isinstance(config, SearchSettings) else search_settings(config)
         self.embedder = embedder
+        self.models = models  # loads the model an index was built with, while it differs from the serving one
         self.progress = progress
         self._open: dict[str, DocumentIndex] = {}
         self._lock = threading.Lock()
@@ -38,7 +40,8 @@ class IndexManager:
         folder = self.settings.indexes_dir
         if not folder.is_dir():
             return []
-        return sorted(path.name for path in folder.iterdir() if (path / "chunks.sqlite").exists())
+        return sorted(path.name for path in folder.iterdir()
+                      if (path / "chunks.sqlite").exists() and INDEX_NAME.match(path.name))
 
     def require(self, name: str | None = None) -> None:
         """Raise NoSuchIndex, naming the indexes there are, unless `name` has been built."""
@@ -56,7 +59,7 @@ class IndexManager:
                 if not create:
                     self.require(name)
                 self._open[name] = DocumentIndex(folder, settings=self.settings, embedder=self.embedder,
-                                                 progress=self.progress)
+                                                 progress=self.progress, models=self.models)
             return self._open[name]
 
     def _valid_name(self, name: str | None) -> str:

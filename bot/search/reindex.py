@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import TYPE_CHECKING, Sequence
 
+import numpy as np
+
+from bot.search.embedding import embed_texts, model_name
 from bot.search.index import DocumentIndex
 from bot.search.manager import IndexManager
 from bot.search.planner import AddReport
 from bot.search.settings import search_settings
+from bot.search.stale import hub_models, is_stale
+from bot.search.vectors import VectorIndex
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -32,19 +38,60 @@ def reindex(config: Config, name: str, *, paths: Sequence[str] = (), hub: ModelH
         manager.require(name)  # re-adding an index's own files needs the index
     manager.embedder = hub.sentence_model(settings.embedding_model, batch_size=settings.batch_size,
                                           what="[search] embedding_model")
+    manager.models = hub_models(hub, config.models_dir, batch_size=settings.batch_size)
     index = manager.open(name)
     try:
+        rebuilt = f"; {rebuild(index)} chunks re-embedded with {model_name(index.embedder)}" if stale(index) else ""
         missing: list[str] = []
         if paths:
             roots = list(paths)
         else:
             roots, missing = own_roots(index)
             if not roots and not missing:
-                return f"{index.name}: nothing to re-index (it holds no files; Slack messages are re-added with /index)"
+                return (f"{index.name}: no files to re-index (Slack messages are re-added with /index)" + rebuilt
+                        if rebuilt else
+                        f"{index.name}: nothing to re-index (it holds no files; Slack messages are re-added with /index)")
         report = index.add(roots) if roots else AddReport()
-        return summary(index.name, report, missing)
+        return summary(index.name, report, missing) + rebuilt
     finally:
         manager.close()
+
+
+def stale(index: DocumentIndex) -> bool:
+    """Built by another model than the serving one (a promoted search model, a changed [search] embedding_model)."""
+    index.vectors()
+    return is_stale(index.built_with, index.embedder)
+
+
+def rebuild(index: DocumentIndex) -> int:
+    """Re-embed every chunk with the serving model and switch to it in one transaction; the chunks embedded.
+
+    Until the switch, searches use the old model with the old vectors. Writes made meanwhile (with the old
+    model) are caught up before it: the switch happens only when no write came between reading and switching.
+    """
+    serving, done = index.embedder, {}
+    while True:
+        generation = index.store.generation()
+        ids, texts = index.store.all_chunk_texts()  # "heading\ntext": what the chunks were embedded as
+        todo = [text for text in dict.fromkeys(texts) if text not in done]
+        if todo:
+            done.update(zip(todo, embed_texts(serving, todo, batch_size=index.settings.batch_size,
+                                              progress=index.progress)))
+        with index.writing():
+            if index.store.generation() != generation:
+                continue
+            with index.store.transaction():
+                values: dict = {"model": model_name(serving), "updated_at": time.time()}
+                if ids:
+                    vectors = VectorIndex.empty(len(done[texts[0]]), index.params)
+                    stats = vectors.update(remove=[], add_ids=np.asarray(ids, dtype=np.int64),
+                                           add_vectors=np.vstack([done[text] for text in texts]))
+                    name = f"vectors-{generation + 1}.faiss"
+                    values |= {"vectors_file": name, "checksum": vectors.save(index.folder / name), "stats": stats,
+                               "dim": vectors.dim}
+                index.store.set_meta(generation=generation + 1, **values)
+            index._remove_stale_files()
+            return len(ids)
 
 
 def own_roots(index: DocumentIndex) -> tuple[list[str], list[str]]:

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from bot.config import Config, Section, validate_section
 from bot.errors import Forbidden
+from bot.search.hybrid import Fusion
 
 
 class SearchSettings(Section):
@@ -25,12 +26,20 @@ class SearchSettings(Section):
     hnsw_ef_search: int = Field(128, ge=8, le=4096)
     ivf_nprobe: int = Field(32, ge=1, le=4096)
     recall_sample: int = Field(200, ge=10, le=10_000, description="own vectors used to check an approximate index")
-    min_score: float = Field(0.35, ge=-1.0, le=1.0, description="answers need a sentence at least this similar")
+    min_score: float = Field(0.37, ge=-1.0, le=1.0, description="answers need a passage at least this similar "
+                             "(calibrated: `nlpbot index tune`, bench/search.md)")
     answer_sentences: int = Field(2, ge=1, le=10)
-    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(0.8, ge=0.0, le=1.0, description="hybrid = w * cosine + (1 - w) * BM25 / best BM25")
+    document_share: float = Field(0.0, ge=0.0, le=1.0, description="a chunk's share of its document's other chunks")
+    rrf_k: int | None = Field(None, description="no longer used: hybrid is weighted score fusion (dense_weight); "
+                              "kept so that older config files still load")
     candidates: int = Field(100, ge=1, description="results taken from each retriever before fusion")
     allowed_paths: list[Path] = Field(default_factory=list, description="folders Slack admins may index from")
     channels: list[str] = Field(default_factory=list, description="Slack channel ids /index #channel may add; empty: any")
+
+    @property
+    def fusion(self) -> Fusion:
+        return Fusion(self.dense_weight, self.document_share)
 
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> SearchSettings:

@@ -56,12 +56,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     models.add_argument("--force", action="store_true", help="export: make it again even if it is up to date")
     models.set_defaults(handler=cmd_models)
 
-    data = subparsers.add_parser("data", help="prepare training data: vader, or feedback PLUGIN (Slack's buttons)")
-    data.add_argument("dataset", choices=["vader", "feedback"])
-    data.add_argument("plugin", nargs="?", help="feedback: the plugin whose clicks to export (sentiment, ner)")
+    data = subparsers.add_parser("data", help="prepare training data: vader, beir DIR, or feedback PLUGIN (Slack's buttons)")
+    data.add_argument("dataset", choices=["vader", "beir", "feedback"])
+    data.add_argument("source", nargs="?", metavar="DIR|PLUGIN",
+                      help="beir: a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv); "
+                           "feedback: the plugin whose clicks to export (sentiment, ner)")
+    data.add_argument("--split", default="train", help="beir: the qrels split turned into pairs (default train)")
     data.add_argument("--out", default=None, help="vader: output folder (default data/vader next to the config); "
-                                                  "feedback: the JSON lines file (default data/feedback-PLUGIN.jsonl)")
+                      "beir: the pairs file (default data/beir-FOLDER-SPLIT.jsonl); "
+                      "feedback: the JSON lines file (default data/feedback-PLUGIN.jsonl)")
     data.add_argument("--sdist", default=None, help="a local vaderSentiment-3.3.2.tar.gz instead of downloading")
+    from bot.training.data_cli import cmd_data
+
     data.set_defaults(handler=cmd_data)
 
 
@@ -198,42 +204,3 @@ def _version_row(plugin: str, info) -> dict:
     return {"plugin": plugin, "version": info.version, "serving": info.serving, "path": str(info.path),
             "primary_metric": meta.get("primary_metric"), "metrics": meta.get("metrics", {}),
             "base": meta.get("base"), "created": meta.get("created")}
-
-
-def cmd_data(args: argparse.Namespace) -> int:
-    from bot.bootstrap import bootstrap
-    from bot.training import vader
-
-    config = bootstrap(getattr(args, "config", None))
-    if args.dataset == "feedback":
-        return _export_feedback(config, args)
-    out = Path(args.out) if args.out else config.resolve_path("data/vader")
-    report = vader.build(out, sdist=Path(args.sdist) if args.sdist else None)
-    for split, counts in report["counts"].items():
-        total = sum(counts.values())
-        shares = ", ".join(f"{label} {n} ({100 * n / max(total, 1):.0f}%)" for label, n in counts.items())
-        print(f"{report['files'][split]}: {total} examples: {shares}")
-    print(f"neutral = mean human rating within ±{report['neutral_band']:g} (on -4..+4)")
-    return 0
-
-
-def _export_feedback(config, args: argparse.Namespace) -> int:
-    from bot.errors import UserInputError
-    from bot.feedback import FeedbackStore
-    from bot.training.plugins import trainable
-
-    if not args.plugin:
-        raise UserInputError("Which plugin? `nlpbot data feedback sentiment --out FILE`")
-    trainable(args.plugin)  # an unknown plugin is a usage error
-    out = Path(args.out) if args.out else config.resolve_path(f"data/feedback-{args.plugin}.jsonl")
-    store = FeedbackStore.for_config(config)
-    try:
-        count = store.export(args.plugin, out)
-    finally:
-        store.close()
-    if not count:
-        out.unlink(missing_ok=True)
-        raise UserInputError(f"No feedback for {args.plugin} yet: people give it with the buttons under its answers.")
-    print(f"{out}: {count} example{'s' if count != 1 else ''} from feedback; "
-          f"train with `nlpbot train {args.plugin} --data {out}`")
-    return 0

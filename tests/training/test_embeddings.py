@@ -39,8 +39,11 @@ def test_embedding_run_reports_mrr_and_saves_a_sentence_transformer(tmp_path: Pa
     eval_file.write_text("".join(json.dumps(p) + "\n" for p in pairs(100, 10)))
     config = make_config(tmp_path, "[training]\nmax_length = 32\n")
     result = train(config, plugin="search", kind="sentence-embeddings", data=train_file, eval_data=eval_file,
-                   max_steps=1, batch_size=8, show_bar=False)
+                   max_steps=1, batch_size=8, show_bar=False, force=True)
     assert result.primary_metric == "mrr" and result.promoted
+    # nothing trained served: the untrained base model did, and the new version was judged against it
+    assert "for the serving base model on the same eval data" in result.reason
+    assert set(result.previous_metrics) >= {"mrr", "recall@1"}
     assert 0.3 < result.metrics["mrr"] <= 1 and 0 <= result.metrics["recall@1"] <= result.metrics["recall@5"]
     model = SentenceTransformer(str(result.path), local_files_only=True)
     assert model.encode(["vpn"]).shape == (1, 384)

@@ -36,6 +36,7 @@ class Kind:
     name: str = ""
     metrics: tuple[str, ...] = ()
     primary_metric: str = ""
+    base_serves: bool = False  # the base model is complete and serves until a trained version beats it
 
     def read(self, path: str | Path, *, labels: Sequence[str] | None = None) -> list[dict]:
         """Validated records from a data file; raises UserInputError listing every bad line."""
