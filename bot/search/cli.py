@@ -68,8 +68,9 @@ def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = F
 def run_add(args: argparse.Namespace) -> int:
     manager = _manager(args, with_model=True, progress=False if args.no_progress else None)
     report = manager.open(args.index).add(args.paths)
-    for problem in report.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    indexed = set(report.added + report.updated)
+    for problem in report.problems:  # a file with a few undecodable lines is indexed without them
+        print(f"{'partly indexed' if problem.source in indexed else 'skipped'} {problem}", file=sys.stderr)
     print(f"{args.index or manager.settings.default_index}: {len(report.added)} added, "
           f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.removed)} removed, "
           f"{len(report.problems)} failed; {report.chunks_embedded} chunks embedded")

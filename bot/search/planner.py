@@ -75,10 +75,12 @@ def plan_paths(paths: list[str], entries: list[FileEntry], problems: list[Proble
             plan.skip.append(entry.source)
             continue
         try:
-            document = read_entry(entry)
+            document, partial = read_entry(entry)
         except LoadError as exc:
             plan.problems.append(Problem(entry.source, str(exc)))
             continue
+        if partial is not None:
+            plan.problems.append(partial)
         row = SourceRow(entry.source, content_hash(document), entry.mtime, entry.size, entry.kind, time.time())
         _plan_source(plan, document, row, old, split)
     plan.roots = _roots_after_add(paths, dict(roots))
