@@ -134,6 +134,7 @@ class Tally:
     def fail(self, reason: str) -> None:
         with self.lock:
             self.failures.append(reason)
+        print(f"FAILED {reason}", flush=True)
 
 
 class Traffic:
@@ -144,6 +145,8 @@ class Traffic:
         self.tally, self.pending = Tally(), []
         self.counter = itertools.count()
         self.lock = threading.Lock()
+        self.seen = 0  # fake Slack calls already sorted into `answers`
+        self.answers: dict[str, list] = {}  # response_url name, thread ts or DM channel -> the calls that answer it
 
     def _post(self, body: str, content_type: str) -> tuple[int, float]:
         import urllib.error
@@ -197,17 +200,11 @@ class Traffic:
         with self.lock:
             pending, self.pending = self.pending, []
         keep = []
-        posts: dict[str, list] = {}
-        for call in self.fake.calls_to("/api/chat.postMessage"):
-            key = call.body.get("thread_ts") or call.body.get("channel")
-            posts.setdefault(key, []).append(call)
+        self._sort_new_calls()
         for item in pending:
-            if item.kind in ("mention", "dm"):
-                calls = posts.get(item.key, [])
-            else:
-                calls = self.fake.calls_to(f"/response/{item.key}")
-                if item.admin:  # progress messages come first; the last one is the outcome
-                    calls = [c for c in calls if not str(c.body.get("text", "")).startswith((":hourglass", "`"))]
+            calls = self.answers.get(item.key, [])
+            if item.admin:  # progress messages come first; the last one is the outcome
+                calls = [c for c in calls if not str(c.body.get("text", "")).startswith((":hourglass", "`"))]
             if calls:
                 text = str(calls[-1].body.get("text", ""))
                 with self.tally.lock:
@@ -222,8 +219,20 @@ class Traffic:
         with self.lock:
             self.pending.extend(keep)
 
+    def _sort_new_calls(self) -> None:
+        """Only the calls since last time: scanning them all each second slowed the harness (and its acks) down."""
+        with self.fake._lock:
+            new, self.seen = self.fake.calls[self.seen:], len(self.fake.calls)
+        for call in new:
+            if call.path.startswith("/response/"):
+                self.answers.setdefault(call.path.removeprefix("/response/"), []).append(call)
+            elif call.path == "/api/chat.postMessage":
+                key = call.body.get("thread_ts") or call.body.get("channel")
+                self.answers.setdefault(key, []).append(call)
+
     def last_answer(self, name: str) -> str:
-        calls = self.fake.calls_to(f"/response/{name}")
+        self._sort_new_calls()
+        calls = self.answers.get(name, [])
         return str(calls[-1].body.get("text", "")) if calls else ""
 
 
