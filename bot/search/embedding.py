@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from typing import Any, Callable
 
 import numpy as np
@@ -16,20 +17,26 @@ def model_name(embedder: Embedder | None) -> str | None:
     return info.get("spec") if isinstance(info, dict) else getattr(embedder, "name", None)
 
 
-def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
-    """(len(texts), dim) float32, L2-normalized. The bar shows when stderr is a terminal, unless progress=False."""
+def progress_bar(total: int, progress: bool | None, *, batch_size: int) -> Any:
+    """A tqdm bar over `total` chunks on stderr, shown when stderr is a terminal unless progress=False."""
     from tqdm import tqdm
 
     show = sys.stderr.isatty() if progress is None else progress
-    parts = []
-    with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not show or len(texts) <= batch_size) as bar:
+    return tqdm(total=total, desc="embedding", unit="chunk", disable=not show or total <= batch_size)
+
+
+def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, progress: bool | None = None,
+                bar: Any = None) -> np.ndarray:
+    """(len(texts), dim) float32, L2-normalized. `bar` (from progress_bar) is advanced, else one is drawn here."""
+    with (nullcontext(bar) if bar is not None else progress_bar(len(texts), progress, batch_size=batch_size)) as shown:
+        parts = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start:start + batch_size]
             vectors = np.asarray(embedder(batch), dtype=np.float32)
             if vectors.ndim != 2 or len(vectors) != len(batch):
                 raise ValueError(f"the embedder returned shape {vectors.shape} for {len(batch)} texts")
             parts.append(vectors)
-            bar.update(len(batch))
+            shown.update(len(batch))
     vectors = np.vstack(parts)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return vectors
