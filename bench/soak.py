@@ -174,9 +174,13 @@ class Traffic:
         with self.lock:
             self.pending.append(Pending(kind, key, time.monotonic(), admin))
 
-    def slash(self, command: str, text: str, *, user: str = "USOAK001", admin: bool = False) -> str:
-        name = f"soak-{next(self.counter)}"
-        body = slash_command_body(command, text, user_id=ADMIN if admin else user, channel_id="C0GENERAL",
+    def slash(self, command: str, text: str, *, admin: bool = False) -> str:
+        number = next(self.counter)
+        name = f"soak-{number}"
+        # Many people, as in a workspace: one user sending the same command and text within [slack]
+        # double_submit_s is answered once on purpose, which a soak with one user would count as lost.
+        user = ADMIN if admin else f"USOAK{number % 500:04d}"
+        body = slash_command_body(command, text, user_id=user, channel_id="C0GENERAL",
                                   response_url=self.fake.response_url(name))
         status, seconds = self._post(body, FORM)
         self._track(f"{command} {text.split()[0] if text else ''}".strip(), name, status, seconds, admin=admin)
@@ -188,7 +192,7 @@ class Traffic:
         channel = f"DSOAK{number}"  # a DM is answered in the DM, not in a thread: one channel per message to match it
         event = {"type": "message", "channel_type": "im", "channel": channel} if direct else \
             {"type": "app_mention", "channel": "C0GENERAL"}
-        event.update({"user": "USOAK002", "ts": ts, "event_ts": ts,
+        event.update({"user": f"USOAK{number % 500:04d}", "ts": ts, "event_ts": ts,
                       "text": text if direct else f"<@{BOT_USER_ID}> {text}"})
         body = event_body(event, event_id=f"EvSOAK{number}")
         status, seconds = self._post(body, "application/json")
