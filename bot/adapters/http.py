@@ -46,7 +46,12 @@ def make_handler(adapter: SlackAdapter, *, events_path: str) -> type[BaseHTTPReq
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace")
             headers = {key.lower(): [value] for key, value in self.headers.items()}
-            response = adapter.app.dispatch(BoltRequest(body=body, query=split.query, headers=headers))
+            try:
+                request = BoltRequest(body=body, query=split.query, headers=headers)
+            except ValueError:  # bolt parses the body before verifying it: malformed JSON raises here
+                self._send(400, b"malformed payload", "text/plain")
+                return
+            response = adapter.app.dispatch(request)
             content_type = (response.headers.get("content-type") or ["text/plain"])[0]
             self._send(response.status, (response.body or "").encode("utf-8"), content_type)
 
