@@ -202,7 +202,7 @@ class DocumentIndex:
             with self.store.transaction():
                 removed = self.store.chunk_ids_of(plan.remove + [item.row.source for item in writes])
                 kept_ids = [i for positions in kept.values() for i in positions.values()]
-                kept_vectors = vectors.vectors(np.asarray(kept_ids)) if kept_ids else None
+                reused = vectors.vectors(np.asarray(kept_ids)) if kept_ids else None
                 self.store.delete_sources(plan.remove)
                 new_ids, old_ids = [], []
                 for item in writes:
@@ -215,7 +215,7 @@ class DocumentIndex:
                     self.store.set_meta(roots=plan.roots)
                 if vectors is not None and (removed or new_ids or old_ids):
                     write_vectors(self.store, self.folder, vectors, removed, new_ids + old_ids,
-                                  [embedded, kept_vectors], model=model_name(self.embedder))
+                                  [embedded, reused], model=model_name(self.embedder))
         except BaseException:
             self._loaded = (-1, None, None)  # the in-memory index may hold the failed write: reload from disk
             raise
