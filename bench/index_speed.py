@@ -46,7 +46,8 @@ def write_corpus(data: Path, folder: Path, count: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1000, help="first N abstracts (0 = all)")
-    parser.add_argument("--data", default=str(ROOT.parent.parent / "shared" / "data" / "scifact"))
+    shared = [root / "shared" / "data" / "scifact" for root in (ROOT.parent, ROOT.parent.parent)]  # checkout, worktree
+    parser.add_argument("--data", default=str(next((path for path in shared if path.is_dir()), shared[0])))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nlpbot-index-speed-") as tmp:
         folder = Path(tmp) / "scifact"
