@@ -161,7 +161,7 @@ class Traffic:
                 return response.status, time.monotonic() - started
         except urllib.error.HTTPError as error:
             return error.code, time.monotonic() - started
-        except OSError as error:
+        except OSError:
             return -1, time.monotonic() - started
 
     def _track(self, kind: str, key: str, status: int, seconds: float, *, admin: bool = False) -> None:
