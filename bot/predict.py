@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from bot.core import Nlpbot
@@ -14,10 +16,29 @@ from bot.request import require_words
 log = logging.getLogger(__name__)
 
 
-def read_inputs(lines: Iterable[str], *, source: str) -> Iterator[tuple[int, str | None, str | None]]:
+def decode_line(line: bytes | str, number: int, *, source: str) -> tuple[str, str | None]:
+    """(text, problem): each line is decoded on its own, so one bad byte costs one line, not the file.
+
+    An undecodable line's text keeps its readable parts (U+FFFD for the bad bytes) to show which line it was.
+    """
+    if isinstance(line, str):
+        return line, None
+    if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]  # a UTF-8 byte order mark
+    try:
+        return line.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return line.decode("utf-8", errors="replace"), f"{source}:{number}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+
+
+def read_inputs(lines: Iterable[bytes | str], *, source: str) -> Iterator[tuple[int, str | None, str | None]]:
     """(line number, text, problem): a JSON object needs a string "text"; any other line is the text itself."""
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=1):
+        line, problem = decode_line(raw, number, source=source)
         line = line.rstrip("\r\n")
+        if problem is not None:
+            yield number, line, problem
+            continue
         if not line.strip():
             continue
         if line.lstrip().startswith("{"):
@@ -35,13 +56,53 @@ def read_inputs(lines: Iterable[str], *, source: str) -> Iterator[tuple[int, str
             yield number, line, None
 
 
-def predict_stream(bot: Nlpbot, plugin_name: str, lines: Iterable[str], out: TextIO, *, source: str = "<stdin>",
-                   options: dict[str, Any] | None = None, chunk: int | None = None,
-                   progress: Callable[[int], object] | None = None) -> int:
+@dataclass(frozen=True)
+class Resume:
+    """What an earlier, interrupted run left in the output file: its complete lines."""
+
+    done: int = 0
+    failed: int = 0
+    last_text: str | None = None
+
+
+def resume_output(path: Path) -> Resume:
+    """Read an output file left by an interrupted run, cutting off a half-written last line.
+
+    Lines are written whole and in input order, so the complete lines are exactly the first inputs' results.
+    """
+    if not path.exists():
+        return Resume()
+    done = failed = 0
+    last_text = None
+    complete = 0  # bytes up to the end of the last complete line
+    with open(path, "rb") as handle:
+        for line in handle:
+            if not line.endswith(b"\n"):
+                break
+            try:
+                row = json.loads(line)
+            except ValueError:
+                raise UserInputError(f"{path}:{done + 1} is not a JSON line from `nlpbot predict`; "
+                                     "delete the file or choose another --output") from None
+            complete += len(line)
+            done += 1
+            failed += "error" in row
+            last_text = row.get("text") if isinstance(row, dict) else None
+    if complete < path.stat().st_size:
+        with open(path, "rb+") as handle:
+            handle.truncate(complete)
+    return Resume(done, failed, last_text)
+
+
+def predict_stream(bot: Nlpbot, plugin_name: str, lines: Iterable[bytes | str], out: TextIO, *,
+                   source: str = "<stdin>", options: dict[str, Any] | None = None, chunk: int | None = None,
+                   progress: Callable[[int], object] | None = None, resume: Resume = Resume()) -> int:
     """Score every input through the plugin's batch path; returns how many inputs failed.
 
     Inputs are read and scored in chunks, so a million-line file streams; models load once.
-    `progress(n)` is told after each chunk how many more input lines are done.
+    `progress(n)` is told after each chunk how many more input lines are done. With `resume`, the first
+    `resume.done` inputs are skipped (their results are already written); the last of them must be the
+    input whose text the output's last line holds, else the output belongs to other input.
     """
     plugin = bot.plugins.get(plugin_name)
     if plugin is None:
@@ -50,7 +111,7 @@ def predict_stream(bot: Nlpbot, plugin_name: str, lines: Iterable[str], out: Tex
         batch = sorted(name for name, other in bot.plugins.items() if type(other).predict is not Plugin.predict)
         raise UserInputError(f"the {plugin_name} plugin has no batch use; these have: {', '.join(batch)}")
     chunk = chunk or max(plugin.settings.batch_size * 8, 64)
-    failed = lines_done = 0
+    failed, lines_done = resume.failed, 0
     pending: list[tuple[int, str | None, str | None]] = []
 
     def check(number: int, text: str | None, problem: str | None) -> str | None:
@@ -81,7 +142,15 @@ def predict_stream(bot: Nlpbot, plugin_name: str, lines: Iterable[str], out: Tex
             lines_done = pending[-1][0]
         pending.clear()
 
-    for item in read_inputs(lines, source=source):
+    for position, item in enumerate(read_inputs(lines, source=source), start=1):
+        if position <= resume.done:
+            if position == resume.done and None not in (item[1], resume.last_text) and item[1] != resume.last_text:
+                raise UserInputError(f"the output file's line {position} is not the result of {source}:{item[0]}: "
+                                     "it belongs to other input; delete it or choose another --output")
+            lines_done = item[0]
+            continue
+        if position == resume.done + 1 and lines_done and progress is not None:
+            progress(lines_done)
         pending.append(item)
         if len(pending) >= chunk:
             flush()

@@ -1,4 +1,4 @@
-"""Admin commands: retrain a plugin in its own process, list and roll back model versions, re-index documents."""
+"""Admin commands: retrain a plugin in its own process, list and roll back model versions, re-index and drop indexes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 log = logging.getLogger(__name__)
 
 USAGE = ("/nlp-admin train PLUGIN [--epochs N] [--force] | train (a form for a data file) | models [PLUGIN] | "
-         "promote PLUGIN VERSION | rollback PLUGIN | reindex [INDEX] | jobs")
+         "promote PLUGIN VERSION | rollback PLUGIN | reindex [INDEX] | drop-index INDEX | jobs")
 TRAIN_FLAGS = {"--epochs": float, "--lr": float, "--max-steps": int, "--batch-size": int}
 
 
@@ -33,11 +33,11 @@ class AdminPlugin(Plugin):
 
     @command("nlp-admin", usage=USAGE, admin_only=True, accepts_empty=True)
     def admin(self, request: Request) -> Reply:
-        """Admin tasks: train, models, promote, rollback, reindex, jobs."""
+        """Admin tasks: train, models, promote, rollback, reindex, drop-index, jobs."""
         args = request.args
         action = args[0].lower() if args else "help"
         handlers = {"train": self.train, "models": self.models, "promote": self.promote, "rollback": self.rollback,
-                    "reindex": self.reindex, "jobs": self.jobs}
+                    "reindex": self.reindex, "drop-index": self.drop_index, "jobs": self.jobs}
         if action not in handlers:
             return Reply(title="/nlp-admin", text=f"Usage: `{USAGE}`", in_channel=False)
         return handlers[action](request, args[1:])
@@ -150,6 +150,15 @@ class AdminPlugin(Plugin):
                                      in_channel=False))  # a live message: the report replaces it however long this takes
         report = reindex(self.config, name, hub=self.services.hub)
         return Reply(text=f"Re-indexed: {report}", in_channel=False, data={"report": report})
+
+    def drop_index(self, request: Request, args: list[str]) -> Reply:
+        from bot.search import IndexManager
+
+        if not args:
+            raise UserInputError("Which index? `/nlp-admin drop-index INDEX`")
+        IndexManager(self.config).drop(args[0])  # refused while a write holds the index
+        return Reply(text=f"Index `{args[0]}` dropped: its documents and vectors are deleted.", in_channel=False,
+                     data={"dropped": args[0]})
 
     def jobs(self, request: Request, args: list[str]) -> Reply:
         from bot.scheduler import Scheduler, jobs_table

@@ -11,8 +11,12 @@ from bot.predict import predict_stream
 from tests.conftest import ROOT, sentiment_config
 
 
-def nlpbot(*args, config=None, stdin="", env=None):
+def nlpbot(*args, config=None, stdin="", env=None, stdin_bytes=None):
     command = [sys.executable, "-m", "bot", *args] + (["--config", str(config)] if config else [])
+    if stdin_bytes is not None:
+        result = subprocess.run(command, cwd=ROOT, input=stdin_bytes, capture_output=True, timeout=180,
+                                env={**__import__("os").environ, **(env or {})})
+        return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
     return subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=180,
                           env={**__import__("os").environ, **(env or {})})
 
@@ -94,13 +98,25 @@ def test_predict_command_on_a_file(make_config, tiny_sentiment, tmp_path):
     assert [row["text"] for row in rows] == [f"message number {i}" for i in range(50)]
 
 
-def test_predict_refuses_a_file_that_is_not_utf8(make_config, tiny_sentiment, tmp_path):
+def test_an_undecodable_line_gets_its_error_and_every_other_line_is_scored(make_config, tiny_sentiment, tmp_path):
     config = make_config(sentiment_config(tiny_sentiment))
-    data = tmp_path / "binary.bin"
-    data.write_bytes(b"\xff\xfe\x00\x81 not text")
+    data = tmp_path / "mixed.txt"
+    lines = [f"message number {i}".encode() for i in range(300)]
+    lines[150] = b"caf\xe9 latin-1, not UTF-8"
+    data.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
     result = nlpbot("predict", "sentiment", "--input", str(data), config=config)
-    assert result.returncode == 2
-    assert "not UTF-8 text" in result.stderr
+    assert result.returncode == 1, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 300
+    assert rows[150] == {"text": "caf\ufffd latin-1, not UTF-8",
+                         "error": f"{data}:151: not UTF-8 text (invalid continuation byte at byte 3)"}
+    assert all(set(row) == {"text", "label", "score"} for i, row in enumerate(rows) if i != 150)
+    assert rows[0]["text"] == "message number 0"  # the byte order mark is not part of the text
+    assert "1 input(s) could not be scored" in result.stderr
+
+    piped = nlpbot("predict", "sentiment", config=config, stdin=None, stdin_bytes=b"fine\n\xff\xfe\x00\x81\n")
+    assert piped.returncode == 1
+    assert [("error" in json.loads(line)) for line in piped.stdout.splitlines()] == [False, True]
 
 
 def test_json_logs_carry_the_request_id(make_config, tiny_sentiment):

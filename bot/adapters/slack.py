@@ -83,6 +83,13 @@ class SlackAdapter:
         self.app.view(INDEX)(self._on_submit)
         self.app.view(TRAIN)(self._on_submit)
         self.interactivity = Interactivity(self)
+        self.app.error(self._on_malformed)
+
+    @staticmethod
+    def _on_malformed(error: Exception, response: Any) -> None:
+        """A signed payload bolt cannot read (missing or mistyped fields): 400, not bolt's default 500."""
+        log.warning("a signed payload could not be handled: %s: %s", type(error).__name__, error)
+        response.status, response.body = 400, "malformed payload"
 
     # -- listeners: fast, never run a model --------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""`nlpbot index add|remove|list|stats|eval` and `nlpbot search`: the document search commands."""
+"""`nlpbot index add|remove|drop|list|stats|eval` and `nlpbot search`: the document search commands."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # imported where used: building the command line must not loa
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `index` and `search` to the nlpbot command line (bot.cli calls this)."""
     index = subparsers.add_parser("index", help="build and inspect document indexes")
-    actions = index.add_subparsers(dest="index_action", required=True, metavar="add|remove|list|stats|eval|tune")
+    actions = index.add_subparsers(dest="index_action", required=True,
+                                   metavar="add|remove|drop|list|stats|eval|tune")
     add = actions.add_parser("add", help="index files and folders (again: only what changed)")
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -27,6 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", help="remove sources (a folder removes everything under it)")
     remove.add_argument("paths", nargs="+", metavar="PATH")
     remove.set_defaults(handler=run_remove)
+    drop = actions.add_parser("drop", help="delete an index, files and all (refused while a write holds it)")
+    drop.add_argument("name", metavar="NAME")
+    drop.set_defaults(handler=run_drop)
+    _config_option(drop)
     listing = actions.add_parser("list", help="the indexes, or the sources of --index")
     listing.add_argument("--json", action="store_true", help="a JSON list of names, or of sources")
     listing.set_defaults(handler=run_list)
@@ -92,8 +97,9 @@ def run_add(args: argparse.Namespace) -> int:
 
         manager.embedder = RayEmbedder(manager.embedder, bootstrap(args.config), address=args.ray_address)
     report = manager.open(args.index).add(args.paths)
-    for problem in report.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    indexed = set(report.added + report.updated)
+    for problem in report.problems:  # a file with a few undecodable lines is indexed without them
+        print(f"{'partly indexed' if problem.source in indexed else 'skipped'} {problem}", file=sys.stderr)
     print(f"{args.index or manager.settings.default_index}: {len(report.added)} added, "
           f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.removed)} removed, "
           f"{len(report.problems)} failed; {report.chunks_embedded} chunks embedded")
@@ -107,6 +113,12 @@ def run_remove(args: argparse.Namespace) -> int:
     if not removed:
         print("nothing removed: no indexed source matches " + ", ".join(args.paths), file=sys.stderr)
     return 0 if removed else 1
+
+
+def run_drop(args: argparse.Namespace) -> int:
+    _manager(args, with_model=False).drop(args.name)
+    print(f"dropped index {args.name}")
+    return 0
 
 
 def run_list(args: argparse.Namespace) -> int:

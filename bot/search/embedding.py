@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
+from contextlib import nullcontext
 from typing import Any, Callable
 
 import numpy as np
@@ -54,12 +55,21 @@ def model_name(embedder: Embedder | None) -> str | None:
     return f"{info.get('spec')}@{info['version']}" if info.get("version") else info.get("spec")
 
 
-def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
-    """(len(texts), dim) float32, L2-normalized. The bar shows when stderr is a terminal, unless progress=False.
+def progress_bar(total: int, progress: bool | None, *, batch_size: int) -> Any:
+    """A tqdm bar over `total` chunks on stderr, shown when stderr is a terminal unless progress=False."""
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    return tqdm(total=total, desc="embedding", unit="chunk", disable=not show or total <= batch_size)
+
+
+def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, progress: bool | None = None,
+                bar: Any = None) -> np.ndarray:
+    """(len(texts), dim) float32, L2-normalized. `bar` (from progress_bar) is advanced, else one is drawn here.
 
     One text (a query) is answered from the LRU of recent queries when it was asked before, without a bar.
     """
-    if len(texts) == 1:
+    if len(texts) == 1 and bar is None:
         key = QUERY_CACHE.key(embedder, texts[0])
         cached = QUERY_CACHE.get(key)
         if cached is None:
@@ -68,24 +78,26 @@ def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, p
                 raise ValueError(f"the embedder returned shape {cached.shape} for 1 text")
             QUERY_CACHE.put(key, cached)
         return cached.copy()
-    from tqdm import tqdm
-
-    show = sys.stderr.isatty() if progress is None else progress
     bulk = getattr(embedder, "embed_all", None)
     if bulk is not None:  # an engine that spreads the batches itself (bot.engines.ray) and shows its own progress
-        vectors = np.asarray(bulk(texts, batch_size=batch_size), dtype=np.float32)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        vectors = _normalized(np.asarray(bulk(texts, batch_size=batch_size), dtype=np.float32))
+        if bar is not None:
+            bar.update(len(texts))
         return vectors
-    parts = []
-    with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not show or len(texts) <= batch_size) as bar:
+    # Batches of similar length: a batch is padded to its longest text, so mixing lengths wastes compute.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    with (nullcontext(bar) if bar is not None else progress_bar(len(texts), progress, batch_size=batch_size)) as shown:
+        parts = []
         for start in range(0, len(texts), batch_size):
-            batch = texts[start:start + batch_size]
+            batch = [texts[i] for i in order[start:start + batch_size]]
             vectors = np.asarray(embedder(batch), dtype=np.float32)
             if vectors.ndim != 2 or len(vectors) != len(batch):
                 raise ValueError(f"the embedder returned shape {vectors.shape} for {len(batch)} texts")
             parts.append(vectors)
-            bar.update(len(batch))
-    return _normalized(np.vstack(parts))
+            shown.update(len(batch))
+    vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+    vectors[order] = np.vstack(parts)
+    return _normalized(vectors)
 
 
 def _normalized(vectors: np.ndarray) -> np.ndarray:

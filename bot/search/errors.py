@@ -11,5 +11,9 @@ class IndexCorrupted(SearchIndexError):
     """The files of an index do not match each other or their checksums."""
 
 
+class IndexBusy(SearchIndexError):
+    """A write holds the index's lock, so it cannot be dropped now."""
+
+
 class NoSuchIndex(UserInputError):
     """A search names an index that was never built."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,16 +14,18 @@ import numpy as np
 from bot.errors import UserInputError
 from bot.search.answer import Answer, best_sentences
 from bot.search.chunker import Chunker
-from bot.search.embedding import Embedder, embed_texts, model_name
+from bot.search.embedding import Embedder, embed_texts, model_name, progress_bar
 from bot.search.errors import SearchIndexError
 from bot.search.hybrid import MODES, Candidates, Hit, KeywordIndex, rank
 from bot.search.loaders import Document, discover
-from bot.search.planner import AddReport, NewSource, Plan, plan_documents, plan_paths, plan_removal, roots_of
+from bot.search.planner import AddReport, Plan, plan_documents, plan_paths, plan_removal, roots_of
 from bot.search.settings import SearchSettings
 from bot.search.stale import Models, embedder_for
 from bot.search.store import ChunkStore
 from bot.search.vectors import AnnParams, VectorIndex
+from bot.search.writer import check_model, kept_vectors, remove_stale_files, write_vectors
 
+log = logging.getLogger(__name__)
 
 class DocumentIndex:
     """A folder holding `chunks.sqlite` and `vectors-GENERATION.faiss`; the db names the FAISS file it matches.
@@ -182,24 +184,38 @@ class DocumentIndex:
             yield
 
     def apply(self, plan: Plan) -> AddReport:
-        """Write a plan in one transaction; the new FAISS file is in place before the db points at it.
+        """Write a plan in batches of [search] commit_chunks chunks, each batch embedded and then committed in one
+        transaction (its new FAISS file in place before the db points at it). Killed in the middle, the index
+        holds the committed batches, consistent and loadable; the same add again skips them (they are unchanged
+        sources) and embeds only the rest.
 
         A replaced source's chunks whose text did not change keep their vectors: only new text is embedded.
         """
+        total = sum(len(item.chunks) for item in plan.add + plan.replace)
+        embedded = 0
+        with progress_bar(total, self.progress, batch_size=self.settings.batch_size) as bar:
+            for number, part in enumerate(plan.batches(self.settings.commit_chunks), start=1):
+                embedded += self._commit(part, bar)
+                if total > self.settings.commit_chunks:
+                    log.info("index %s: batch %d committed (%d chunks embedded)", self.name, number, embedded)
+        return plan.report(embedded)
+
+    def _commit(self, plan: Plan, bar: Any) -> int:
+        """Embed and write one batch in one transaction; returns how many chunks were embedded."""
         vectors = self.vectors()
         writes = plan.add + plan.replace
-        kept = {item.row.source: self._kept_vectors(item) for item in plan.replace}
+        kept = {item.row.source: kept_vectors(self.store, item) for item in plan.replace}
         new_chunks = [chunk for item in writes for chunk in item.chunks if chunk.position not in kept.get(item.row.source, {})]
         embedded = embed_texts(self._embedder(), [chunk.embed_text for chunk in new_chunks],
-                               batch_size=self.settings.batch_size, progress=self.progress) if new_chunks else None
+                               batch_size=self.settings.batch_size, bar=bar) if new_chunks else None
         if vectors is None and embedded is not None:
             vectors = VectorIndex.empty(embedded.shape[1], self.params)
-        self._check_model(embedded)
+        check_model(self.store, self.name, self._model_id(), embedded)
         try:
             with self.store.transaction():
                 removed = self.store.chunk_ids_of(plan.remove + [item.row.source for item in writes])
                 kept_ids = [i for positions in kept.values() for i in positions.values()]
-                kept_vectors = vectors.vectors(np.asarray(kept_ids)) if kept_ids else None
+                reused = vectors.vectors(np.asarray(kept_ids)) if kept_ids else None
                 self.store.delete_sources(plan.remove)
                 new_ids, old_ids = [], []
                 for item in writes:
@@ -211,40 +227,12 @@ class DocumentIndex:
                 if plan.roots is not None:
                     self.store.set_meta(roots=plan.roots)
                 if vectors is not None and (removed or new_ids or old_ids):
-                    self._write_vectors(vectors, removed, new_ids + old_ids, [embedded, kept_vectors])
+                    write_vectors(self.store, self.folder, vectors, removed, new_ids + old_ids,
+                                  [embedded, reused], model=self._model_id())
         except BaseException:
             self._loaded = (-1, None, None)  # the in-memory index may hold the failed write: reload from disk
             raise
-        self._remove_stale_files()
-        return plan.report(len(new_chunks))
-
-    def _kept_vectors(self, item: NewSource) -> dict[int, int]:
-        """Chunk position -> id of the stored chunk with the same text, whose vector is kept."""
-        existing = self.store.chunk_hashes_of(item.row.source)
-        return {chunk.position: existing[chunk.hash] for chunk in item.chunks if chunk.hash in existing}
-
-    def _write_vectors(self, vectors: VectorIndex, removed: list[int], ids: list[int],
-                       parts: list[np.ndarray | None]) -> None:
-        """Save the updated FAISS file under a new generation and point the db at it (inside the transaction)."""
-        present = [part for part in parts if part is not None]
-        add_vectors = np.vstack(present) if ids else np.zeros((0, vectors.dim), "float32")
-        stats = vectors.update(remove=removed, add_ids=np.asarray(ids, dtype=np.int64), add_vectors=add_vectors)
-        generation = self.store.meta().get("generation", 0) + 1
-        name = f"vectors-{generation}.faiss"
-        checksum = vectors.save(self.folder / name)
-        self.store.set_meta(generation=generation, vectors_file=name, checksum=checksum, stats=stats,
-                            model=self._model_id(), dim=vectors.dim, updated_at=time.time())
-
-    def _check_model(self, embedded: np.ndarray | None) -> None:
-        meta = self.store.meta()
-        built_with, ours = meta.get("model"), self._model_id()
-        wrong_dim = embedded is not None and meta.get("dim") not in (None, embedded.shape[1])
-        if wrong_dim or (built_with and ours and built_with != ours):
-            raise SearchIndexError(f"index {self.name!r} was built with {built_with} ({meta.get('dim')}-d); "
-                                   f"this embedding model is {ours}. Use another index name or delete {self.folder}")
-
-    def _remove_stale_files(self) -> None:
-        current = self.store.meta().get("vectors_file")
-        for path in self.folder.glob("*.faiss*"):
-            if path.name != current:
-                path.unlink(missing_ok=True)
+        if vectors is not None:
+            self._loaded = (self.store.generation(), vectors, None)  # what was just written; BM25 rebuilt when asked
+        remove_stale_files(self.store, self.folder)
+        return len(new_chunks)

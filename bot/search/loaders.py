@@ -90,27 +90,57 @@ def _add_file(path: Path, entries: list[FileEntry], problems: list[Problem], max
         entries.append(FileEntry(source, path, kind, stat.st_mtime, stat.st_size))
 
 
-def read_entry(entry: FileEntry) -> Document:
-    """The text of a discovered file, or LoadError saying why there is none."""
+def read_entry(entry: FileEntry) -> tuple[Document, Problem | None]:
+    """The text of a discovered file, or LoadError saying why there is none.
+
+    Text is decoded line by line: lines that are not UTF-8 are left out and named in the Problem that comes
+    back with the document (None when every line decoded). A file that is mostly undecodable is refused.
+    """
     try:
         raw = entry.path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read it ({exc.strerror or exc})") from None
+    bad: list[int] = []
     if entry.kind == "pdf":
         text = _pdf_text(entry.path)
     else:
         if b"\x00" in raw[:8192]:
             raise LoadError("binary file, not text")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise LoadError("not UTF-8 text (binary, or another encoding)") from None
+        text, bad = decode_lines(raw)
         if entry.kind == "html":
             text = html_to_text(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise LoadError("no text in it" + (" (a scanned PDF needs OCR first)" if entry.kind == "pdf" else ""))
-    return Document(entry.source, text, entry.kind, {"path": str(entry.path)})
+    problem = Problem(entry.source, f"{_lines(bad)} not UTF-8 text, left out; the rest is indexed") if bad else None
+    return Document(entry.source, text, entry.kind, {"path": str(entry.path)}), problem
+
+
+def decode_lines(raw: bytes) -> tuple[str, list[int]]:
+    """UTF-8 text with the undecodable lines dropped, and their numbers (1-based).
+
+    LoadError when more lines fail than decode: that is another encoding (or binary), not a few bad bytes.
+    """
+    raw = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # a UTF-8 byte order mark
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    kept, bad = [], []
+    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        try:
+            kept.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            bad.append(number)
+            kept.append("\n")  # keep the line breaks, so paragraphs stay apart
+    if len(bad) * 2 > len(kept):
+        raise LoadError(f"not UTF-8 text ({len(bad)} of {len(kept)} lines fail; binary, or another encoding)")
+    return "".join(kept), bad
+
+
+def _lines(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+    return f"line {shown} is" if len(numbers) == 1 else f"lines {shown} are"
 
 
 def _pdf_text(path: Path) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+import shutil
 import threading
 
 from bot.config import Config
 from bot.search.embedding import Embedder
-from bot.search.errors import NoSuchIndex
+from bot.search.errors import IndexBusy, NoSuchIndex
 from bot.search.index import DocumentIndex
 from bot.search.settings import SearchSettings, search_settings
 from bot.search.stale import Models
@@ -41,7 +44,8 @@ class IndexManager:
         if not folder.is_dir():
             return []
         return sorted(path.name for path in folder.iterdir()
-                      if (path / "chunks.sqlite").exists() and INDEX_NAME.match(path.name))
+                      if not path.name.startswith(".") and (path / "chunks.sqlite").exists()
+                      and INDEX_NAME.match(path.name))
 
     def require(self, name: str | None = None) -> None:
         """Raise NoSuchIndex, naming the indexes there are, unless `name` has been built."""
@@ -54,6 +58,8 @@ class IndexManager:
         """The index called `name` (default: [search] default_index); create=False refuses a missing one."""
         name = self._valid_name(name)
         with self._lock:
+            if name in self._open and not (self._open[name].folder / "chunks.sqlite").exists():
+                self._open.pop(name).close()  # dropped since (by another process): never answer from a ghost
             if name not in self._open:
                 folder = self.settings.indexes_dir / name
                 if not create:
@@ -61,6 +67,24 @@ class IndexManager:
                 self._open[name] = DocumentIndex(folder, settings=self.settings, embedder=self.embedder,
                                                  progress=self.progress, models=self.models)
             return self._open[name]
+
+    def drop(self, name: str | None) -> None:
+        """Delete an index, files and all; IndexBusy while a write (here or in another process) holds its lock."""
+        name = self._valid_name(name)
+        self.require(name)
+        folder = self.settings.indexes_dir / name
+        with open(folder / "write.lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusy(f"index {name!r} is being written (an `index add` or a re-index holds its lock); "
+                                "drop it when that is done") from None
+            with self._lock:
+                if name in self._open:
+                    self._open.pop(name).close()
+            trash = folder.with_name(f".{name}.dropped-{os.getpid()}")
+            os.replace(folder, trash)  # gone from every listing at once; deleting the files may take longer
+        shutil.rmtree(trash, ignore_errors=True)
 
     def _valid_name(self, name: str | None) -> str:
         name = name or self.settings.default_index

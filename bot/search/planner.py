@@ -7,7 +7,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from bot.search.chunker import Chunk
 from bot.search.loaders import Document, FileEntry, LoadError, Problem, read_entry
@@ -38,6 +38,22 @@ class Plan:
     touch: list[SourceRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     roots: dict[str, str] | None = None
+
+    def batches(self, chunks: int) -> Iterator[Plan]:
+        """This plan as consecutive plans of about `chunks` chunks each, every source whole in one of them.
+
+        The first carries the removals, touches and roots, so a run killed after it has recorded what it
+        was adding (`nlpbot index add` again, or a re-index, picks up the rest).
+        """
+        first = Plan(remove=self.remove, touch=self.touch, roots=self.roots)
+        current, size = first, 0
+        for item, replace in [(item, False) for item in self.add] + [(item, True) for item in self.replace]:
+            if size and size + len(item.chunks) > chunks:
+                yield current
+                current, size = Plan(), 0
+            (current.replace if replace else current.add).append(item)
+            size += len(item.chunks)
+        yield current
 
     def report(self, chunks_embedded: int) -> AddReport:
         return AddReport([item.row.source for item in self.add], [item.row.source for item in self.replace],
@@ -75,10 +91,12 @@ def plan_paths(paths: list[str], entries: list[FileEntry], problems: list[Proble
             plan.skip.append(entry.source)
             continue
         try:
-            document = read_entry(entry)
+            document, partial = read_entry(entry)
         except LoadError as exc:
             plan.problems.append(Problem(entry.source, str(exc)))
             continue
+        if partial is not None:
+            plan.problems.append(partial)
         row = SourceRow(entry.source, content_hash(document), entry.mtime, entry.size, entry.kind, time.time())
         _plan_source(plan, document, row, old, split)
     plan.roots = _roots_after_add(paths, dict(roots))

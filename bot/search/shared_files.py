@@ -55,9 +55,11 @@ def fetch_documents(items: list[Indexable], folder: Path, *, max_file_mb: float)
                 raise UserInputError("empty file")
             path.write_bytes(content)
             stat = path.stat()
-            document = read_entry(FileEntry(file.source, path, item.kind, stat.st_mtime, stat.st_size))
+            document, partial = read_entry(FileEntry(file.source, path, item.kind, stat.st_mtime, stat.st_size))
         except (NlpbotError, LoadError) as exc:
             problems.append(Problem(file.name, str(exc)))
             continue
+        if partial is not None:
+            problems.append(Problem(file.name, partial.reason))
         documents.append(Document(file.source, document.text, item.kind, {"file_id": file.id, "name": file.name}))
     return documents, problems

@@ -61,15 +61,17 @@ def open_data(path: str | Path) -> Path:
 
 def read_jsonl(path: Path, problems: Problems) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ("FILE:LINE", object) for every non-blank line that is a JSON object; report the others."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.add(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
+    raw = path.read_bytes()
+    raw = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # a UTF-8 byte order mark
+    for number, encoded in enumerate(raw.splitlines(), start=1):
+        where = f"{path}:{number}"
+        try:
+            line = encoded.decode("utf-8")  # line by line: every bad line is named, not just the file
+        except UnicodeDecodeError as exc:
+            problems.add(where, f"not UTF-8 text ({exc.reason} at byte {exc.start} of the line)")
+            continue
         if not line.strip():
             continue
-        where = f"{path}:{number}"
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:

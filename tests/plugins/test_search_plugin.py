@@ -199,3 +199,23 @@ def test_the_shipped_config_documents_every_search_key():
     assert set(shipped["search"]) == set(SearchSettings.model_fields)
     assert set(shipped["plugins"]["search"]) <= set(SearchPluginSettings.model_fields)
     assert search_settings(load_config(ROOT / "config.toml")).allowed_paths == []
+
+
+def test_an_admin_drops_an_index_and_search_stops_finding_it_but_not_while_it_is_written(searchbot, workspace):
+    assert not searchbot.ask(f"/index in:scratch {workspace / 'docs'}", user_id=ADMIN).is_error
+    assert not searchbot.ask("/search in:scratch lunch").is_error  # opened, and held open by the plugin
+
+    assert searchbot.ask("/nlp-admin drop-index scratch", user_id=SOMEONE).is_error
+    with searchbot.bot.plugins["search"].manager().open("scratch").writing():  # an /index run holds the lock
+        busy = searchbot.ask("/nlp-admin drop-index scratch", user_id=ADMIN)
+    assert busy.is_error and "is being written" in busy.text
+    assert "scratch" in searchbot.bot.plugins["search"].manager().names()
+
+    dropped = searchbot.ask("/nlp-admin drop-index scratch", user_id=ADMIN)
+    assert not dropped.is_error, dropped.text
+    assert dropped.data == {"dropped": "scratch"}
+    gone = searchbot.ask("/search in:scratch lunch")
+    assert gone.is_error and "no index named `scratch`" in gone.text and "`scratch`," not in gone.text
+    assert not (workspace / "indexes" / "scratch").exists()
+    assert not [path for path in (workspace / "indexes").iterdir() if "scratch" in path.name]  # no leftovers
+    assert not searchbot.ask("/search in:docs lunch").is_error

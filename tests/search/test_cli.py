@@ -78,3 +78,21 @@ def test_list_and_stats_speak_json(configured, capsys):
         ("guides/bread.md", "markdown", 1), ("guides/garden.html", "html", 1)]
     assert run([*configured, "index", "stats", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sources"] == 2
+
+
+def test_index_drop_deletes_the_index_and_is_refused_while_a_write_holds_it(configured, corpus, make_manager, capsys):
+    index = make_manager().open("scratch")
+    index.add(["handbook"])
+    with index.writing():  # as an `index add` in another process would hold it
+        assert run([*configured, "index", "drop", "scratch"]) == 3
+    assert "index 'scratch' is being written" in capsys.readouterr().err
+    assert run([*configured, "index", "list"]) == 0
+    assert capsys.readouterr().out.split() == ["scratch"]
+
+    assert run([*configured, "index", "drop", "scratch"]) == 0
+    assert capsys.readouterr().out == "dropped index scratch\n"
+    assert run([*configured, "index", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert not (corpus / "indexes" / "scratch").exists()
+    assert run([*configured, "index", "drop", "scratch"]) == 2  # nothing to drop: a usage error, as for search
+    assert "no index named 'scratch'" in capsys.readouterr().err

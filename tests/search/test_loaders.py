@@ -43,3 +43,25 @@ def test_html_keeps_headings_and_drops_scripts_and_styles():
                         "<h2>Opening &amp; hours</h2><p>We open at <b>nine</b>.</p><script>alert(1)</script>"
                         "<ul><li>Monday</li><li>Tuesday</li></ul></body></html>")
     assert text == "## Opening & hours\n\nWe open at nine.\n\nMonday\n\nTuesday"
+
+
+def test_a_text_file_with_one_undecodable_line_is_indexed_without_it_and_the_line_is_named(tmp_path, monkeypatch,
+                                                                                           make_manager, capsys):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    lines = [f"Line {i}: the weekly report goes to the team lead." for i in range(1, 40)]
+    lines[19] = "Broken: caf\xe9 cr\xe8me"  # line 20, in Latin-1
+    lines[30] = "The fire drill is on the first Monday of every month."
+    write_files(tmp_path, {"notes/report.txt": "\n".join(lines).encode("latin-1"),
+                           "notes/other.md": "# Parking\n\nVisitors park in the blue garage."})
+    make_manager()  # writes config.toml
+
+    assert main(["--config", str(tmp_path / "config.toml"), "index", "add", "--no-progress", "notes"]) == 1
+    out, err = capsys.readouterr()
+    assert "2 added" in out and "1 failed" in out
+    assert "notes/report.txt: line 20 is not UTF-8 text, left out; the rest is indexed" in err
+
+    index = make_manager().open()
+    assert index.search("when is the fire drill?", k=1)[0].source == "notes/report.txt"
+    assert not [hit for hit in index.search("creme cafe", k=20) if "caf" in hit.text]

@@ -85,3 +85,13 @@ def test_held_out_split_is_deterministic_and_stratified() -> None:
     assert eval_c != eval_a
     with pytest.raises(UserInputError, match="too few"):
         hold_out(records[:1], fraction=0.2, seed=7)
+
+
+def test_lines_that_are_not_utf8_are_named_and_the_good_lines_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    good = b'{"text": "fine", "label": "positive"}\n'
+    path.write_bytes(good * 3 + b'{"text": "caf\xe9", "label": "neutral"}\n' + good + b"\xff\xfe\n" + good)
+    message = read_error(path)
+    assert message.startswith("2 problems in the training data:")
+    assert f"{path}:4: not UTF-8 text (invalid continuation byte at byte 13 of the line)" in message
+    assert f"{path}:6: not UTF-8 text (invalid start byte at byte 0 of the line)" in message

@@ -61,11 +61,12 @@ def test_bad_ner_data_is_listed(tmp_path: Path) -> None:
     assert f"{jsonl}:2: entities overlap" in message
     assert f'{jsonl}:3: "entities" must be a list' in message
     conll = tmp_path / "ner.conll"
-    conll.write_text("-DOCSTART- O\n\nAda B-PER\nflew O\n\nParis LOCATION\nlonely\n")
+    conll.write_bytes(b"-DOCSTART- O\n\nAda B-PER\nflew O\n\nParis LOCATION\nlonely\nZ\xfcrich B-LOC\n")
     with pytest.raises(UserInputError) as caught:
         ner.read(conll)
     assert f"{conll}:6: tag 'LOCATION' is not BIO" in str(caught.value)
     assert f"{conll}:7: expected a token and a tag" in str(caught.value)
+    assert f"{conll}:8: not UTF-8 text (invalid start byte at byte 1 of the line)" in str(caught.value)
 
 
 def test_ner_run_on_conll_and_jsonl(tmp_path: Path, tiny_base: Path) -> None:

@@ -53,7 +53,12 @@ def read_conll(path: Path, problems: Problems) -> list[dict]:
     records: list[dict] = []
     tokens: list[str] = []
     tags: list[str] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines() + [""], start=1):
+    for number, encoded in enumerate(path.read_bytes().splitlines() + [b""], start=1):
+        try:
+            line = encoded.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(f"{path}:{number}", f"not UTF-8 text ({exc.reason} at byte {exc.start} of the line)")
+            continue
         columns = line.split()
         if not columns or columns[0] == "-DOCSTART-":
             if tokens:
