@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# One load at a time in a process: transformers' lazily imported modules are not thread-safe, and two plugins
+# loading their first models at once failed with "cannot import name 'pipeline'" (seen in bench/soak.py).
+# Loads are rare and CPU-bound, so serializing them costs little.
+_LOADING = threading.Lock()
+
+
 class ModelHub:
     """Loads each model once, lazily, and hands out handles over it; `reload` swaps it under all of them."""
 
@@ -121,7 +127,8 @@ class ModelHub:
         try:
             if kind in ONNX_KINDS:
                 resolved, dtype = self._exported(kind, resolved, dtype, what)
-            value = LOADERS[kind].load(resolved, device, dtype, task, options)
+            with _LOADING:
+                value = LOADERS[kind].load(resolved, device, dtype, task, options)
         except ModelUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken model folder must become a clear message
