@@ -82,8 +82,13 @@ class SlackASGI:
         if body is None:
             await _send(send, 413, b"payload too large", TEXT)
             return
-        request = BoltRequest(body=body.decode("utf-8", errors="replace"),
-                              query=scope.get("query_string", b"").decode("latin-1"), headers=headers)
+        try:
+            request = BoltRequest(body=body.decode("utf-8", errors="replace"),
+                                  query=scope.get("query_string", b"").decode("latin-1"), headers=headers)
+        except (ValueError, TypeError, AttributeError, KeyError):  # bolt parses the body before verifying it:
+            # JSON that is not JSON, or fields of the wrong type ("channel": true), raise here
+            await _send(send, 400, b"malformed payload", TEXT)
+            return
         with self._lock:
             self._active += 1
         try:

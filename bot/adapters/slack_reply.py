@@ -98,7 +98,7 @@ class SlackResponder:
                 self._post_more(channel, messages[1:])
             else:
                 self._post_live(messages, final=final)
-        except (SlackApiError, OSError, RuntimeError, KeyError) as exc:
+        except (SlackApiError, OSError, RuntimeError, KeyError, ValueError) as exc:  # ValueError: a malformed url
             metrics.SLACK_API_ERRORS.labels(method="deliver").inc()
             log.error("request %s: could not deliver the %s to /%s: %s", self.request.request_id,
                       "reply" if final else "progress", self.request.command, exc)

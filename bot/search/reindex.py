@@ -15,6 +15,7 @@ from bot.search.planner import AddReport
 from bot.search.settings import search_settings
 from bot.search.stale import hub_models, is_stale
 from bot.search.vectors import VectorIndex
+from bot.search.writer import remove_stale_files
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -90,7 +91,7 @@ def rebuild(index: DocumentIndex) -> int:
                     values |= {"vectors_file": name, "checksum": vectors.save(index.folder / name), "stats": stats,
                                "dim": vectors.dim}
                 index.store.set_meta(generation=generation + 1, **values)
-            index._remove_stale_files()
+            remove_stale_files(index.store, index.folder)
             return len(ids)
 
 

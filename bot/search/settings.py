@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
@@ -32,8 +33,6 @@ class SearchSettings(Section):
     answer_sentences: int = Field(2, ge=1, le=10)
     dense_weight: float = Field(0.8, ge=0.0, le=1.0, description="hybrid = w * cosine + (1 - w) * BM25 / best BM25")
     document_share: float = Field(0.0, ge=0.0, le=1.0, description="a chunk's share of its document's other chunks")
-    rrf_k: int | None = Field(None, description="no longer used: hybrid is weighted score fusion (dense_weight); "
-                              "kept so that older config files still load")
     candidates: int = Field(100, ge=1, description="results taken from each retriever before fusion")
     allowed_paths: list[Path] = Field(default_factory=list, description="folders Slack admins may index from")
     channels: list[str] = Field(default_factory=list, description="Slack channel ids /index #channel may add; empty: any")
@@ -41,6 +40,16 @@ class SearchSettings(Section):
     @property
     def fusion(self) -> Fusion:
         return Fusion(self.dense_weight, self.document_share)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, values: object) -> object:
+        """`rrf_k` (rank fusion, replaced by dense_weight) is dropped with a warning, so older configs still load."""
+        if isinstance(values, dict) and "rrf_k" in values:
+            values = {key: value for key, value in values.items() if key != "rrf_k"}
+            logging.getLogger(__name__).warning("[search] rrf_k is no longer used (hybrid search blends scores "
+                                                "with dense_weight); remove it from the config")
+        return values
 
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> SearchSettings:
