@@ -74,6 +74,8 @@ def quiet_for_console() -> None:
     if root.level <= logging.DEBUG:
         return
     root.setLevel(max(root.level, logging.WARNING))
+    for handler in root.handlers:  # a library that sets its own logger to DEBUG on import (bm25s does) stays quiet
+        handler.setLevel(max(handler.level, logging.WARNING))
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.captureWarnings(True)  # warnings.warn(...) from libraries becomes a "py.warnings" log record
