@@ -40,5 +40,11 @@ def test_the_first_run_indexes_the_readme_so_ask_answers_how_to_connect_slack(tm
     assert reply["data"]["found"] and reply["data"]["sources"][0] == "README.md"
     assert "SLACK_APP_TOKEN" in reply["text"] and "README.md" in reply["text"]
 
+    chat = subprocess.run([sys.executable, "-m", "bot", "chat"], input="ask how do I connect Slack\nquit\n",
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert chat.returncode == 0 and "README.md" in chat.stdout
+    talk = chat.stdout + chat.stderr  # what the person sees in the terminal: replies, no library log lines
+    assert not any(level in talk for level in (" DEBUG ", " INFO ")), talk[-2000:]
+
     again = subprocess.run(make, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert again.returncode == 0 and again.stdout == ""  # an existing docs index is left as it is
