@@ -134,6 +134,12 @@ class Plugin:
             quantize=self.settings.quantize,
         )
 
+    @staticmethod
+    def answering_version(handle: ModelHandle) -> str:
+        """The model version a handle serves now (a trained version, else its spec): what a feedback click records."""
+        info = handle.info
+        return str(info.get("version") or info.get("spec") or "default")
+
     @property
     def max_text_chars(self) -> int:
         return self.settings.max_text_chars or self.config.bot.max_text_chars

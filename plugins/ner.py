@@ -84,7 +84,7 @@ class NerPlugin(Plugin):
     def entities(self, request: Request) -> Reply:
         """Find the named entities in a text: people, organisations, places, dates, amounts..."""
         text = request.require_text(usage="/entities TEXT")
-        result = self.predict([text])[0]
+        result = {**self.predict([text])[0], "model_version": self.answering_version(self._tagger())}
         entities = result["entities"]
         if not entities:
             return Reply(text=f"I found no named entities in:\n>{escape(text[:300])}", data=result)

@@ -71,7 +71,7 @@ class SentimentPlugin(Plugin):
         label = result["label"]
         return Reply(
             text=f"{EMOJI[label]} *{label.capitalize()}* ({result['score']:.0%} sure)\n>{escape(text[:300])}",
-            data=result,
+            data={**result, "model_version": self.answering_version(self._classifier())},
         )
 
     def _channel_mood(self, request: Request) -> Reply:

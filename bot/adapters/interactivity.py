@@ -19,7 +19,6 @@ from bot import metrics
 from bot.adapters.slack_conversation import SlackConversation
 from bot.feedback import NOT_AN_ENTITY, FeedbackStore
 from bot.format import to_slack_messages
-from bot.models.versions import serving_version
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -83,11 +82,10 @@ class Interactivity:
     def feedback_blocks(self, command: str, reply: Reply, user: str) -> list[dict]:
         """The "wrong?" buttons for a sentiment or entity answer (none for other answers)."""
         plugin = self.bot.router.commands[command][0] if command in self.bot.router.commands else None
-        if plugin is None or command not in ("sentiment", "entities") or "text" not in reply.data:
+        if plugin is None or command not in ("sentiment", "entities") or "model_version" not in reply.data:
             return []
-        version = serving_version(self.bot.config.models_dir, plugin.name) or str(plugin.settings.model or "default")
         answer = self.store.remember(plugin=plugin.name, text=reply.data["text"], output=reply.data,
-                                     model_version=version, user_id=user)
+                                     model_version=reply.data["model_version"], user_id=user)
         hint = {"type": "context", "elements": [{"type": "mrkdwn", "text": "Wrong? Tell me the right label:"}]}
         if command == "sentiment":
             buttons = [{"type": "button", "text": {"type": "plain_text", "text": f"→ {label}"},
