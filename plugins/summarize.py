@@ -242,7 +242,7 @@ class SummarizePlugin(Plugin):
             footer=footer,
             data={**{k: v for k, v in result.items() if k not in {"texts", "words", "sentences", "sources"}},
                   "source_words": source_words, "source_messages": messages, "summary_words": summary_words,
-                  **({"sources": sources} if sources is not None else {})},
+                  **({"message_refs": sources} if sources is not None else {})},
         )
 
 

@@ -1,4 +1,4 @@
-"""Provenance in Slack: the messages a reply used (Reply.data["sources"]) as permalinks under the answer."""
+"""Provenance in Slack: the messages a reply used (Reply.data["message_refs"]) as permalinks under the answer."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class Permalinks:
 
     def add_sources(self, reply: Reply) -> Reply:
         """Append "Sources: 1 · 2 · 3", each a link to a message the reply used, in the order the reply used them."""
-        sources = [s for s in reply.data.get("sources") or [] if s.get("channel") and s.get("ts")]
+        sources = [s for s in reply.data.get("message_refs") or [] if isinstance(s, dict) and s.get("channel") and s.get("ts")]
         links = [self.link(s["channel"], s["ts"], str(number)) for number, s in enumerate(sources, 1)]
         links = [link for link in links if link]
         if links and not reply.is_error:
