@@ -129,6 +129,31 @@ def test_a_channel_summary_links_the_messages_it_used(server, slack):
     assert used and used <= history
 
 
+def test_a_thread_summary_links_the_replies_it_used(server, slack):
+    from tests.conftest import SIGNING_SECRET
+    from tests.support.signing import event_body, signed_headers
+    from tests.test_slack_http import post
+
+    bot, _ = server
+    event = {"type": "app_mention", "user": "UUSER001", "text": "<@UBOT0001> summarize", "ts": f"{int(NOW)}.000500",
+             "thread_ts": PARENT["ts"], "channel": "C0INCID", "event_ts": f"{int(NOW)}.000500"}
+    body = event_body(event, event_id="Ev0RECAPTHREAD")
+    assert post(bot.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))[0] == 200
+    [answer] = slack.wait_for("/api/chat.postMessage", timeout=60,
+                              where=lambda c: c.body.get("thread_ts") == PARENT["ts"])
+    assert "_Sources:_ <https://example.slack.com/archives/C0INCID/p" in answer.body["text"]
+    assert f"?thread_ts={PARENT['ts']}&cid=C0INCID" in answer.body["text"]  # a reply's own permalink
+
+
+def test_the_decision_rules_keep_their_measured_held_out_scores():
+    from bench.recaps_rules import DATA, scores
+
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    held_out = scores([row for row in rows if row["split"] == "test"])
+    assert held_out["decision"]["precision"] >= 0.95 and held_out["decision"]["recall"] >= 0.85, held_out
+    assert held_out["question"]["precision"] >= 0.95 and held_out["question"]["recall"] >= 0.95, held_out
+
+
 def test_unsubscribe_and_list(server, slack):
     bot, config = server
     assert "#incidents: daily at 09:00" in ask(bot, slack, "list", name="list-before")["text"]
