@@ -99,7 +99,7 @@ def compose(activity: Activity, where: str, *, since: str, summarizer: Any, link
             lines += ["*Summary*", *(item(s["text"], s["ts"]) for s in result["sentences"])]
         elif result["summary"]:
             lines += ["*Summary*", escape(result["summary"])]
-    parents = {m.ts: m for m in activity.messages}
+    parents = {**activity.parents, **{m.ts: m for m in activity.messages}}  # a thread may predate the window
     busiest = sorted((ts for ts in activity.threads if ts in parents), key=lambda ts: -len(activity.threads[ts]))
     if busiest:
         lines += ["", "*Busiest threads*"]

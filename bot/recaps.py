@@ -75,6 +75,7 @@ class Activity:
     messages: list[Message]  # top level, oldest first
     threads: dict[str, list[Message]] = field(default_factory=dict)  # parent ts -> its replies, oldest first
     newest_ts: str | None = None  # of everything read (bots included): the next recap starts after it
+    parents: dict[str, Message] = field(default_factory=dict)  # ts -> the message that started a thread
 
 
 def parse_schedule(words: list[str]) -> tuple[str, str, str, bool]:

@@ -30,9 +30,15 @@ def link(message: dict) -> str:
 
 
 OLD = msg(3 * 86400, "Last week we talked about the staging database being slow.")
-PARENT = msg(5000, "The payments API returned errors for ten minutes after the deploy.", reply_count=2)
+PARENT = msg(5000, "The payments API returned errors for ten minutes after the deploy.", reply_count=2,
+             latest_reply=f"{int(NOW - 4800)}.000100")
 REPLIES = [msg(4900, "I rolled the deploy back and the errors stopped.", user="UMEMBER2", thread_ts=PARENT["ts"]),
            msg(4800, "We decided to add a canary stage before every payments deploy.", thread_ts=PARENT["ts"])]
+OLD_THREAD = [msg(2 * 86400, "Who can own the certificate renewal for the public site?", reply_count=2,
+                 latest_reply=f"{int(NOW - 1000)}.000100")]
+OLD_THREAD += [msg(2 * 86400 - 60, "Not me, I am travelling all week.", user="UMEMBER2", thread_ts=OLD_THREAD[0]["ts"]),
+               msg(1000, "I renewed the certificate this morning, it is valid until March.", user="UMEMBER2",
+                   thread_ts=OLD_THREAD[0]["ts"])]
 NEW = [
     msg(4000, "Can someone check whether refunds were affected during the outage?", user="UMEMBER2"),
     msg(3500, "Deploys are frozen until Monday while the canary stage is built."),
@@ -45,8 +51,9 @@ NEW = [
 def slack(module_fake_slack):
     fake = module_fake_slack
     fake.add_channel("C0INCID", "incidents", members=["UUSER001", "UMEMBER2"])
-    fake.history["C0INCID"] = sorted([OLD, PARENT, *NEW], key=lambda m: -float(m["ts"]))  # newest first, as Slack
+    fake.history["C0INCID"] = sorted([OLD, OLD_THREAD[0], PARENT, *NEW], key=lambda m: -float(m["ts"]))  # newest first
     fake.replies[("C0INCID", PARENT["ts"])] = [PARENT, *REPLIES]
+    fake.replies[("C0INCID", OLD_THREAD[0]["ts"])] = OLD_THREAD
     fake.add_channel("C0DEALS", "deals", members=["UMEMBER2"], private=True)
     fake.set_timezone("UUSER001", "America/New_York")
     fake.set_timezone("UMEMBER2", "Europe/Berlin")
@@ -98,7 +105,7 @@ def test_subscribe_then_jobs_run_sends_only_the_new_messages_with_links(server, 
 
     ran = cli(config, slack, "jobs", "run", "recap-UUSER001-C0INCID")
     assert ran.returncode == 0, ran.stderr
-    assert "#incidents: 5 new message(s)" in ran.stdout and "sent to 1 reader(s)" in ran.stdout
+    assert "#incidents: 6 new message(s)" in ran.stdout and "sent to 1 reader(s)" in ran.stdout
     [recap] = slack.posts("DUSER001")
     shown = json.dumps(recap["blocks"])
     assert "Recap of #incidents" in shown
@@ -107,6 +114,8 @@ def test_subscribe_then_jobs_run_sends_only_the_new_messages_with_links(server, 
         assert part in shown, part
     assert link(PARENT) in shown and link(REPLIES[1]) + "?thread_ts=" in shown and link(NEW[0]) in shown
     assert link(OLD) not in shown and "staging database" not in shown  # before the window: not new
+    assert link(OLD_THREAD[0]) + "|link> (1 new replies)" in shown  # an older thread with a new reply
+    assert "travelling all week" not in shown  # its old reply is not new
     assert "Daily digest" not in shown and "has joined" not in shown  # bots and joins left out
 
     slack.history["C0INCID"].insert(0, msg(60, "Refunds were not affected; the ledger shows every one of them."))

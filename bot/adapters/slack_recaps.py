@@ -24,6 +24,7 @@ from bot.recaps import Activity
 from bot.reply import Reply
 
 HISTORY_TTL_S = 120.0  # one scheduled minute's recaps share a read; the next day's read is fresh
+THREAD_LOOKBACK_S = 7 * 24 * 3600  # a thread started this long before a recap's window still shows its new replies
 _WORKSPACES: dict[tuple[str, str], SlackWorkspace] = {}
 _LOCK = threading.Lock()
 
@@ -91,21 +92,22 @@ class SlackWorkspace:
         return (self.client.users_info(user=user_id).get("user") or {}).get("tz") or None
 
     def activity(self, channel_id: str, *, oldest: float, where: str) -> Activity:
-        """People's messages after `oldest` and their threads' replies (conversations.replies), oldest first."""
+        """People's messages after `oldest`, and the replies after `oldest` in threads started up to
+        THREAD_LOOKBACK_S before it (history marks a parent's `latest_reply`; conversations.replies reads them)."""
         with self._lock:
             lock = self._locks.setdefault(channel_id, threading.Lock())
         with lock:  # a second subscriber recapped at the same moment waits, then reads the first one's copy
-            raw = self._read_history(channel_id, oldest, where)
-            raw = [m for m in raw if float(m.get("ts", 0)) > oldest]
-            threads = {}
-            for parent in raw:
-                if parent.get("reply_count") and not parent.get("subtype") and not parent.get("bot_id"):
-                    replies = [m for m in self._read_replies(channel_id, parent["ts"], where)
-                               if m.get("ts") != parent["ts"] and float(m.get("ts", 0)) > oldest]
-                    threads[parent["ts"]] = SlackConversation._messages(replies)
+            read = self._read_history(channel_id, oldest - THREAD_LOOKBACK_S, where)
+            parents = [m for m in read if m.get("reply_count") and not m.get("subtype") and not m.get("bot_id")
+                       and float(m.get("latest_reply") or m["ts"]) > oldest]
+            threads = {parent["ts"]: SlackConversation._messages(
+                [m for m in self._read_replies(channel_id, parent["ts"], where)
+                 if m.get("ts") != parent["ts"] and float(m.get("ts", 0)) > oldest]) for parent in parents}
+        raw = [m for m in read if float(m.get("ts", 0)) > oldest]
         newest = max([m["ts"] for m in raw] + [r.ts for rs in threads.values() for r in rs], key=float, default=None)
         return Activity(channel_id, list(reversed(SlackConversation._messages(raw))),
-                        {ts: sorted(rs, key=lambda m: float(m.ts)) for ts, rs in threads.items() if rs}, newest)
+                        {ts: sorted(rs, key=lambda m: float(m.ts)) for ts, rs in threads.items() if rs}, newest,
+                        parents={m.ts: m for m in SlackConversation._messages(parents)})
 
     def _read_history(self, channel_id: str, oldest: float, where: str) -> list[dict]:
         cached = self._history.get(channel_id)
