@@ -233,11 +233,13 @@ def jobs_table(jobs: list[JobStatus]) -> str:
     """The one rendering of the jobs list (`nlpbot jobs list`, `/nlp-admin jobs`, the App Home tab)."""
     if not jobs:
         return "No jobs configured: add [[schedule.jobs]] tables to config.toml."
-    lines = [f"{'ID':<20} {'ACTION':<8} {'TARGET':<14} {'CRON':<16} {'NEXT RUN':<22} LAST RUN"]
+    width, target = max(20, *(len(j.id) for j in jobs)), max(14, *(len(j.target) for j in jobs))  # recap ids are long
+    lines = [f"{'ID':<{width}} {'ACTION':<8} {'TARGET':<{target}} {'CRON':<16} {'NEXT RUN':<22} LAST RUN"]
     for job in jobs:
         last = (f"{_when(job.last_finished)} {job.last_status}: {job.last_message[:60]}" if job.last_finished
                 else "never")
-        lines.append(f"{job.id:<20} {job.action:<8} {job.target:<14} {job.cron:<16} {_when(job.next_run):<22} {last}")
+        lines.append(f"{job.id:<{width}} {job.action:<8} {job.target:<{target}} {job.cron:<16} "
+                     f"{_when(job.next_run):<22} {last}")
     return "\n".join(lines)
 
 
