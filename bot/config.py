@@ -1,4 +1,4 @@
-"""The one config schema: config.toml parsed, validated and made absolute."""
+"""The one config schema: config.toml parsed, validated and made absolute (long because every table is here)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
 
@@ -96,15 +96,41 @@ class PluginSettings(Section):
 
 
 class JobSpec(Section):
-    """One scheduled job: re-index an index, or retrain a plugin, on a cron schedule."""
+    """One scheduled job: re-index an index, retrain a plugin, or recap a channel, on a cron schedule."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    action: Literal["reindex", "retrain"]
-    target: str = Field(min_length=1, description="the index name (reindex) or the plugin (retrain)")
+    action: Literal["reindex", "retrain", "recap"]
+    target: str = Field(min_length=1, description='the index name (reindex), the plugin (retrain) or "#channel" (recap)')
     cron: str = Field(description='crontab: "minute hour day month weekday", e.g. "0 3 * * 1-5"; '
                                   'six fields: seconds first')
+    timezone: str | None = Field(None, description="the cron's timezone, e.g. Europe/Berlin (default: [schedule] timezone)")
     paths: list[str] = Field(default_factory=list, description="reindex: files and folders (default: the index's own)")
     data: str | None = Field(None, description="retrain: training data (default: [training.PLUGIN] data)")
+    post_to: str | None = Field(None, description='recap: "#channel" (only if all its members are in the target) '
+                                                  'or "dm" (each member of the target, privately)')
+    verbose: bool = Field(False, description='recap: post "nothing new" too (default: no empty recaps)')
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str | None) -> str | None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            return timezone if timezone is None else ZoneInfo(timezone).key
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{timezone!r} is not an IANA timezone (like America/New_York)") from None
+
+    @model_validator(mode="after")
+    def _recap_fields(self) -> JobSpec:
+        if self.action != "recap":
+            if self.post_to is not None:
+                raise ValueError("post_to is for recaps (action = \"recap\")")
+            return self
+        if not self.target.startswith("#") and self.target[:1] not in {"C", "G"}:
+            raise ValueError(f'a recap\'s target is a channel: "#name" or its id (got {self.target!r})')
+        if self.post_to is None or not (self.post_to == "dm" or self.post_to.startswith("#")):
+            raise ValueError('a recap needs post_to = "#channel" or "dm"')
+        return self
 
     @field_validator("cron")
     @classmethod

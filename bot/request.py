@@ -68,6 +68,9 @@ class Conversation(Protocol):
     def readable(self, channel_ids: list[str]) -> set[str]:
         """The channels among these whose content the person may see (e.g. indexed chunks from them)."""
 
+    def timezone(self, user_id: str) -> str | None:
+        """The person's IANA timezone as their chat profile says (None when it says none)."""
+
 
 class Responder(Protocol):
     """How a long-running command talks back before it finishes: progress messages and files (plots)."""
@@ -109,6 +112,9 @@ class NoConversation:
 
     def readable(self, channel_ids: list[str]) -> set[str]:
         return set(channel_ids)  # the console and the CLI run on the server, whose operator can read the index anyway
+
+    def timezone(self, user_id: str) -> str | None:
+        raise NotSupportedHere("recaps are delivered in Slack; subscribe from Slack")
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Scheduled re-indexing and retraining: APScheduler with a SQLite job store, so schedules survive restarts.
+"""Scheduled re-indexing, retraining and recaps: APScheduler with a SQLite job store, so schedules survive restarts.
 
 Every replica runs its own scheduler over its own job store (APScheduler's stores must never be shared);
 each due run first claims its slot (the job id and the scheduled time) in the state store
 (`bot.state`: Redis `SET NX EX` across replicas), so exactly one replica runs it and the others skip it.
+People's recap subscriptions (bot.recaps) are jobs too, kept beside the configured ones in the same file.
 """
 
 from __future__ import annotations
@@ -57,11 +58,26 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace_s},
             timezone=self.settings.timezone,
         )
-        self.jobs = {job.id: job for job in self.settings.jobs}
+        from bot.recaps import RecapStore
+
+        self.jobs: dict[str, JobSpec] = {job.id: job for job in self.settings.jobs}
+        self.jobs.update((sub.id, sub.spec()) for sub in RecapStore(self.db).all())
         self.state: StateStore = InProcessState(1.0)  # replaced in start(): only a running scheduler claims runs
 
     def _trigger(self, spec: JobSpec):
-        return cron_trigger(spec.cron, self.settings.timezone)
+        return cron_trigger(spec.cron, spec.timezone or self.settings.timezone)
+
+    def add(self, spec: JobSpec) -> None:
+        """A job made at run time (a recap subscription): scheduled now if running, else at start()."""
+        self.jobs[spec.id] = spec
+        if self.scheduler.running:
+            self.scheduler.add_job(run_job, self._trigger(spec), args=[spec.id], id=spec.id, jobstore="default",
+                                   name=f"{spec.action} {spec.target}", replace_existing=True)
+
+    def remove(self, job_id: str) -> None:
+        self.jobs.pop(job_id, None)
+        if self.scheduler.running and self.scheduler.get_job(job_id, jobstore="default"):
+            self.scheduler.remove_job(job_id, jobstore="default")
 
     def slot(self, job_id: str) -> str:
         """The latest scheduled time of a job at or before now: every replica names a due run the same way."""
@@ -127,8 +143,11 @@ class Scheduler:
         jobs = []
         for spec in self.jobs.values():
             finished, status, message = last_runs.get(spec.id, (None, "never", ""))
+            zone = self._trigger(spec).timezone  # a recap's next run shows in its subscriber's timezone
+            next_run = next_runs.get(spec.id)
             jobs.append(JobStatus(
-                id=spec.id, action=spec.action, target=spec.target, cron=spec.cron, next_run=next_runs.get(spec.id),
+                id=spec.id, action=spec.action, target=_target(spec), cron=spec.cron, timezone=str(zone),
+                next_run=next_run.astimezone(zone) if next_run else None,
                 last_finished=dt.datetime.fromtimestamp(finished, dt.timezone.utc) if finished else None,
                 last_status=status, last_message=message))
         return jobs
@@ -167,7 +186,18 @@ def _retrain(config: Config, spec: JobSpec, bot: Any) -> str:
     return message
 
 
-ACTIONS: dict[str, Callable[[Config, JobSpec, Any], str]] = {"reindex": _reindex, "retrain": _retrain}
+def _recap(config: Config, spec: JobSpec, bot: Any) -> str:
+    from bot.recap_run import run_recap
+
+    return run_recap(config, spec, bot)
+
+
+ACTIONS: dict[str, Callable[[Config, JobSpec, Any], str]] = {"reindex": _reindex, "retrain": _retrain, "recap": _recap}
+
+
+def _target(spec: JobSpec) -> str:
+    subscriber = getattr(spec, "subscriber", None)  # a person's recap: the channel, for them
+    return f"#{getattr(spec, 'channel_name', '') or spec.target} for {subscriber}" if subscriber else spec.target
 
 
 @dataclass(frozen=True)
@@ -178,6 +208,7 @@ class JobStatus:
     action: str
     target: str
     cron: str
+    timezone: str
     next_run: dt.datetime | None
     last_finished: dt.datetime | None
     last_status: str  # "ok", "failed" or "never"
@@ -185,7 +216,7 @@ class JobStatus:
 
     def to_dict(self) -> dict[str, Any]:
         """The shape of `nlpbot jobs list --json`: times as ISO 8601 strings or null."""
-        return {"id": self.id, "action": self.action, "target": self.target, "cron": self.cron,
+        return {"id": self.id, "action": self.action, "target": self.target, "cron": self.cron, "timezone": self.timezone,
                 "next_run": _iso(self.next_run), "last_run": _iso(self.last_finished),
                 "last_status": self.last_status, "last_message": self.last_message}
 
@@ -202,11 +233,13 @@ def jobs_table(jobs: list[JobStatus]) -> str:
     """The one rendering of the jobs list (`nlpbot jobs list`, `/nlp-admin jobs`, the App Home tab)."""
     if not jobs:
         return "No jobs configured: add [[schedule.jobs]] tables to config.toml."
-    lines = [f"{'ID':<20} {'ACTION':<8} {'TARGET':<14} {'CRON':<16} {'NEXT RUN':<22} LAST RUN"]
+    width, target = max(20, *(len(j.id) for j in jobs)), max(14, *(len(j.target) for j in jobs))  # recap ids are long
+    lines = [f"{'ID':<{width}} {'ACTION':<8} {'TARGET':<{target}} {'CRON':<16} {'NEXT RUN':<22} LAST RUN"]
     for job in jobs:
         last = (f"{_when(job.last_finished)} {job.last_status}: {job.last_message[:60]}" if job.last_finished
                 else "never")
-        lines.append(f"{job.id:<20} {job.action:<8} {job.target:<14} {job.cron:<16} {_when(job.next_run):<22} {last}")
+        lines.append(f"{job.id:<{width}} {job.action:<8} {job.target:<{target}} {job.cron:<16} "
+                     f"{_when(job.next_run):<22} {last}")
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from bot.errors import UserInputError
+from bot.errors import Forbidden, UserInputError
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 from bot.request import Message, message_count, require_words
@@ -101,12 +101,36 @@ class SummarizePlugin(Plugin):
 
     def _extractive(self, text: str) -> str:
         sentences = list(dict.fromkeys(split_sentences(text)))  # a repeated sentence counts once, where it first appears
+        return " ".join(sentences[i] for i in self._central(sentences))
+
+    def _central(self, sentences: list[str]) -> list[int]:
+        """The indices of the sentences an extractive summary keeps, in their original order."""
         if len(sentences) <= 1:
-            return " ".join(sentences)
+            return list(range(len(sentences)))
         embeddings = np.asarray(self._embedder()(sentences))
-        keep = select_mmr(lexrank(embeddings), embeddings, k=self.settings.sentences,
+        return select_mmr(lexrank(embeddings), embeddings, k=self.settings.sentences,
                           diversity=self.settings.diversity, redundancy=self.settings.redundancy)
-        return " ".join(sentences[i] for i in keep)
+
+    def summarize_messages(self, messages: list[Message]) -> dict[str, Any]:
+        """A summary of chat messages and which messages it came from: {"summary", "method", "sentences": [{"text",
+        "ts"}], "sources": [ts, ...], "texts": int, "words": int}. Extractive sentences name their message;
+        an abstractive summary is written from all of them, so it names none."""
+        texts = [(text, m.ts) for m in sorted(messages, key=lambda m: float(m.ts)) if (text := _chat_text(m.text))]
+        joined = "\n".join(text for text, _ in texts)
+        base = {"texts": len(texts), "words": len(joined.split())}
+        if not texts:
+            return {**base, "summary": "", "method": self.settings.backend, "sentences": [], "sources": []}
+        if self.settings.backend != "extractive":
+            return {**base, **self._abstractive(joined), "sentences": [], "sources": []}
+        origin: dict[str, str] = {}
+        for text, ts in texts:
+            for sentence in split_sentences(text):
+                origin.setdefault(sentence, ts)  # a repeated sentence counts once, where it first appears
+        sentences = list(origin)
+        kept = [{"text": sentences[i], "ts": origin[sentences[i]]} for i in self._central(sentences)]
+        return {**base, "summary": " ".join(k["text"] for k in kept), "method": "extractive", "chunks": 1, "rounds": 1,
+                "sentences": kept,
+                "sources": list(dict.fromkeys(k["ts"] for k in kept))}
 
     def _abstractive(self, text: str) -> dict[str, Any]:
         """Map-reduce: summarize chunks that fit the model, then the joined summaries, until one chunk is left."""
@@ -149,43 +173,65 @@ class SummarizePlugin(Plugin):
         ids = tokenizer(sentence, add_special_tokens=False)["input_ids"]
         return [tokenizer.decode(ids[i:i + step], skip_special_tokens=True).strip() for i in range(0, len(ids), step)]
 
-    @command(usage="/summarize TEXT  |  /summarize #channel [N]  |  @nlpbot summarize (in a thread)", accepts_empty=True)
+    @command(usage="/summarize TEXT  |  /summarize #channel [N]  |  @nlpbot summarize (in a thread)  |  "
+                   "/summarize subscribe #channel daily 09:00 | weekly mon 09:00  |  unsubscribe #channel  |  list",
+             accepts_empty=True)
     def summarize(self, request: Request) -> Reply:
-        """Summarize a text, a thread (mention me in it), or a channel's last N messages."""
+        """Summarize a text, a thread (mention me in it), or a channel's last N messages; or get a channel's recap
+        in a DM every day or week (`subscribe`)."""
         args = request.args
+        if args and args[0].lower() in {"subscribe", "unsubscribe", "list"}:
+            return self._recaps(request)
         if request.channel_refs and args and args[0].startswith("#"):
             channel_id, channel_name = request.channel_refs[0]
             return self._messages(request.conversation.history(channel_id, limit=self._count(args[1:])),
-                                  f"#{channel_name}")
+                                  f"#{channel_name}", channel_id)
         if not request.text.strip():
             if request.thread_ts and request.channel_id:
-                return self._messages(request.conversation.thread(request.channel_id, request.thread_ts), "this thread")
+                return self._messages(request.conversation.thread(request.channel_id, request.thread_ts),
+                                      "this thread", request.channel_id)
             if request.channel_id:
                 return self._messages(request.conversation.history(request.channel_id, limit=self._count([])),
-                                      "this channel")
+                                      "this channel", request.channel_id)
         text = request.require_text(usage="/summarize TEXT")
-        return self._reply(text, messages=None, where=None)
+        return self._reply(self.summarize_text(text), messages=None, where=None, words=len(text.split()))
 
     def _count(self, args: list[str]) -> int:
         return message_count(args, default=self.settings.history_default, maximum=self.settings.history_max)
 
-    def _messages(self, messages: list[Message], where: str) -> Reply:
-        texts = []
-        for message in sorted(messages, key=lambda m: float(m.ts)):
-            text = _EMOJI.sub("", clean_text(message.text))
-            if _COMMAND_MESSAGE.match(text):
-                continue  # the request to summarize is not part of the conversation
-            try:
-                texts.append(require_words(text))
-            except UserInputError:
-                continue  # emoji-only and empty messages carry no words
-        if not texts:
-            return Reply(text=f"There are no text messages to summarize in {where}.", in_channel=False)
-        return self._reply("\n".join(texts), messages=len(texts), where=where)
+    def _recaps(self, request: Request) -> Reply:
+        """`/summarize subscribe #channel daily 09:00`, `unsubscribe #channel`, `list`: the asker's own recaps."""
+        from bot import recaps
+        from bot.scheduler import Scheduler
 
-    def _reply(self, text: str, *, messages: int | None, where: str | None) -> Reply:
-        result = self.summarize_text(text)
-        source_words, summary_words = len(text.split()), len(result["summary"].split())
+        scheduler = self.services.scheduler or Scheduler(self.config)  # not serving: runs at the bot's next start
+        action, args = request.args[0].lower(), request.args[1:]
+        if action == "list":
+            return Reply(title="Your recaps", text=recaps.listing(scheduler, request.user_id), in_channel=False)
+        if not (request.channel_refs and args and args[0].startswith("#")):
+            raise UserInputError(f"Which channel? `{recaps.USAGE}`")
+        channel_id, channel_name = request.channel_refs[0]
+        if action == "unsubscribe":
+            return Reply(text=recaps.unsubscribe(scheduler, request.user_id, channel_id, channel_name), in_channel=False)
+        frequency, day, at, verbose = recaps.parse_schedule(args[1:])
+        if channel_id not in request.conversation.readable([channel_id]):
+            raise Forbidden(f"You're not a member of #{channel_name}, so I won't recap it for you: "
+                            "I only show a channel's messages to the people in it.")
+        zone = request.conversation.timezone(request.user_id)
+        sub = recaps.Subscription(request.user_id, channel_id, channel_name, frequency, day, at, zone or "UTC", verbose)
+        note = "" if zone else " (Your profile has no timezone, so the time is UTC.)"
+        return Reply(text=recaps.subscribe(scheduler, sub) + note, in_channel=False)
+
+    def _messages(self, messages: list[Message], where: str, channel_id: str) -> Reply:
+        result = self.summarize_messages(messages)
+        if not result["texts"]:
+            return Reply(text=f"There are no text messages to summarize in {where}.", in_channel=False)
+        sources = [{"channel": channel_id, "ts": ts} for ts in result["sources"]]  # the adapter links them
+        return self._reply(result, messages=result["texts"], where=where, words=result["words"], sources=sources)
+
+    def _reply(self, result: dict[str, Any], *, messages: int | None, where: str | None, words: int,
+               sources: list[dict[str, str]] | None = None) -> Reply:
+        source_words, summary_words = words, len(result["summary"].split())
         source = f"{source_words:,} words" + (f" in {messages:,} messages" if messages else "")
         footer = ("extractive: the most central sentences" if result["method"] == "extractive"
                   else f"abstractive · {self.settings.model} · {result['chunks']} chunk(s), {result['rounds']} round(s)")
@@ -194,5 +240,18 @@ class SummarizePlugin(Plugin):
             text=f"{escape(result['summary'])}\n_From {source} to {summary_words:,} words._",
             fields=[("Source", source), ("Summary", f"{summary_words:,} words")],
             footer=footer,
-            data={**result, "source_words": source_words, "source_messages": messages, "summary_words": summary_words},
+            data={**{k: v for k, v in result.items() if k not in {"texts", "words", "sentences", "sources"}},
+                  "source_words": source_words, "source_messages": messages, "summary_words": summary_words,
+                  **({"message_refs": sources} if sources is not None else {})},
         )
+
+
+def _chat_text(text: str) -> str:
+    """A message's words as a summary reads them; "" for the request to summarize, emoji-only and empty messages."""
+    text = _EMOJI.sub("", clean_text(text))
+    if _COMMAND_MESSAGE.match(text):
+        return ""  # the request to summarize is not part of the conversation
+    try:
+        return require_words(text)
+    except UserInputError:
+        return ""

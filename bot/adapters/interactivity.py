@@ -65,7 +65,7 @@ class Interactivity:
                                            bot_name=self.bot.config.bot.name),
         )
         request.channel_refs = []  # the shortcut is about this message, never about a channel it names
-        reply = self.bot.router.handle(request)
+        reply = self.adapter.links.add_sources(self.bot.router.handle(request))
         extra = [] if reply.is_error else self.feedback_blocks(command, reply, user)
         messages = to_slack_messages(reply)
         messages[-1]["blocks"] = messages[-1]["blocks"] + extra

@@ -23,7 +23,8 @@ from bot.config import Config
 
 # The bot scopes of slack/manifest.yml: an OAuth install asks for exactly these (tests/test_manifest.py checks).
 BOT_SCOPES = ("app_mentions:read", "channels:history", "channels:read", "groups:history", "groups:read",
-              "im:history", "im:read", "im:write", "chat:write", "commands", "files:read", "files:write")
+              "im:history", "im:read", "im:write", "chat:write", "commands", "files:read", "files:write",
+              "users:read")
 STATE_EXPIRATION_S = 600  # an install link works for ten minutes
 
 TEAM_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar("nlpbot_team_token", default=None)

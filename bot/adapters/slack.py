@@ -16,17 +16,14 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot import metrics
 from bot.adapters.interactivity import Interactivity
 from bot.adapters.oauth import TeamClient, TeamFileDownloader, use_team_tokens
 from bot.adapters.slack_conversation import Memberships, SlackConversation
+from bot.adapters.slack_errors import DEFAULT_API_URL, retry_handlers
 from bot.adapters.slack_files import FileDownloader, shared_files
+from bot.adapters.slack_links import Permalinks
 from bot.adapters.slack_modals import INDEX, TRAIN, modal_for, submission
 from bot.adapters.slack_reply import SlackResponder
 from bot.core import Nlpbot
@@ -39,18 +36,6 @@ from bot.workers import WorkerPool
 log = logging.getLogger(__name__)
 
 BUSY = "I'm busy with other requests right now; please try again in a minute."
-DEFAULT_API_URL = "https://slack.com/api/"
-
-
-def retry_handlers() -> list:
-    """429 honours Retry-After; 5xx and dropped connections are retried with backoff."""
-    return [
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=3),
-        ConnectionErrorRetryHandler(max_retry_count=3),
-    ]
-
-
 
 
 class SlackAdapter:
@@ -73,6 +58,7 @@ class SlackAdapter:
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
         self.recent = open_state(bot.config.state.redis_url, ttl=settings.dedup_ttl_s)  # shared by replicas
         self.memberships = Memberships(self.client, ttl_s=settings.membership_ttl_s)
+        self.links = Permalinks(self.client)  # a summary's sources, linked under it
         self.downloader = FileDownloader(token) if oauth_settings is None else TeamFileDownloader()
         if oauth_settings is not None:
             use_team_tokens(self.app)
@@ -190,7 +176,7 @@ class SlackAdapter:
     # -- workers: run the plugin, deliver the reply -----------------------------------------------
 
     def _answer(self, request: Request) -> None:
-        reply = self.bot.router.handle(request)
+        reply = self.links.add_sources(self.bot.router.handle(request))
         extra = [] if reply.is_error else self.interactivity.feedback_blocks(request.command, reply, request.user_id)
         request.responder.finish(reply, extra_blocks=extra)  # sentiment and entities: "wrong?" buttons
 

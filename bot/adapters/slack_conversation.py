@@ -82,6 +82,11 @@ class SlackConversation:
                 continue
         return allowed
 
+    def timezone(self, user_id: str) -> str | None:
+        """users.info `tz` (IANA, e.g. "America/New_York"): a person's recaps come at their local time."""
+        user = self._call(self.here or "", lambda: self.client.users_info(user=user_id)).get("user") or {}
+        return user.get("tz") or None
+
     def _require_member(self, channel_id: str) -> None:
         if not self.can_read(channel_id):
             raise Forbidden(f"You're not a member of {self._where(channel_id)}, so I won't read it for you: "

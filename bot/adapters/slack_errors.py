@@ -1,10 +1,26 @@
-"""Slack's API errors as advice a person can act on: the one mapping from an error code to a reply."""
+"""Slack's API errors as advice a person can act on (the one mapping from an error code to a reply), and retries."""
 
 from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.errors import NlpbotError
+
+DEFAULT_API_URL = "https://slack.com/api/"  # SLACK_API_URL replaces it (tests, proxies)
+
+
+def retry_handlers() -> list:
+    """429 honours Retry-After; 5xx and dropped connections are retried with backoff."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=3),
+        ConnectionErrorRetryHandler(max_retry_count=3),
+    ]
 
 
 class SlackProblem(NlpbotError):

@@ -1,4 +1,4 @@
-"""`nlpbot jobs list|run ID`: the scheduled re-indexing and retraining jobs, shown or run now."""
+"""`nlpbot jobs list|run ID`: the scheduled re-indexing, retraining and recap jobs, shown or run now."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from bot.errors import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    jobs = subparsers.add_parser("jobs", help="scheduled re-indexing and retraining: list, or run one now")
+    jobs = subparsers.add_parser("jobs", help="scheduled re-indexing, retraining and recaps: list, or run one now")
     jobs.add_argument("action", choices=["list", "run"])
     jobs.add_argument("id", nargs="?")
     jobs.add_argument("--json", action="store_true", help='list: a JSON list of {"id", "action", "target", "cron", '
-                                                          '"next_run", "last_run", "last_status", "last_message"}')
+                                                          '"timezone", "next_run" (in that timezone), "last_run", '
+                                                          '"last_status", "last_message"}')
     jobs.set_defaults(handler=cmd_jobs)
 
 

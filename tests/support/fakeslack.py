@@ -1,7 +1,8 @@
 """A local fake of Slack's Web API and of response_url endpoints, as strict as Slack's documented rules.
 
 It records every call. Like Slack it knows channels and who is in them (`not_in_channel`, `channel_not_found`,
-`is_archived`, `missing_scope` with `needed`), pages `conversations.members`, accepts at most 5 posts to a
+`is_archived`, `missing_scope` with `needed`), pages `conversations.members`, `.history` (with `oldest`/`latest`)
+and `.list`, gives permalinks (`chat.getPermalink`) and people's timezones (`users.info` tz), accepts at most 5 posts to a
 response_url and only within its lifetime (404 `used_url` / `expired_url`), wants a fresh trigger_id for
 `views.open`, and updates only messages it has. Every broken rule is kept in `violations`; the fixtures assert
 there are none, so a bot that breaks one fails its test.
@@ -110,6 +111,15 @@ class FakeSlack:
         for user in members:
             self.users.setdefault(user, {"id": user, "name": user.lower(), "real_name": user, "is_bot": False})
         return channel
+
+    def set_timezone(self, user: str, tz: str) -> None:
+        """The person's profile timezone, as users.info returns it (tz, tz_label, tz_offset in seconds, now)."""
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+
+        now = dt.datetime.now(ZoneInfo(tz))
+        self.users.setdefault(user, {"id": user, "name": user.lower(), "real_name": user, "is_bot": False})
+        self.users[user].update(tz=tz, tz_label=now.tzname(), tz_offset=int(now.utcoffset().total_seconds()))
 
     def posts(self, channel: str) -> list[dict[str, Any]]:
         """The messages in a channel or DM as people see them now (chat.update applied), oldest first."""
@@ -222,8 +232,46 @@ class FakeSlack:
         return channel, error
 
     def _api_conversations_history(self, body: dict) -> dict:
+        """Newest first, `oldest` < ts < `latest` (bounds included with `inclusive`), `limit` a page (default 100)."""
         _, error = self._readable(body)
-        return error or {"ok": True, "messages": self.history.get(body.get("channel"), []), "has_more": False}
+        if error:
+            return error
+        inclusive = str(body.get("inclusive", "")).lower() in {"1", "true"}
+        oldest, latest = float(body.get("oldest") or 0), float(body.get("latest") or "inf")
+        found = [m for m in self.history.get(body.get("channel"), [])
+                 if (oldest <= float(m["ts"]) <= latest if inclusive else oldest < float(m["ts"]) < latest)]
+        start, limit = int(body.get("cursor") or 0), max(1, min(int(body.get("limit") or 100), 999))
+        more = start + limit < len(found)
+        return {"ok": True, "messages": found[start:start + limit], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _api_conversations_list(self, body: dict) -> dict:
+        types = str(body.get("types") or "public_channel").split(",")
+        for kind, scope in (("public_channel", "channels:read"), ("private_channel", "groups:read")):
+            if kind in types and scope not in self.scopes:
+                return {"ok": False, "error": "missing_scope", "needed": scope}
+        visible = [c for c in self.channels.values() if ("private_channel" if c.private else "public_channel") in types
+                   and (not c.private or BOT_USER_ID in c.members)
+                   and not (c.archived and str(body.get("exclude_archived", "")).lower() in {"1", "true"})]
+        start, limit = int(body.get("cursor") or 0), max(1, min(int(body.get("limit") or 100), 1000))
+        page = [{"id": c.id, "name": c.name, "is_channel": True, "is_private": c.private, "is_archived": c.archived,
+                 "is_member": BOT_USER_ID in c.members} for c in visible[start:start + limit]]
+        following = str(start + limit) if start + limit < len(visible) else ""
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": following}}
+
+    def _api_chat_getPermalink(self, body: dict) -> dict:  # noqa: N802 - Slack's method name; it needs no scope
+        where, ts = str(body.get("channel") or ""), str(body.get("message_ts") or "")
+        if not self._is_dm(where):
+            _, error = self._channel(where)
+            if error:
+                return error
+        url = f"https://example.slack.com/archives/{where}/p{ts.replace('.', '')}"
+        if any(m.get("ts") == ts for m in self.history.get(where, [])) or (where, ts) in self.messages:
+            return {"ok": True, "channel": where, "permalink": url}
+        for (channel, parent), thread in self.replies.items():
+            if channel == where and any(m.get("ts") == ts for m in thread):
+                return {"ok": True, "channel": where, "permalink": f"{url}?thread_ts={parent}&cid={where}"}
+        return {"ok": False, "error": "message_not_found"}
 
     def _api_conversations_replies(self, body: dict) -> dict:
         _, error = self._readable(body)

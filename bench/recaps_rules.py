@@ -1,0 +1,45 @@
+"""Precision and recall of the recap rules (bot/recap_rules.py) on bench/data/recap_sentences.jsonl, per split.
+
+    python -m bench.recaps_rules [--errors]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bot.recap_rules import label
+
+DATA = Path(__file__).parent / "data" / "recap_sentences.jsonl"
+CLASSES = ("decision", "question")
+
+
+def scores(rows: list[dict]) -> dict[str, dict[str, float]]:
+    """Per class: precision, recall, F1 and support, the rules' label against the human one."""
+    found = {}
+    for name in CLASSES:
+        predicted = [label(row["text"]) == name for row in rows]
+        actual = [row["label"] == name for row in rows]
+        hits = sum(p and a for p, a in zip(predicted, actual))
+        precision = hits / max(sum(predicted), 1)
+        recall = hits / max(sum(actual), 1)
+        f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+        found[name] = {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
+                       "support": sum(actual)}
+    return found
+
+
+def main() -> None:
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for split in ("dev", "test"):
+        part = [row for row in rows if row["split"] == split]
+        print(split, len(part), json.dumps(scores(part)))
+        if "--errors" in sys.argv:
+            for row in part:
+                if label(row["text"]) != row["label"]:
+                    print(f"  {row['label']:>8} -> {label(row['text']):<8} {row['text']}")
+
+
+if __name__ == "__main__":
+    main()
