@@ -66,10 +66,15 @@ def source_label(source: str, metadata: dict[str, Any] | None = None) -> str:
 
 def channel_document(channel_id: str, channel_name: str, messages: list[Message]) -> Document:
     """A channel's messages (plain text from the adapter), oldest first, one paragraph each: `slack://CHANNEL`."""
-    ordered = sorted(messages, key=lambda message: float(message.ts or 0))
-    texts = [message.text.strip() for message in ordered]
-    return Document(f"slack://{channel_id}", "\n\n".join(text for text in texts if text), "slack",
-                    {"channel": channel_id, "channel_name": channel_name})
+    ordered = [message for message in sorted(messages, key=lambda message: float(message.ts or 0))
+               if message.text.strip()]
+    texts, offsets, at = [], [], 0
+    for message in ordered:  # where each message starts in the text, so an answer can link the message it quotes
+        texts.append(message.text.strip())
+        offsets.append([at, message.ts])
+        at += len(texts[-1]) + 2
+    return Document(f"slack://{channel_id}", "\n\n".join(texts), "slack",
+                    {"channel": channel_id, "channel_name": channel_name, "messages": offsets})
 
 
 class SearchPlugin(Plugin):
@@ -131,6 +136,10 @@ class SearchPlugin(Plugin):
         filters, readable = self._visible(request, index, filters)
         answer = index.answer(question, k=self.settings.answer_chunks, filters=filters)
         data = {"index": index.name, **answer.to_dict()}
+        refs = [{"channel": source_channel(item.source), "ts": item.message_ts} for item in answer.sentences
+                if item.message_ts and source_channel(item.source)]
+        if refs:  # the adapter links each message the answer quotes
+            data["message_refs"] = list({(ref["channel"], ref["ts"]): ref for ref in refs}.values())
         if not answer.found:
             return Reply(text=self._dont_know(index, answer, readable), data=data)
         metadata = {(hit.source, hit.chunk): hit.extra.get("metadata") for hit in answer.hits}

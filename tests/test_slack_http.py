@@ -235,6 +235,11 @@ def test_channel_history_reaches_plugins_as_plain_text(http_bot, module_fake_sla
     [answer] = fake.wait_for("/response/ask-chat", timeout=60)
     assert "ask @ana and read the freeze page." in answer.body["text"]
     assert "<@U9" not in answer.body["text"] and "wiki.example" not in answer.body["text"]
+    # each quoted sentence's own message is linked (chat.getPermalink); the join message was never indexed
+    quoted, _, sources = answer.body["text"].partition("_Sources:_")
+    assert "https://example.slack.com/archives/C0DEPLOY/p1700000710000100" in sources
+    assert ("p1700000700000100" in sources) == ("Tuesdays" in quoted)
+    assert "p1700000705000100" not in sources
     slash(http_bot, fake, "/search", "in:chat tuesdays", name="search-chat")
     [hits] = fake.wait_for("/response/search-chat", timeout=60)
     assert "Deploys happen on Tuesdays in #ops." in hits.body["text"] and "has joined" not in hits.body["text"]

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from bot.search.chunker import message_at
 from bot.search.hybrid import Hit
 from bot.text import sentence_spans
 
@@ -21,7 +22,8 @@ class AnswerSentence:
     score: float
     highlighted: str  # the chunk's text with the sentence in *bold* (Slack mrkdwn)
     heading: str = ""  # the section it is under
-    link: str | None = None  # a URL to it: the Slack message's permalink for Slack-sourced chunks
+    link: str | None = None  # a URL to it, when the document's metadata has one
+    message_ts: str | None = None  # the Slack message it quotes, for chunks of an indexed channel
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def best_sentences(
         highlighted = f"{hit.text[:start]}*{sentence}*{hit.text[end:]}"
         metadata = hit.extra.get("metadata") or {}
         chosen.append(AnswerSentence(sentence, hit.source, hit.chunk, round(float(scores[index]), 4), highlighted,
-                                     hit.extra.get("heading", ""), metadata.get("permalink") or metadata.get("url")))
+                                     hit.extra.get("heading", ""), metadata.get("permalink") or metadata.get("url"),
+                                     message_at(metadata, start)))
     return Answer(question, bool(chosen), chosen, hits)
 
 

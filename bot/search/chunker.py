@@ -41,6 +41,27 @@ class Chunk:
         return hashlib.sha256(self.embed_text.encode("utf-8")).hexdigest()[:32]
 
 
+def chunk_metadata(metadata: dict[str, Any], start: int, end: int) -> dict[str, Any]:
+    """The document's metadata for one chunk; `messages` ([offset, ts] of each Slack message in the document)
+    is cut to the messages the chunk overlaps, offsets made relative to the chunk (the first may start before it)."""
+    messages = metadata.get("messages")
+    if not messages:
+        return dict(metadata)
+    inside = [[offset - start, ts] for offset, ts in messages if offset < end]
+    first = max((i for i, (offset, _) in enumerate(inside) if offset <= 0), default=0)
+    return {**metadata, "messages": [[max(offset, 0), ts] for offset, ts in inside[first:]]}
+
+
+def message_at(metadata: dict[str, Any], offset: int) -> str | None:
+    """The ts of the Slack message that a chunk's character `offset` falls in (None for files)."""
+    found = None
+    for start, ts in metadata.get("messages") or []:
+        if start > offset:
+            break
+        found = ts
+    return found
+
+
 class Chunker:
     """Splits text by the embedding model's tokens (or by words when no tokenizer is given).
 
@@ -71,7 +92,8 @@ class Chunker:
             for chunk_start, chunk_end in self._windows(document.text[start:end], budget):
                 text = document.text[start + chunk_start:start + chunk_end]
                 chunks.append(Chunk(document.source, len(chunks), text, heading, start + chunk_start,
-                                    start + chunk_end, dict(document.metadata)))
+                                    start + chunk_end, chunk_metadata(document.metadata, start + chunk_start,
+                                                                      start + chunk_end)))
         return chunks
 
     def _windows(self, body: str, budget: int) -> list[tuple[int, int]]:

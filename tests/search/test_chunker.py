@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.search.chunker import Chunker
+from bot.search.chunker import Chunker, message_at
 from bot.search.loaders import Document
 
 PARAGRAPHS = [f"Paragraph {p}: " + " ".join(["the quick brown fox jumps over the lazy dog"] * 4) + "." for p in range(6)]
@@ -40,3 +40,20 @@ def test_word_fallback_without_a_tokenizer():
     assert [len(chunk.text.split()) for chunk in chunks] == [20, 20, 20]
     assert chunks[1].text.split()[0] == "w15"
     assert len({chunk.hash for chunk in chunks}) == 3
+
+
+def test_each_chunk_of_a_channel_knows_which_message_each_of_its_characters_came_from():
+    messages = [f"Message number {n} says the build {n} passed on the first try." for n in range(30)]
+    offsets, at = [], 0
+    for n, text in enumerate(messages):
+        offsets.append([at, f"1700000{n:03d}.000100"])
+        at += len(text) + 2
+    document = Document("slack://C1", "\n\n".join(messages), "slack", {"channel": "C1", "messages": offsets})
+    chunks = Chunker(chunk_tokens=40, overlap=8).split(document)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        for n, text in enumerate(messages):
+            where = chunk.text.find(f"build {n} passed")
+            if where >= 0:
+                assert message_at(chunk.metadata, where) == f"1700000{n:03d}.000100"
+    assert max(len(chunk.metadata["messages"]) for chunk in chunks) < len(messages)  # each keeps only its own
