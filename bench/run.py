@@ -80,13 +80,17 @@ RUNTIMES = ("torch", "onnx", "onnx-int8")
 
 
 def raw_onnx(folder: Path, variant: str):
-    """ONNX Runtime called directly (tokenizers + one session, as a hand-written app would): texts -> labels."""
+    """ONNX Runtime called directly (tokenizers + one session, as a hand-written app would): texts -> labels.
+
+    Same session settings as the bot (threads, no spin-waiting), so the gap between them is the bot's own cost.
+    """
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    from bot.models.onnx import VARIANT_FILES
+    from bot.models.onnx import VARIANT_FILES, session_options
 
-    session = ort.InferenceSession(str(folder / VARIANT_FILES[variant]), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(folder / VARIANT_FILES[variant]), session_options(),  # the bot's settings
+                                   providers=["CPUExecutionProvider"])
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(256)
     tokenizer.enable_padding()

@@ -10,6 +10,7 @@ apart: ``[{"label", "score"}]`` per text, ``[{"entity_group", "score", "word", "
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -68,16 +69,12 @@ class OnnxModel:
 
         self.folder, self.variant, self.device = Path(folder), variant, device
         self.meta: dict[str, Any] = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # No spin-waiting between ops: on 2 cores shared with the request threads (and other processes),
-        # spinning workers take the CPU the next op needs.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda"):
             index = int(device.split(":", 1)[1]) if ":" in device else 0
             providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
-        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), options, providers=providers)
+        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), session_options(),
+                                            providers=providers)
         self.inputs = {item.name for item in self.session.get_inputs()}
         self.max_length = int(self.meta["max_length"])
         self._tokenizer_json = (self.folder / "tokenizer.json").read_text(encoding="utf-8")
@@ -108,15 +105,70 @@ class OnnxModel:
 
     def run(self, encodings: list[Any]) -> np.ndarray:
         """The model's first output for a list of `tokenizers` encodings, padded here to the longest."""
-        width = max(len(encoding.ids) for encoding in encodings)
+        width = max(len(encoding) for encoding in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
+        types = np.zeros_like(ids) if "token_type_ids" in self.inputs else None
         for row, encoding in enumerate(encodings):
-            size = len(encoding.ids)
-            ids[row, :size], mask[row, :size], types[row, :size] = encoding.ids, 1, encoding.type_ids
+            size = len(encoding)
+            ids[row, :size], mask[row, :size] = encoding.ids, 1
+            if types is not None:
+                types[row, :size] = encoding.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         return self.session.run(None, {name: value for name, value in feed.items() if name in self.inputs})[0]
+
+    def run_all(self, encodings: list[Any], batch_size: int) -> list[np.ndarray]:
+        """`run` over any number of encodings in length buckets (`length_groups`): one output row per encoding."""
+        rows: list[Any] = [None] * len(encodings)
+        for group in length_groups([len(encoding) for encoding in encodings], batch_size):
+            for index, row in zip(group, self.run([encodings[i] for i in group])):
+                rows[index] = row
+        return rows
+
+
+def session_options() -> Any:
+    """The ONNX Runtime settings every serving session uses (and the benchmarks' raw rows, to compare like with like)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # No spin-waiting between ops: on 2 cores shared with the request threads (and other processes),
+    # spinning workers take the CPU the next op needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Half the cores per model call, the rest for the request threads, the tokenizer and other models. On this
+    # 2-core machine one thread served 10-30% more /sentiment requests than two at 1, 32 and 128 concurrent,
+    # and a 32 x 96-token int8 batch ran no faster on two (measured beside other work; bench/RESULTS.md).
+    options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)) // 2) if hasattr(os, "sched_getaffinity") \
+        else max(1, (os.cpu_count() or 2) // 2)
+    return options
+
+
+# One model call costs about as much as this many more padded tokens in the batch (int8 MiniLM on this 2-core
+# machine: ~0.6 ms per call, ~0.05 ms per token of batch x width), so a batch is split where padding costs more.
+CALL_COST_TOKENS = 12
+
+
+def length_groups(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into model calls of similar token lengths, at most `batch_size` each, cheapest in total.
+
+    A batch is padded to its longest input, so one long text in a batch of short ones multiplies its cost (the
+    benchmark's texts: 44% of a 32-batch's tokens were padding). Sorted by length, the split points minimize
+    sum(CALL_COST_TOKENS + size x longest) over the calls (dynamic programming, batch_size steps per input).
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    if len(order) <= 1:
+        return [order] if order else []
+    ordered = [lengths[i] for i in order]
+    best, cut = [0] * (len(order) + 1), [0] * (len(order) + 1)  # cheapest cost of the first `end`, its last split
+    for end in range(1, len(order) + 1):
+        width = ordered[end - 1]
+        best[end], cut[end] = min((best[start] + CALL_COST_TOKENS + (end - start) * width, start)
+                                  for start in range(max(0, end - batch_size), end))
+    groups, end = [], len(order)
+    while end:
+        groups.append(order[cut[end]:end])
+        end = cut[end]
+    return groups[::-1]
 
 
 def load_onnx(folder: Path, variant: str, device: str) -> OnnxModel:
@@ -132,25 +184,19 @@ def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) 
     """Like ``pipeline("text-classification")``: the best label and its probability for each text."""
     encoder = model.encoder(kwargs.get("max_length"))
     labels = model.meta["id2label"]
-    results: list[dict[str, Any]] = []
-    for start in range(0, len(texts), batch_size):
-        logits = model.run(encoder.encode_batch(texts[start:start + batch_size])).astype(np.float32)
-        if model.meta.get("problem_type") == "multi_label_classification" or logits.shape[-1] == 1:
-            scores = 1.0 / (1.0 + np.exp(-logits))
-        else:
-            scores = _softmax(logits)
-        best = scores.argmax(axis=-1)
-        results.extend({"label": labels[str(int(i))], "score": float(row[i])} for row, i in zip(scores, best))
-    return results
+    logits = np.asarray(model.run_all(encoder.encode_batch(texts), batch_size), dtype=np.float32)
+    best = logits.argmax(axis=-1)
+    top = logits[np.arange(len(best)), best]
+    if model.meta.get("problem_type") == "multi_label_classification" or logits.shape[-1] == 1:
+        scores = 1.0 / (1.0 + np.exp(-top))
+    else:
+        scores = 1.0 / np.exp(logits - top[:, None]).sum(axis=-1)  # the softmax of the best label alone
+    return [{"label": labels[str(i)], "score": score} for i, score in zip(best.tolist(), scores.tolist())]
 
 
 def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[np.ndarray]:
     """Like ``SentenceTransformer.encode(normalize_embeddings=True)``: pooling and normalization are in the graph."""
-    encoder = model.encoder()
-    rows: list[np.ndarray] = []
-    for start in range(0, len(texts), batch_size):
-        rows.extend(model.run(encoder.encode_batch(texts[start:start + batch_size])).astype(np.float32))
-    return rows
+    return [row.astype(np.float32, copy=False) for row in model.run_all(model.encoder().encode_batch(texts), batch_size)]
 
 
 def _tag(label: str) -> tuple[str, str]:
