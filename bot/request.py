@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -123,7 +123,7 @@ class Request:
     thread_ts: str | None = None
     raw_text: str = ""
     is_admin: bool = False
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    request_id: str = field(default_factory=lambda: os.urandom(6).hex())  # 12 hex digits, without a UUID object
     conversation: Conversation = field(default_factory=NoConversation)
     responder: Responder = field(default_factory=CollectingResponder)
     files: list[SharedFile] = field(default_factory=list)  # shared with the command (Slack events; never the console)

@@ -61,7 +61,7 @@ class Batcher:
             try:
                 if self._queue.empty() and self._held is None:  # still alone: nobody can be kept waiting
                     self._last_size = 1
-                    metrics.BATCH_SIZE.labels(model=self.name).observe(len(inputs))
+                    metrics.child(metrics.BATCH_SIZE, self.name).observe(len(inputs))
                     return list(self.run(list(inputs), dict(kwargs)))
             finally:
                 self._busy.release()
@@ -111,7 +111,7 @@ class Batcher:
     def _run_batch(self, batch: list[_Job]) -> None:
         inputs = [item for job in batch for item in job.inputs]
         order = sorted(range(len(inputs)), key=lambda i: _length(inputs[i]), reverse=True)
-        metrics.BATCH_SIZE.labels(model=self.name).observe(len(inputs))
+        metrics.child(metrics.BATCH_SIZE, self.name).observe(len(inputs))
         try:
             results = list(self.run([inputs[i] for i in order], batch[0].kwargs))
         except Exception:  # noqa: BLE001 - isolate the failing request below

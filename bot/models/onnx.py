@@ -10,6 +10,7 @@ apart: ``[{"label", "score"}]`` per text, ``[{"entity_group", "score", "word", "
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import ModelUnavailable
+from bot.models.buckets import length_groups
 
 META_FILE = "meta.json"
 VARIANT_FILES = {"float32": "model.onnx", "int8": "model.int8.onnx", "float16": "model.fp16.onnx"}
@@ -105,25 +107,37 @@ class OnnxModel:
 
     def run(self, encodings: list[Any]) -> np.ndarray:
         """The model's first output for a list of `tokenizers` encodings, padded here to the longest."""
-        width = max(len(encoding) for encoding in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids) if "token_type_ids" in self.inputs else None
-        for row, encoding in enumerate(encodings):
-            size = len(encoding)
-            ids[row, :size], mask[row, :size] = encoding.ids, 1
-            if types is not None:
-                types[row, :size] = encoding.type_ids
+        typed = "token_type_ids" in self.inputs
+        if len(encodings) == 1:  # a lone request: nothing to pad
+            ids = np.array([encodings[0].ids], dtype=np.int64)
+            mask = np.ones_like(ids)
+            types = np.array([encodings[0].type_ids], dtype=np.int64) if typed else None
+        else:
+            ids = np.zeros((len(encodings), max(len(encoding) for encoding in encodings)), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids) if typed else None
+            for row, encoding in enumerate(encodings):
+                size = len(encoding)
+                ids[row, :size], mask[row, :size] = encoding.ids, 1
+                if typed:
+                    types[row, :size] = encoding.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         return self.session.run(None, {name: value for name, value in feed.items() if name in self.inputs})[0]
 
-    def run_all(self, encodings: list[Any], batch_size: int) -> list[np.ndarray]:
-        """`run` over any number of encodings in length buckets (`length_groups`): one output row per encoding."""
-        rows: list[Any] = [None] * len(encodings)
+    def run_all(self, encodings: list[Any], batch_size: int) -> np.ndarray:
+        """`run` over any number of encodings in length buckets (`length_groups`), rows back in input order.
+
+        For outputs of one shape per input (classifier logits, sentence embeddings), not per-token ones.
+        """
+        if len(encodings) == 1:
+            return self.run(encodings)
+        out: np.ndarray | None = None
         for group in length_groups([len(encoding) for encoding in encodings], batch_size):
-            for index, row in zip(group, self.run([encodings[i] for i in group])):
-                rows[index] = row
-        return rows
+            result = self.run([encodings[i] for i in group])
+            if out is None:
+                out = np.empty((len(encodings), *result.shape[1:]), dtype=result.dtype)
+            out[group] = result
+        return out
 
 
 def session_options() -> Any:
@@ -143,33 +157,6 @@ def session_options() -> Any:
     return options
 
 
-# One model call costs about as much as this many more padded tokens in the batch (int8 MiniLM on this 2-core
-# machine: ~0.6 ms per call, ~0.05 ms per token of batch x width), so a batch is split where padding costs more.
-CALL_COST_TOKENS = 12
-
-
-def length_groups(lengths: list[int], batch_size: int) -> list[list[int]]:
-    """Indices grouped into model calls of similar token lengths, at most `batch_size` each, cheapest in total.
-
-    A batch is padded to its longest input, so one long text in a batch of short ones multiplies its cost (the
-    benchmark's texts: 44% of a 32-batch's tokens were padding). Sorted by length, the split points minimize
-    sum(CALL_COST_TOKENS + size x longest) over the calls (dynamic programming, batch_size steps per input).
-    """
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    if len(order) <= 1:
-        return [order] if order else []
-    ordered = [lengths[i] for i in order]
-    best, cut = [0] * (len(order) + 1), [0] * (len(order) + 1)  # cheapest cost of the first `end`, its last split
-    for end in range(1, len(order) + 1):
-        width = ordered[end - 1]
-        best[end], cut[end] = min((best[start] + CALL_COST_TOKENS + (end - start) * width, start)
-                                  for start in range(max(0, end - batch_size), end))
-    groups, end = [], len(order)
-    while end:
-        groups.append(order[cut[end]:end])
-        end = cut[end]
-    return groups[::-1]
-
 
 def load_onnx(folder: Path, variant: str, device: str) -> OnnxModel:
     return OnnxModel(folder, variant=variant, device=device)
@@ -182,21 +169,29 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[dict[str, Any]]:
     """Like ``pipeline("text-classification")``: the best label and its probability for each text."""
+    if not texts:
+        return []
     encoder = model.encoder(kwargs.get("max_length"))
     labels = model.meta["id2label"]
-    logits = np.asarray(model.run_all(encoder.encode_batch(texts), batch_size), dtype=np.float32)
-    best = logits.argmax(axis=-1)
-    top = logits[np.arange(len(best)), best]
-    if model.meta.get("problem_type") == "multi_label_classification" or logits.shape[-1] == 1:
-        scores = 1.0 / (1.0 + np.exp(-top))
-    else:
-        scores = 1.0 / np.exp(logits - top[:, None]).sum(axis=-1)  # the softmax of the best label alone
-    return [{"label": labels[str(i)], "score": score} for i, score in zip(best.tolist(), scores.tolist())]
+    sigmoid = model.meta.get("problem_type") == "multi_label_classification"
+    results = []
+    # Plain Python per row: numpy's per-call cost is more than the arithmetic on a few labels (a lone request).
+    for row in model.run_all(encoder.encode_batch(texts), batch_size).tolist():
+        best = max(range(len(row)), key=row.__getitem__)
+        top = row[best]
+        if sigmoid or len(row) == 1:
+            score = 1.0 / (1.0 + math.exp(-top))
+        else:
+            score = 1.0 / sum(math.exp(value - top) for value in row)  # the softmax of the best label alone
+        results.append({"label": labels[str(best)], "score": score})
+    return results
 
 
 def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[np.ndarray]:
     """Like ``SentenceTransformer.encode(normalize_embeddings=True)``: pooling and normalization are in the graph."""
-    return [row.astype(np.float32, copy=False) for row in model.run_all(model.encoder().encode_batch(texts), batch_size)]
+    if not texts:
+        return []
+    return list(model.run_all(model.encoder().encode_batch(texts), batch_size).astype(np.float32, copy=False))
 
 
 def _tag(label: str) -> tuple[str, str]:
