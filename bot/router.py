@@ -64,7 +64,7 @@ class Router:
         if command == GENERIC_COMMAND:
             command, text = _first_word(text)
             command = command or "help"
-        refs = [(m.group(1), m.group(2) or m.group(1)) for m in CHANNEL_REF.finditer(text)]
+        refs = [(m.group(1), m.group(2) or m.group(1)) for m in CHANNEL_REF.finditer(text)] if "<#" in text else []
         return Request(
             command=command or "help",
             text=clean_text(text).strip(),

@@ -110,7 +110,7 @@ class OnnxModel:
         typed = "token_type_ids" in self.inputs
         if len(encodings) == 1:  # a lone request: nothing to pad
             ids = np.array([encodings[0].ids], dtype=np.int64)
-            mask = np.ones_like(ids)
+            mask = np.ones(ids.shape, dtype=np.int64)
             types = np.array([encodings[0].type_ids], dtype=np.int64) if typed else None
         else:
             ids = np.zeros((len(encodings), max(len(encoding) for encoding in encodings)), dtype=np.int64)
