@@ -157,7 +157,6 @@ def session_options() -> Any:
     return options
 
 
-
 def load_onnx(folder: Path, variant: str, device: str) -> OnnxModel:
     return OnnxModel(folder, variant=variant, device=device)
 
@@ -180,7 +179,7 @@ def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) 
         best = max(range(len(row)), key=row.__getitem__)
         top = row[best]
         if sigmoid or len(row) == 1:
-            score = 1.0 / (1.0 + math.exp(-top))
+            score = 1.0 / (1.0 + math.exp(-top)) if top >= 0 else math.exp(top) / (1.0 + math.exp(top))
         else:
             score = 1.0 / sum(math.exp(value - top) for value in row)  # the softmax of the best label alone
         results.append({"label": labels[str(best)], "score": score})
