@@ -1,9 +1,9 @@
 """Dynamic batching: concurrent requests for one model are gathered and run as one call, each getting its own results.
 
 A request waits at most `max_wait_ms` for company (and not at all when the bot is quiet), and a batch holds
-at most `batch_size` inputs. Inputs
-are sorted by length before the call so the padding in each model batch stays small, and put back in
-order afterwards. If a batch fails, its requests are retried one by one, so an error reaches only the
+at most `batch_size` inputs. Inputs are sorted by length before the call so the padding in each model batch
+stays small (ONNX models also split the call into token-length buckets: `bot.models.buckets`), and put back
+in order afterwards. If a batch fails, its requests are retried one by one, so an error reaches only the
 request that caused it.
 
 A request that finds the model idle (no batch running, nobody queued) runs at once in its own thread: the

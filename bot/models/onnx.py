@@ -141,7 +141,7 @@ class OnnxModel:
 
 
 def session_options() -> Any:
-    """The ONNX Runtime settings every serving session uses (and the benchmarks' raw rows, to compare like with like)."""
+    """The ONNX Runtime settings of every serving session (and of the benchmarks' raw rows: like with like)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -150,8 +150,8 @@ def session_options() -> Any:
     # spinning workers take the CPU the next op needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # Half the cores per model call, the rest for the request threads, the tokenizer and other models. On this
-    # 2-core machine one thread served 10-30% more /sentiment requests than two at 1, 32 and 128 concurrent,
-    # and a 32 x 96-token int8 batch ran no faster on two (measured beside other work; bench/RESULTS.md).
+    # 2-core machine one thread served as many or up to 30% more /sentiment requests than two (at 1, 32 and 128
+    # concurrent), and a 32 x 96-token int8 batch ran no faster on two (measured beside other work; bench/RESULTS.md).
     options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)) // 2) if hasattr(os, "sched_getaffinity") \
         else max(1, (os.cpu_count() or 2) // 2)
     return options
