@@ -3,7 +3,9 @@
     python bench/ab.py      # prints markdown rows; on a shared machine this is steadier than bench/run.py rows
 """
 
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -20,6 +22,7 @@ from transformers import pipeline  # noqa: E402
 from bench.run import raw_onnx, sentiment_bot, sentiment_model, texts_for  # noqa: E402
 
 tmp = Path(tempfile.mkdtemp())
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # a model and its exports: ~230 MB
 model, note = sentiment_model(tmp / "s")
 raw = pipeline("text-classification", model=model, device="cpu")
 torch_bot = sentiment_bot(tmp / "t.toml", model, workers=256, queue_size=1024, runtime="torch")
