@@ -89,7 +89,38 @@ def bench_end_to_end(handles: dict, chunks: int, queries: int, folder: Path) -> 
         p50, p99 = percentiles(latencies)
         rows.append([runtime, f"{chunks:,}", index.stats()["kind"], f"{p50:.1f}", f"{p99:.1f}",
                      f"{percentiles(embedding)[0]:.1f}"])
-    return rows
+    index.embedder = next(iter(handles.values()))
+    return rows, breakdown(index, queries)
+
+
+# The stages of one hybrid query (bot.search.index.DocumentIndex.candidates and search), by function name.
+STAGES = {"query embedding (model + LRU check)": "embed_texts", "ANN search (FAISS)": "search@vectors.py",
+          "BM25 scores": "scores@hybrid.py", "BM25 top n": "top@hybrid.py",
+          "pooled vectors (FAISS reconstruct)": "vectors@vectors.py",
+          "pooled chunks' sources (SQLite)": "chunk_sources@store.py", "the k hits' rows (SQLite)": "chunks@store.py",
+          "fusion and ranking": "rank@hybrid.py"}
+
+
+def breakdown(index, queries: int) -> list[list[str]]:
+    """Where a hybrid query's time goes: cProfile's cumulative time per stage, per query (profiling adds a little)."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    profile.enable()
+    for i in range(queries):
+        index.search(f"{WORDS[(i * 5) % len(WORDS)]} printer for item{i * 7} (breakdown)", k=5)
+    profile.disable()
+    total = (time.perf_counter() - started) / queries * 1000
+    stats = pstats.Stats(profile).stats
+    rows = []
+    for label, target in STAGES.items():
+        name, _, module = target.partition("@")
+        seconds = sum(entry[3] for (path, _, function), entry in stats.items()
+                      if function == name and (not module or path.endswith(module)))
+        rows.append([label, f"{seconds / queries * 1000:.2f}"])
+    return rows + [["whole search (under the profiler)", f"{total:.2f}"]]
 
 
 def bench_indexing(handle, texts: int, folder: Path) -> list[str]:
@@ -114,14 +145,19 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ann-only", action="store_true", help="only the ANN table (no model, no end-to-end runs)")
     parser.add_argument("--out", help="also write the markdown tables to this file")
-    parser.add_argument("--runtimes", default="torch,onnx,onnx-int8", help="query embedding runtimes to compare")
+    parser.add_argument("--runtimes", default="torch,onnx,onnx-int8", help="query embedding runtimes to compare "
+                        "(the first is the one the breakdown uses; the shipped config is onnx)")
+    parser.add_argument("--chunks", type=int, help="chunks in the end-to-end index (default 100,000; --quick 20,000)")
+    parser.add_argument("--skip-ann", action="store_true", help="no ANN table (the end-to-end runs only)")
+    parser.add_argument("--skip-indexing", action="store_true", help="no indexing throughput table")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
     e2e_chunks, texts = (20_000, 256) if args.quick else (100_000, 1024)
+    e2e_chunks = args.chunks or e2e_chunks
 
     lines = ["## ANN vs exact (synthetic clustered unit vectors, 384-d, one query at a time)", "",
              "| vectors | index | build s | p50 ms | p99 ms | recall@10 vs exact |", "|---|---|---|---|---|---|"]
-    for size in sizes:
+    for size in [] if args.skip_ann else sizes:
         lines += ["| " + " | ".join(row) + " |" for row in bench_ann(size, args.ann_kind, args.queries)]
     if args.ann_only:
         return write("\n".join(lines) + "\n", args.out)
@@ -131,13 +167,16 @@ def main() -> int:
                                                runtime=runtime.split("-")[0], quantize="int8" if "int8" in runtime else "none")
                    for runtime in args.runtimes.split(",")}
         handle = next(iter(handles.values()))
-        rows = bench_end_to_end(handles, e2e_chunks, min(args.queries, 100), Path(folder))
+        rows, stages = bench_end_to_end(handles, e2e_chunks, min(args.queries, 100), Path(folder))
         lines += ["", "## Hybrid search, query embedding included (MiniLM on this machine)", "",
                   "| query embedding runtime | chunks | index | p50 ms | p99 ms | query embedding alone p50 ms |",
                   "|---|---|---|---|---|---|"] + ["| " + " | ".join(row) + " |" for row in rows]
-        speed = bench_indexing(handle, texts, Path(folder))
-        lines += ["", "## Indexing throughput", "", "| texts | ours texts/s | raw encode texts/s | ours / raw |",
-                  "|---|---|---|---|", "| " + " | ".join(speed) + " |"]
+        lines += ["", f"Where a query's time goes ({next(iter(handles))} query embedding, cProfile, ms per query):", "",
+                  "| stage | ms |", "|---|---|"] + ["| " + " | ".join(row) + " |" for row in stages]
+        if not args.skip_indexing:
+            speed = bench_indexing(handle, texts, Path(folder))
+            lines += ["", "## Indexing throughput", "", "| texts | ours texts/s | raw encode texts/s | ours / raw |",
+                      "|---|---|---|---|", "| " + " | ".join(speed) + " |"]
     return write("\n".join(lines) + "\n", args.out)
 
 

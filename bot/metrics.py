@@ -21,3 +21,14 @@ BATCH_SIZE = Histogram(
 MODEL_LOAD_SECONDS = Gauge("nlpbot_model_load_seconds", "Seconds the last load of a model took", ["kind", "model"])
 SLACK_API_ERRORS = Counter("nlpbot_slack_api_errors_total", "Slack Web API calls that failed after retries", ["method"])
 FEEDBACK = Counter("nlpbot_feedback_total", "Feedback button clicks stored as labelled examples", ["plugin"])
+
+_children: dict[tuple[int, tuple[str, ...]], object] = {}
+
+
+def child(metric, *values: str):
+    """`metric.labels(*values)`, looked up once: labels() takes a lock and builds its key on every call (per request)."""
+    key = (id(metric), values)
+    found = _children.get(key)
+    if found is None:
+        found = _children.setdefault(key, metric.labels(*values))
+    return found

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -129,7 +129,7 @@ class Request:
     thread_ts: str | None = None
     raw_text: str = ""
     is_admin: bool = False
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    request_id: str = field(default_factory=lambda: f"{random.getrandbits(48):012x}")  # no UUID object, no syscall
     conversation: Conversation = field(default_factory=NoConversation)
     responder: Responder = field(default_factory=CollectingResponder)
     files: list[SharedFile] = field(default_factory=list)  # shared with the command (Slack events; never the console)
@@ -151,7 +151,8 @@ def require_words(text: str, *, usage: str = "") -> str:
     text = text.strip()
     if not text:
         raise UserInputError(f"Give me some text{': `' + usage + '`' if usage else ''}.")
-    if not any(ch.isalpha() for ch in _REFERENCES.sub(" ", text)):
+    words = _REFERENCES.sub(" ", text) if "@" in text or "#" in text or ":" in text else text  # most texts: no refs
+    if not any(ch.isalpha() for ch in words):
         raise UserInputError("That doesn't look like text (no words in any language, only mentions, links or "
                              "symbols); send words to work on.")
     return text

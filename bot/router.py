@@ -64,7 +64,7 @@ class Router:
         if command == GENERIC_COMMAND:
             command, text = _first_word(text)
             command = command or "help"
-        refs = [(m.group(1), m.group(2) or m.group(1)) for m in CHANNEL_REF.finditer(text)]
+        refs = [(m.group(1), m.group(2) or m.group(1)) for m in CHANNEL_REF.finditer(text)] if "<#" in text else []
         return Request(
             command=command or "help",
             text=clean_text(text).strip(),
@@ -105,8 +105,8 @@ class Router:
             )
             outcome = "failed"
         reply.plugin = reply.plugin or plugin_name
-        metrics.REQUESTS.labels(plugin=plugin_name, outcome=outcome).inc()
-        metrics.LATENCY.labels(plugin=plugin_name).observe(time.perf_counter() - started)
+        metrics.child(metrics.REQUESTS, plugin_name, outcome).inc()
+        metrics.child(metrics.LATENCY, plugin_name).observe(time.perf_counter() - started)
         log.info("request %s %s by %s via %s: %s in %.0f ms", request.request_id, request.command, request.user_id,
                  request.source, outcome, 1000 * (time.perf_counter() - started))
         REQUEST_ID.reset(token)

@@ -33,6 +33,8 @@ _ITEM_NUMBER = re.compile(r"\d+[.)]")
 
 def clean_text(text: str) -> str:
     """Slack markup to readable text, control characters dropped, whitespace kept as written."""
+    if text.isprintable() and "<" not in text and "&" not in text:
+        return text  # the common plain message: no markup, entities or control characters (checked in C)
     text = USER_REF.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
     text = CHANNEL_REF.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
     text = _SPECIAL_REF.sub(lambda m: f"@{m.group(1)}", text)

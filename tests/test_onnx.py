@@ -133,3 +133,24 @@ def test_promotion_exports_and_ask_on_onnx_never_imports_torch(tmp_path, tiny_se
     reply, flag = answered.stdout.strip().splitlines()
     assert json.loads(reply)["data"]["label"] in {"negative", "neutral", "positive"}
     assert flag == "torch imported: False"
+
+
+def test_a_batch_runs_in_length_buckets_and_gives_each_text_its_own_answer(tmp_path, tiny_sentiment):
+    from bot.models.export import export
+    from bot.models.buckets import length_groups
+    from bot.models.onnx import OnnxModel, classify
+
+    export(Path(tiny_sentiment), tmp_path / "onnx", head="text-classification")
+    model = OnnxModel(tmp_path / "onnx")
+    texts = [TEXTS[1] * 3] + [f"short text {i}" for i in range(40)] + [TEXTS[0]]
+    lengths = [len(encoding) for encoding in model.encoder().encode_batch(texts)]
+    groups = length_groups(lengths, 32)
+    assert sorted(i for group in groups for i in group) == list(range(len(texts)))
+    assert all(len(group) <= 32 for group in groups)
+    assert [0] in groups  # the long text is not padded into a batch of short ones, nor they up to it
+    padded = sum(len(group) * max(lengths[i] for i in group) for group in groups)
+    assert padded < 1.2 * sum(lengths) < 0.5 * 32 * max(lengths)
+    together = classify(model, texts, 32, {})
+    alone = [classify(model, [text], 32, {})[0] for text in texts]
+    assert [r["label"] for r in together] == [r["label"] for r in alone]  # back in the order asked
+    assert np.allclose([r["score"] for r in together], [r["score"] for r in alone], atol=1e-5)

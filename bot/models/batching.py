@@ -1,9 +1,9 @@
 """Dynamic batching: concurrent requests for one model are gathered and run as one call, each getting its own results.
 
 A request waits at most `max_wait_ms` for company (and not at all when the bot is quiet), and a batch holds
-at most `batch_size` inputs. Inputs
-are sorted by length before the call so the padding in each model batch stays small, and put back in
-order afterwards. If a batch fails, its requests are retried one by one, so an error reaches only the
+at most `batch_size` inputs. Inputs are sorted by length before the call so the padding in each model batch
+stays small (ONNX models also split the call into token-length buckets: `bot.models.buckets`), and put back
+in order afterwards. If a batch fails, its requests are retried one by one, so an error reaches only the
 request that caused it.
 
 A request that finds the model idle (no batch running, nobody queued) runs at once in its own thread: the
@@ -61,7 +61,7 @@ class Batcher:
             try:
                 if self._queue.empty() and self._held is None:  # still alone: nobody can be kept waiting
                     self._last_size = 1
-                    metrics.BATCH_SIZE.labels(model=self.name).observe(len(inputs))
+                    metrics.child(metrics.BATCH_SIZE, self.name).observe(len(inputs))
                     return list(self.run(list(inputs), dict(kwargs)))
             finally:
                 self._busy.release()
@@ -111,7 +111,7 @@ class Batcher:
     def _run_batch(self, batch: list[_Job]) -> None:
         inputs = [item for job in batch for item in job.inputs]
         order = sorted(range(len(inputs)), key=lambda i: _length(inputs[i]), reverse=True)
-        metrics.BATCH_SIZE.labels(model=self.name).observe(len(inputs))
+        metrics.child(metrics.BATCH_SIZE, self.name).observe(len(inputs))
         try:
             results = list(self.run([inputs[i] for i in order], batch[0].kwargs))
         except Exception:  # noqa: BLE001 - isolate the failing request below

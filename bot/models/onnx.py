@@ -10,6 +10,8 @@ apart: ``[{"label", "score"}]`` per text, ``[{"entity_group", "score", "word", "
 from __future__ import annotations
 
 import json
+import math
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import ModelUnavailable
+from bot.models.buckets import length_groups
 
 META_FILE = "meta.json"
 VARIANT_FILES = {"float32": "model.onnx", "int8": "model.int8.onnx", "float16": "model.fp16.onnx"}
@@ -68,16 +71,12 @@ class OnnxModel:
 
         self.folder, self.variant, self.device = Path(folder), variant, device
         self.meta: dict[str, Any] = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # No spin-waiting between ops: on 2 cores shared with the request threads (and other processes),
-        # spinning workers take the CPU the next op needs.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda"):
             index = int(device.split(":", 1)[1]) if ":" in device else 0
             providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
-        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), options, providers=providers)
+        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), session_options(),
+                                            providers=providers)
         self.inputs = {item.name for item in self.session.get_inputs()}
         self.max_length = int(self.meta["max_length"])
         self._tokenizer_json = (self.folder / "tokenizer.json").read_text(encoding="utf-8")
@@ -108,15 +107,54 @@ class OnnxModel:
 
     def run(self, encodings: list[Any]) -> np.ndarray:
         """The model's first output for a list of `tokenizers` encodings, padded here to the longest."""
-        width = max(len(encoding.ids) for encoding in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            size = len(encoding.ids)
-            ids[row, :size], mask[row, :size], types[row, :size] = encoding.ids, 1, encoding.type_ids
+        typed = "token_type_ids" in self.inputs
+        if len(encodings) == 1:  # a lone request: nothing to pad
+            ids = np.array([encodings[0].ids], dtype=np.int64)
+            mask = np.ones(ids.shape, dtype=np.int64)
+            types = np.array([encodings[0].type_ids], dtype=np.int64) if typed else None
+        else:
+            ids = np.zeros((len(encodings), max(len(encoding) for encoding in encodings)), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids) if typed else None
+            for row, encoding in enumerate(encodings):
+                size = len(encoding)
+                ids[row, :size], mask[row, :size] = encoding.ids, 1
+                if typed:
+                    types[row, :size] = encoding.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         return self.session.run(None, {name: value for name, value in feed.items() if name in self.inputs})[0]
+
+    def run_all(self, encodings: list[Any], batch_size: int) -> np.ndarray:
+        """`run` over any number of encodings in length buckets (`length_groups`), rows back in input order.
+
+        For outputs of one shape per input (classifier logits, sentence embeddings), not per-token ones.
+        """
+        if len(encodings) == 1:
+            return self.run(encodings)
+        out: np.ndarray | None = None
+        for group in length_groups([len(encoding) for encoding in encodings], batch_size):
+            result = self.run([encodings[i] for i in group])
+            if out is None:
+                out = np.empty((len(encodings), *result.shape[1:]), dtype=result.dtype)
+            out[group] = result
+        return out
+
+
+def session_options() -> Any:
+    """The ONNX Runtime settings of every serving session (and of the benchmarks' raw rows: like with like)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # No spin-waiting between ops: on 2 cores shared with the request threads (and other processes),
+    # spinning workers take the CPU the next op needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Half the cores per model call, the rest for the request threads, the tokenizer and other models. On this
+    # 2-core machine one thread served as many or up to 30% more /sentiment requests than two (at 1, 32 and 128
+    # concurrent), and a 32 x 96-token int8 batch ran no faster on two (measured beside other work; bench/RESULTS.md).
+    options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)) // 2) if hasattr(os, "sched_getaffinity") \
+        else max(1, (os.cpu_count() or 2) // 2)
+    return options
 
 
 def load_onnx(folder: Path, variant: str, device: str) -> OnnxModel:
@@ -130,27 +168,29 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[dict[str, Any]]:
     """Like ``pipeline("text-classification")``: the best label and its probability for each text."""
+    if not texts:
+        return []
     encoder = model.encoder(kwargs.get("max_length"))
     labels = model.meta["id2label"]
-    results: list[dict[str, Any]] = []
-    for start in range(0, len(texts), batch_size):
-        logits = model.run(encoder.encode_batch(texts[start:start + batch_size])).astype(np.float32)
-        if model.meta.get("problem_type") == "multi_label_classification" or logits.shape[-1] == 1:
-            scores = 1.0 / (1.0 + np.exp(-logits))
+    sigmoid = model.meta.get("problem_type") == "multi_label_classification"
+    results = []
+    # Plain Python per row: numpy's per-call cost is more than the arithmetic on a few labels (a lone request).
+    for row in model.run_all(encoder.encode_batch(texts), batch_size).tolist():
+        best = max(range(len(row)), key=row.__getitem__)
+        top = row[best]
+        if sigmoid or len(row) == 1:
+            score = 1.0 / (1.0 + math.exp(-top)) if top >= 0 else math.exp(top) / (1.0 + math.exp(top))
         else:
-            scores = _softmax(logits)
-        best = scores.argmax(axis=-1)
-        results.extend({"label": labels[str(int(i))], "score": float(row[i])} for row, i in zip(scores, best))
+            score = 1.0 / sum(math.exp(value - top) for value in row)  # the softmax of the best label alone
+        results.append({"label": labels[str(best)], "score": score})
     return results
 
 
 def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[np.ndarray]:
     """Like ``SentenceTransformer.encode(normalize_embeddings=True)``: pooling and normalization are in the graph."""
-    encoder = model.encoder()
-    rows: list[np.ndarray] = []
-    for start in range(0, len(texts), batch_size):
-        rows.extend(model.run(encoder.encode_batch(texts[start:start + batch_size])).astype(np.float32))
-    return rows
+    if not texts:
+        return []
+    return list(model.run_all(model.encoder().encode_batch(texts), batch_size).astype(np.float32, copy=False))
 
 
 def _tag(label: str) -> tuple[str, str]:

@@ -104,10 +104,10 @@ class DocumentIndex:
         bm25 = keywords.scores(query)
         pooled = list(dict.fromkeys([int(i) for i in dense_ids[0] if i >= 0]
                                     + keywords.ids[keywords.top(bm25, n, allowed=allowed)].tolist()))
-        rows = self.store.chunks(pooled)
-        ids = np.asarray([i for i in pooled if i in rows], dtype=np.int64)  # a writer may have removed some since
+        sources = self.store.chunk_sources(pooled)  # only the sources: the k hits' texts are read after ranking
+        ids = np.asarray([i for i in pooled if i in sources], dtype=np.int64)  # a writer may have removed some since
         position = np.searchsorted(keywords.ids, ids)  # the chunk table is read in id order
-        return Candidates(ids, [rows[i].source for i in ids.tolist()], vectors.vectors(ids) @ query_vector[0],
+        return Candidates(ids, [sources[i] for i in ids.tolist()], vectors.vectors(ids) @ query_vector[0],
                           bm25[position])
 
     def _allowed(self, filters: dict[str, Any] | None) -> np.ndarray | None:
