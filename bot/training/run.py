@@ -119,7 +119,7 @@ def train(
         train_records, eval_records = records, trainer_kind.read(eval_data, labels=labels)
     else:
         train_records, eval_records = hold_out(records, fraction=defaults.eval_fraction, seed=seed,
-                                               key=trainer_kind.stratify_key())
+                                               key=trainer_kind.stratify_key(), together=trainer_kind.together_key())
     label_set = trainer_kind.labels(train_records + eval_records, labels)
     base_spec = base or table.base or DEFAULT_BASES.get(kind)
     if base_spec is None:
