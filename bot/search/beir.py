@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import UserInputError
+from bot.search.hybrid import KeywordIndex
 from bot.search.loaders import Document
 
 
@@ -79,15 +80,27 @@ def judged_queries(folder: str | Path, split: str = "test") -> list[Judged]:
 
 
 def training_pairs(folder: str | Path, split: str = "train") -> list[dict[str, str]]:
-    """{"query", "positive"} for every judged (query, relevant document) of a split, for `nlpbot train search`.
+    """{"query", "positive", "negative"} per judged (query, relevant document) of a split: `nlpbot train search` data.
 
-    The positive is the document as its chunks are embedded: the title on the first line, then the text.
+    Texts are documents as their chunks are embedded: the title on the first line, then the text. The
+    negative is a hard one: the query's best BM25 match among the documents not judged relevant to it (the
+    second pair of a query gets the second best, and so on), so training learns more than in-batch negatives
+    (random documents of other queries) teach.
     """
     documents = titled_texts(folder)
+    texts = [f"{title}\n{text}" if title else text for title, text in documents.values()]
+    keywords = KeywordIndex(list(range(len(texts))), texts)
+    position = {doc: i for i, doc in enumerate(documents)}
     pairs = []
     for query in judged_queries(folder, split):
-        for title, text in (documents[doc] for doc in query.relevant if doc in documents):
-            pairs.append({"query": query.text, "positive": f"{title}\n{text}" if title else text})
+        positives = [position[doc] for doc in query.relevant if doc in position]
+        scores = keywords.scores(query.text)
+        ranked = [int(i) for i in keywords.top(scores, 2 * len(positives)) if i not in positives]
+        for n, doc in enumerate(positives):
+            pair = {"query": query.text, "positive": texts[doc]}
+            if n < len(ranked):
+                pair["negative"] = texts[ranked[n]]
+            pairs.append(pair)
     if not pairs:
         raise UserInputError(f"{folder}: no judged query of the {split} split has its document in corpus.jsonl")
     return pairs

@@ -128,20 +128,28 @@ def sha256(path: str | Path | None) -> str | None:
     return digest.hexdigest()
 
 
-def hold_out(records: list[dict], *, fraction: float, seed: int,
-             key: str | None = None) -> tuple[list[dict], list[dict]]:
-    """Split off a deterministic held-out part (stratified by `key` when given): the same seed, the same split."""
-    groups: dict[Any, list[int]] = {}
+def hold_out(records: list[dict], *, fraction: float, seed: int, key: str | None = None,
+             together: str | None = None) -> tuple[list[dict], list[dict]]:
+    """Split off a deterministic held-out part (stratified by `key` when given): the same seed, the same split.
+
+    Records with the same `together` value (a query with several relevant passages) land on the same side,
+    so a held-out query was never seen in training.
+    """
+    units: dict[Any, list[int]] = {}
     for index, record in enumerate(records):
-        groups.setdefault(record.get(key) if key else None, []).append(index)
+        units.setdefault(record[together] if together else index, []).append(index)
+    groups: dict[Any, list[list[int]]] = {}
+    for unit in units.values():
+        groups.setdefault(records[unit[0]].get(key) if key else None, []).append(unit)
     rng = random.Random(seed)
     held: set[int] = set()
-    for _, indices in sorted(groups.items(), key=lambda item: str(item[0])):
-        rng.shuffle(indices)
-        take = round(len(indices) * fraction)
-        if len(indices) > 1:
-            take = min(max(take, 1), len(indices) - 1)
-        held.update(indices[:take])
+    for _, members in sorted(groups.items(), key=lambda item: str(item[0])):
+        rng.shuffle(members)
+        take = round(len(members) * fraction)
+        if len(members) > 1:
+            take = min(max(take, 1), len(members) - 1)
+        for unit in members[:take]:
+            held.update(unit)
     if not held or len(held) == len(records):
         raise UserInputError(
             f"{len(records)} example(s) are too few to hold some out for evaluation; give more data or --eval-data FILE"

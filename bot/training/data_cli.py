@@ -60,6 +60,7 @@ def _beir_pairs(args: argparse.Namespace, config) -> int:
     out = Path(args.out) if args.out else config.resolve_path(f"data/beir-{name}-{args.split}.jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(pair, ensure_ascii=False) + "\n" for pair in pairs), encoding="utf-8")
+    hard = sum("negative" in pair for pair in pairs)
     print(f"{out}: {len(pairs)} query/positive pairs from {len({pair['query'] for pair in pairs})} {args.split} "
-          f"queries (train with `nlpbot train search --data {out}`)")
+          f"queries, {hard} with a hard negative (train with `nlpbot train search --data {out}`)")
     return 0

@@ -119,7 +119,7 @@ def train(
         train_records, eval_records = records, trainer_kind.read(eval_data, labels=labels)
     else:
         train_records, eval_records = hold_out(records, fraction=defaults.eval_fraction, seed=seed,
-                                               key=trainer_kind.stratify_key())
+                                               key=trainer_kind.stratify_key(), together=trainer_kind.together_key())
     label_set = trainer_kind.labels(train_records + eval_records, labels)
     base_spec = base or table.base or DEFAULT_BASES.get(kind)
     if base_spec is None:
@@ -152,7 +152,8 @@ def train(
             else:
                 outcome = trainer_kind.fit(spec, train_records, eval_records, say)
             say("comparing with the serving version" if versions.serving_version(config.models_dir, plugin) else
-                "nothing serves yet: this version will")
+                "comparing with the base model, which serves until a version beats it" if trainer_kind.base_serves
+                else "nothing serves yet: this version will")
             decision = decide(spec, trainer_kind, models_dir=config.models_dir, eval=eval_records,
                               metrics=outcome.metrics, force=force)
             shutil.rmtree(scratch / "checkpoints", ignore_errors=True)

@@ -88,7 +88,16 @@ def test_data_beir_turns_judged_queries_into_training_pairs(tmp_path, capsys):
                                 "--config", str(write_config(tmp_path)))
     assert code == 0, err
     assert f"{out}: 3 query/positive pairs from 3 train queries" in printed
+    assert "DEBUG" not in err  # bm25s sets its own logger to DEBUG; the configured level (INFO) holds
     pairs = [json.loads(line) for line in out.read_text().splitlines()]
     assert pairs[2] == {"query": "what does XQ-7731 mean",
                         "positive": "Error XQ-7731\nXQ-7731 means the licence server refused the seat; "
                                     "restart the licence daemon."}
+
+    code, printed, err = nlpbot(capsys, "data", "beir", str(beir), "--split", "test", "--out", str(out),
+                                "--config", str(write_config(tmp_path)))
+    assert code == 0, err
+    pairs = {pair["query"]: pair for pair in map(json.loads, out.read_text().splitlines())}
+    # the hard negative: the best keyword match ("water") among the documents not judged relevant
+    assert pairs["how often should I water my tomato plants and when"]["negative"].startswith("Sourdough\n")
+    assert "negative" not in pairs["baking bread with a starter"]  # its only keyword match is its own document

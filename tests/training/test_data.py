@@ -87,6 +87,13 @@ def test_held_out_split_is_deterministic_and_stratified() -> None:
         hold_out(records[:1], fraction=0.2, seed=7)
 
 
+def test_a_query_with_several_positives_is_held_out_whole() -> None:
+    records = [{"query": f"q{i // 3}", "positive": f"p{i}"} for i in range(60)]  # 20 queries, 3 passages each
+    train, held = hold_out(records, fraction=0.1, seed=7, together="query")
+    assert len(held) == 6 and not {r["query"] for r in train} & {r["query"] for r in held}
+    assert hold_out(records, fraction=0.1, seed=7, together="query") == (train, held)
+
+
 def test_lines_that_are_not_utf8_are_named_and_the_good_lines_still_read(tmp_path: Path) -> None:
     path = tmp_path / "train.jsonl"
     good = b'{"text": "fine", "label": "positive"}\n'

@@ -31,11 +31,27 @@ def test_pairs_need_a_query_and_a_positive(tmp_path: Path) -> None:
         get_kind("sentence-embeddings").read(path)
 
 
+def test_a_hard_negative_is_read_with_its_pair_and_searched_by_the_evaluator(tmp_path: Path) -> None:
+    from bot.training.kinds.embeddings import RetrievalEvaluator
+
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"query": "vpn", "positive": "Use the VPN client.", "negative": "Use the wifi."}\n'
+                    '{"query": "wifi", "positive": "Join the office wifi.", "negative": 3}\n')
+    with pytest.raises(UserInputError, match=f'{path}:2: "negative" must be a string'):
+        get_kind("sentence-embeddings").read(path)
+    path.write_text('{"query": "vpn", "positive": "Use the VPN client.", "negative": "Use the wifi."}\n'
+                    '{"query": "wifi", "positive": "Join the office wifi."}\n')
+    records = get_kind("sentence-embeddings").read(path)
+    assert records[0]["negative"] == "Use the wifi." and "negative" not in records[1]
+    assert RetrievalEvaluator(records).corpus == ["Use the VPN client.", "Join the office wifi.", "Use the wifi."]
+
+
 def test_embedding_run_reports_mrr_and_saves_a_sentence_transformer(tmp_path: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
     train_file, eval_file = tmp_path / "train.jsonl", tmp_path / "eval.jsonl"
-    train_file.write_text("".join(json.dumps(p) + "\n" for p in pairs(0, 16)))
+    hard = [p | {"negative": f"Guide {i}: the {TOPICS[(i + 1) % 10]} policy."} for i, p in enumerate(pairs(0, 16))]
+    train_file.write_text("".join(json.dumps(p) + "\n" for p in hard))  # (query, positive, hard negative)
     eval_file.write_text("".join(json.dumps(p) + "\n" for p in pairs(100, 10)))
     config = make_config(tmp_path, "[training]\nmax_length = 32\n")
     result = train(config, plugin="search", kind="sentence-embeddings", data=train_file, eval_data=eval_file,

@@ -49,6 +49,10 @@ class Kind:
     def stratify_key(self) -> str | None:
         return None
 
+    def together_key(self) -> str | None:
+        """Records sharing this field's value are held out together (or not at all)."""
+        return None
+
     def prepare(self, *, base: Path, labels: list[str] | None, train: Sequence[dict], eval: Sequence[dict],
                 max_length: int) -> Prepared:
         """A fresh model from `base` (a new head where needed) plus tokenized datasets."""

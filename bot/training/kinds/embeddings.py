@@ -1,4 +1,4 @@
-"""Sentence embeddings (search): JSON lines {"query", "positive"}, MultipleNegativesRankingLoss, scored by MRR."""
+"""Sentence embeddings (search): {"query", "positive"[, "negative"]} lines, MultipleNegativesRankingLoss, MRR."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ if TYPE_CHECKING:
 
 
 class RetrievalEvaluator(SentenceEvaluator):
-    """Each eval query searches all eval positives: MRR and recall@1/5/10 of its own positive."""
+    """Each eval query searches every eval passage (negatives too): MRR and recall@1/5/10 of its own positive."""
 
     def __init__(self, records: Sequence[dict], batch_size: int = 32) -> None:
         super().__init__()
         self.queries = [r["query"] for r in records]
-        self.corpus = list(dict.fromkeys(r["positive"] for r in records))
+        self.corpus = list(dict.fromkeys([r["positive"] for r in records] + [r["negative"] for r in records
+                                                                              if r.get("negative")]))
         where = {text: i for i, text in enumerate(self.corpus)}
         self.gold = [where[r["positive"]] for r in records]
         self.batch_size = batch_size
@@ -61,12 +62,17 @@ class SentenceEmbeddings(Kind):
         for where, record in read_jsonl(path, problems):
             query = text_field(record, "query", where, problems)
             positive = text_field(record, "positive", where, problems)
+            negative = text_field(record, "negative", where, problems, required=False)
             if query is not None and positive is not None:
-                records.append({"query": query, "positive": positive})
+                records.append({"query": query, "positive": positive} | ({"negative": negative} if negative else {}))
         require_examples(records, path, problems, minimum=2)
         problems.raise_if_any('Each line must be a JSON object like {"query": "vpn setup", "positive": "To set up '
-                              'the VPN, ..."}: a question and the passage that answers it.')
+                              'the VPN, ..."}: a question and the passage that answers it (and optionally a '
+                              '"negative": a similar passage that does not).')
         return records
+
+    def together_key(self) -> str:
+        return "query"  # a query's other positives stay out of training when one of them is held out
 
     def fit(self, spec: RunSpec, train: Sequence[dict], eval: Sequence[dict],
             progress: Progress | None = None) -> FitOutcome:
@@ -86,9 +92,15 @@ class SentenceEmbeddings(Kind):
         recorder = HistoryRecorder(self.primary_metric, total_steps=total, steps_per_epoch=per_epoch,
                                    progress=progress)
 
+        hard = all("negative" in r for r in train)  # the loss takes a third column only if every example has one
+        if progress and any("negative" in r for r in train):
+            progress("hard negatives: " + ("one per example" if hard else "not used (some examples lack one)"))
+
         def pairs(records: Sequence[dict]) -> Dataset:
-            return Dataset.from_dict({"anchor": [r["query"] for r in records],
-                                      "positive": [r["positive"] for r in records]})
+            columns = {"anchor": [r["query"] for r in records], "positive": [r["positive"] for r in records]}
+            if hard and all("negative" in r for r in records):
+                columns["negative"] = [r["negative"] for r in records]
+            return Dataset.from_dict(columns)
 
         trainer = SentenceTransformerTrainer(
             model=model, args=SentenceTransformerTrainingArguments(**arguments), train_dataset=pairs(train),
