@@ -52,10 +52,7 @@ class SentimentPlugin(Plugin):
         self._classifier()
 
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
-        return self._scores(self._classifier(), texts)
-
-    def _scores(self, classifier: Any, texts: list[str]) -> list[dict[str, Any]]:
-        outputs = classifier(texts, truncation=True, max_length=self.settings.max_length)
+        outputs = self._classifier()(texts, truncation=True, max_length=self.settings.max_length)
         results = []
         for text, output in zip(texts, outputs):
             best = output[0] if isinstance(output, list) else output
@@ -70,12 +67,11 @@ class SentimentPlugin(Plugin):
         if not args or (request.channel_refs and args[0].startswith("#")):
             return self._channel_mood(request)
         text = request.require_text(usage="/sentiment TEXT")
-        classifier = self._classifier()  # one hub lookup: the handle that answers names the version
-        result = self._scores(classifier, [text])[0]
+        result = self.predict([text])[0]
         label = result["label"]
         return Reply(
             text=f"{EMOJI[label]} *{label.capitalize()}* ({result['score']:.0%} sure)\n>{escape(text[:300])}",
-            data={**result, "model_version": self.answering_version(classifier)},
+            data={**result, "model_version": self.answering_version(self._classifier())},
         )
 
     def _channel_mood(self, request: Request) -> Reply:
