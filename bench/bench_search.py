@@ -95,10 +95,10 @@ def bench_end_to_end(handles: dict, chunks: int, queries: int, folder: Path) -> 
 
 # The stages of one hybrid query (bot.search.index.DocumentIndex.candidates and search), by function name.
 STAGES = {"query embedding (model + LRU check)": "embed_texts", "ANN search (FAISS)": "search@vectors.py",
-          "BM25 scores": "scores@hybrid.py", "BM25 top n": "top@hybrid.py",
+          "waiting for BM25 (scored on a worker thread while the query is embedded)": "result@_base.py",
           "pooled vectors (FAISS reconstruct)": "vectors@vectors.py",
-          "pooled chunks' sources (SQLite)": "chunk_sources@store.py", "the k hits' rows (SQLite)": "chunks@store.py",
-          "fusion and ranking": "rank@hybrid.py"}
+          "pooled chunks' sources (in memory, per write generation)": "locate@hybrid.py",
+          "the k hits' rows (SQLite)": "chunks@store.py", "fusion and ranking": "rank@hybrid.py"}
 
 
 def breakdown(index, queries: int) -> list[list[str]]:

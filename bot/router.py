@@ -105,10 +105,12 @@ class Router:
             )
             outcome = "failed"
         reply.plugin = reply.plugin or plugin_name
+        elapsed = time.perf_counter() - started
         metrics.child(metrics.REQUESTS, plugin_name, outcome).inc()
-        metrics.child(metrics.LATENCY, plugin_name).observe(time.perf_counter() - started)
-        log.info("request %s %s by %s via %s: %s in %.0f ms", request.request_id, request.command, request.user_id,
-                 request.source, outcome, 1000 * (time.perf_counter() - started))
+        metrics.child(metrics.LATENCY, plugin_name).observe(elapsed)
+        if log.isEnabledFor(logging.INFO):  # skips building the arguments when the level is above INFO
+            log.info("request %s %s by %s via %s: %s in %.0f ms", request.request_id, request.command,
+                     request.user_id, request.source, outcome, 1000 * elapsed)
         REQUEST_ID.reset(token)
         return reply
 

@@ -57,12 +57,13 @@ class Batcher:
         self._thread.start()
 
     def submit(self, inputs: list, kwargs: dict) -> list:
-        if self._queue.empty() and self._held is None and self._busy.acquire(blocking=False):
+        waiting = self._queue.queue  # read without the queue's lock: the check is repeated under _busy below
+        if not waiting and self._held is None and self._busy.acquire(blocking=False):
             try:
-                if self._queue.empty() and self._held is None:  # still alone: nobody can be kept waiting
+                if not waiting and self._held is None:  # still alone: nobody can be kept waiting
                     self._last_size = 1
                     metrics.child(metrics.BATCH_SIZE, self.name).observe(len(inputs))
-                    return list(self.run(list(inputs), dict(kwargs)))
+                    return list(self.run(inputs, kwargs))  # the runner (ModelHandle.run_now) copies its inputs
             finally:
                 self._busy.release()
         job = _Job(list(inputs), dict(kwargs))

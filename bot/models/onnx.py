@@ -105,6 +105,11 @@ class OnnxModel:
                 tokenizer = self._tokenizers.setdefault(key, self._make_tokenizer(limit, stride))
         return tokenizer
 
+    def encode(self, texts: list[str], max_length: int | None = None) -> list[Any]:
+        """`tokenizers` encodings of `texts`, truncated at `max_length` (see `encoder`)."""
+        encoder = self.encoder(max_length)
+        return [encoder.encode(texts[0])] if len(texts) == 1 else encoder.encode_batch(texts)  # one: no batch set-up
+
     def run(self, encodings: list[Any]) -> np.ndarray:
         """The model's first output for a list of `tokenizers` encodings, padded here to the longest."""
         typed = "token_type_ids" in self.inputs
@@ -170,19 +175,17 @@ def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) 
     """Like ``pipeline("text-classification")``: the best label and its probability for each text."""
     if not texts:
         return []
-    encoder = model.encoder(kwargs.get("max_length"))
     labels = model.meta["id2label"]
     sigmoid = model.meta.get("problem_type") == "multi_label_classification"
     results = []
     # Plain Python per row: numpy's per-call cost is more than the arithmetic on a few labels (a lone request).
-    for row in model.run_all(encoder.encode_batch(texts), batch_size).tolist():
-        best = max(range(len(row)), key=row.__getitem__)
-        top = row[best]
+    for row in model.run_all(model.encode(texts, kwargs.get("max_length")), batch_size).tolist():
+        top = max(row)
         if sigmoid or len(row) == 1:
             score = 1.0 / (1.0 + math.exp(-top)) if top >= 0 else math.exp(top) / (1.0 + math.exp(top))
         else:
-            score = 1.0 / sum(math.exp(value - top) for value in row)  # the softmax of the best label alone
-        results.append({"label": labels[str(best)], "score": score})
+            score = 1.0 / sum([math.exp(value - top) for value in row])  # the softmax of the best label alone
+        results.append({"label": labels[str(row.index(top))], "score": score})
     return results
 
 
@@ -190,7 +193,7 @@ def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> 
     """Like ``SentenceTransformer.encode(normalize_embeddings=True)``: pooling and normalization are in the graph."""
     if not texts:
         return []
-    return list(model.run_all(model.encoder().encode_batch(texts), batch_size).astype(np.float32, copy=False))
+    return list(model.run_all(model.encode(texts), batch_size).astype(np.float32, copy=False))
 
 
 def _tag(label: str) -> tuple[str, str]:

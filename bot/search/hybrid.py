@@ -9,12 +9,15 @@ A document scores as its best chunk (plus, optionally, a share of its other chun
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 MODES = ("hybrid", "dense", "keyword")
+KEYWORD_SCORING = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="bm25")  # beside the model
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,14 @@ class Candidates:
 
 
 class KeywordIndex:
-    """BM25 over chunk texts (heading included), built in memory from the chunk table."""
+    """BM25 over chunk texts (heading included), built in memory from the chunk table once per write generation,
+    with each chunk's source: fusion reads the pooled chunks' sources here, not from SQLite on every query."""
 
-    def __init__(self, ids: list[int], texts: list[str]) -> None:
+    def __init__(self, ids: list[int], texts: list[str], sources: list[str]) -> None:
         import bm25s
 
-        self.ids = np.asarray(ids, dtype=np.int64)
+        self.ids = np.asarray(ids, dtype=np.int64)  # in id order, as the chunk table is read
+        self.sources = sources
         self.retriever = bm25s.BM25()
         if ids:
             tokens = bm25s.tokenize(texts, stopwords="en", show_progress=False)
@@ -77,6 +82,20 @@ class KeywordIndex:
         if not known:
             return np.zeros(len(self.ids), np.float32)
         return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+
+    def locate(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The ids this index holds, in the given order, and their positions; ids it does not hold are dropped."""
+        wanted = np.asarray(ids, dtype=np.int64)
+        if not len(self.ids):
+            return wanted[:0], wanted[:0]
+        position = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
+        known = self.ids[position] == wanted
+        return wanted[known], position[known]
+
+    def best(self, query: str, n: int, *, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The BM25 score of every chunk and the positions of the best n (see `top`)."""
+        scores = self.scores(query)
+        return scores, self.top(scores, n, allowed=allowed)
 
     def top(self, scores: np.ndarray, n: int, *, allowed: np.ndarray | None = None) -> np.ndarray:
         """Positions (into `ids`) of the best n scores above zero, among the `allowed` chunk ids when given."""

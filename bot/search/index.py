@@ -16,7 +16,7 @@ from bot.search.answer import Answer, best_sentences
 from bot.search.chunker import Chunker
 from bot.search.embedding import Embedder, embed_texts, model_name, progress_bar
 from bot.search.errors import SearchIndexError
-from bot.search.hybrid import MODES, Candidates, Hit, KeywordIndex, rank
+from bot.search.hybrid import KEYWORD_SCORING, MODES, Candidates, Hit, KeywordIndex, rank
 from bot.search.loaders import Document, discover
 from bot.search.planner import AddReport, Plan, plan_documents, plan_paths, plan_removal, roots_of
 from bot.search.settings import SearchSettings
@@ -70,7 +70,7 @@ class DocumentIndex:
             vectors = self.vectors()
             generation, _, keywords = self._loaded
             if keywords is None:
-                keywords = KeywordIndex(*self.store.all_chunk_texts())
+                keywords = KeywordIndex(*self.store.all_chunks())
                 self._loaded = (generation, vectors, keywords)
             return keywords
 
@@ -99,15 +99,15 @@ class DocumentIndex:
         allowed = self._allowed(filters)
         if vectors is None or not vectors.size or (allowed is not None and not len(allowed)):
             return Candidates.empty()
+        # BM25 runs on a worker while the query is embedded: the model call releases the GIL, so the two share
+        # the cores (about 1 ms of a query at 100k chunks came off its latency; bench/search.md).
+        keyword_part = KEYWORD_SCORING.submit(keywords.best, query, n, allowed=allowed)
         query_vector = embed_texts(self._embedder(built_with), [query], batch_size=1, progress=False)
         _, dense_ids = vectors.search(query_vector, n, allowed=allowed)
-        bm25 = keywords.scores(query)
-        pooled = list(dict.fromkeys([int(i) for i in dense_ids[0] if i >= 0]
-                                    + keywords.ids[keywords.top(bm25, n, allowed=allowed)].tolist()))
-        sources = self.store.chunk_sources(pooled)  # only the sources: the k hits' texts are read after ranking
-        ids = np.asarray([i for i in pooled if i in sources], dtype=np.int64)  # a writer may have removed some since
-        position = np.searchsorted(keywords.ids, ids)  # the chunk table is read in id order
-        return Candidates(ids, [sources[i] for i in ids.tolist()], vectors.vectors(ids) @ query_vector[0],
+        bm25, best = keyword_part.result()
+        pooled = list(dict.fromkeys([int(i) for i in dense_ids[0] if i >= 0] + keywords.ids[best].tolist()))
+        ids, position = keywords.locate(pooled)  # the keyword index holds this generation's ids and sources
+        return Candidates(ids, [keywords.sources[i] for i in position.tolist()], vectors.vectors(ids) @ query_vector[0],
                           bm25[position])
 
     def _allowed(self, filters: dict[str, Any] | None) -> np.ndarray | None:

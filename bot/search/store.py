@@ -147,17 +147,15 @@ class ChunkStore:
                 found[row[0]] = ChunkRow(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
         return found
 
-    def chunk_sources(self, ids: list[int]) -> dict[int, str]:
-        """The source of each of these chunks that still exists: what fusion needs, without texts or metadata."""
-        found: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            part = [int(i) for i in ids[start:start + 500]]
-            found.update(self.db.execute(f"SELECT id, source FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
-        return found
-
     def all_chunk_texts(self) -> tuple[list[int], list[str]]:
-        rows = self.db.execute("SELECT id, heading, text FROM chunks ORDER BY id").fetchall()
-        return [row[0] for row in rows], [f"{row[1]}\n{row[2]}" if row[1] else row[2] for row in rows]
+        ids, texts, _ = self.all_chunks()
+        return ids, texts
+
+    def all_chunks(self) -> tuple[list[int], list[str], list[str]]:
+        """Every chunk's id, "heading\ntext" and source, in id order."""
+        rows = self.db.execute("SELECT id, heading, text, source FROM chunks ORDER BY id").fetchall()
+        return ([row[0] for row in rows], [f"{row[1]}\n{row[2]}" if row[1] else row[2] for row in rows],
+                [row[3] for row in rows])
 
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
