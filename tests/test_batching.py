@@ -111,3 +111,25 @@ def test_a_lone_request_runs_at_once_in_its_own_thread_and_busy_ones_still_meet(
     slow.join(10)
     assert errors == [None] * 4 and results == [[f"q{i}"] for i in range(4)]
     assert max(sizes[2:]) > 1  # the ones that waited for the busy model were gathered into a batch
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_model_that_runs_calls_side_by_side_gets_that_many_batches_at_once(workers):
+    running, most, sizes, lock = [0], [0], [], threading.Lock()
+
+    def run(inputs, kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            sizes.append(len(inputs))
+        threading.Event().wait(0.15)  # a model call that keeps its core busy
+        with lock:
+            running[0] -= 1
+        return [text.upper() for text in inputs]
+
+    batcher = Batcher(run, batch_size=4, max_wait_ms=20, name=f"parallel-{workers}", workers=workers)
+    results, errors = run_concurrently(16, lambda i: batcher.submit([f"q{i}"], {}))
+    assert errors == [None] * 16 and results == [[f"Q{i}"] for i in range(16)]
+    assert most[0] == workers  # never more calls at once than the model can run, and all of them used
+    assert sum(sizes) == 16 and max(sizes) > 1  # still batched
+

@@ -9,6 +9,10 @@ request that caused it.
 A request that finds the model idle (no batch running, nobody queued) runs at once in its own thread: the
 hand-off to the batcher thread and back cost a lone user 10-15% of an int8 ONNX call (about 0.1 ms of
 0.9 ms on 2 cores). Under load the queue is never empty, so requests still meet in batches.
+
+A model that can run several calls at once (`workers` > 1: an ONNX Runtime session on the CPU with one thread
+per call) gets that many batch threads: one gathers the next batch while the others run theirs, so batches
+run side by side on the cores instead of one after another.
 """
 
 from __future__ import annotations
@@ -44,28 +48,32 @@ def _length(item: Any) -> int:
 
 
 class Batcher:
-    """One background thread per model; `submit` blocks until this caller's results are ready."""
+    """`workers` background threads per model (default one); `submit` blocks until this caller's results are ready."""
 
-    def __init__(self, run: Runner, *, batch_size: int, max_wait_ms: float, name: str) -> None:
+    def __init__(self, run: Runner, *, batch_size: int, max_wait_ms: float, name: str, workers: int = 1) -> None:
         self.run, self.batch_size, self.max_wait = run, batch_size, max_wait_ms / 1000.0
         self.name = name
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._held: _Job | None = None  # a job taken from the queue that did not fit the last batch
         self._last_size = 0
-        self._busy = threading.Lock()  # held while the model runs, by the batcher thread or a lone caller
-        self._thread = threading.Thread(target=self._loop, name=f"batcher-{name[:40]}", daemon=True)
-        self._thread.start()
+        self._slots = threading.Semaphore(max(1, workers))  # one per model call running, batch or lone caller
+        self._gathering = threading.Lock()  # one thread gathers the next batch at a time
+        self._ready = 0  # batches gathered and waiting for a slot: a lone caller must not overtake them
+        self._threads = [threading.Thread(target=self._loop, name=f"batcher-{name[:36]}-{n}", daemon=True)
+                         for n in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, inputs: list, kwargs: dict) -> list:
-        waiting = self._queue.queue  # read without the queue's lock: the check is repeated under _busy below
-        if not waiting and self._held is None and self._busy.acquire(blocking=False):
+        waiting = self._queue.queue  # read without the queue's lock: checked again once a slot is held
+        if not waiting and self._held is None and not self._ready and self._slots.acquire(blocking=False):
             try:
-                if not waiting and self._held is None:  # still alone: nobody can be kept waiting
+                if not waiting and self._held is None and not self._ready:  # still alone: nobody is kept waiting
                     self._last_size = 1
                     metrics.child(metrics.BATCH_SIZE, self.name).observe(len(inputs))
                     return list(self.run(inputs, kwargs))  # the runner (ModelHandle.run_now) copies its inputs
             finally:
-                self._busy.release()
+                self._slots.release()
         job = _Job(list(inputs), dict(kwargs))
         self._queue.put(job)
         return job.future.result()
@@ -100,10 +108,16 @@ class Batcher:
 
     def _loop(self) -> None:
         while True:
-            batch = self._gather()
+            with self._gathering:  # a slot is taken before the next thread may gather: it gathers while this runs
+                batch = self._gather()
+                self._ready += 1
+                self._slots.acquire()
+                self._ready -= 1
             try:
-                with self._busy:
+                try:
                     self._run_batch(batch)
+                finally:
+                    self._slots.release()
             except BaseException as exc:  # noqa: BLE001 - the loop must survive anything
                 for job in batch:
                     if not job.future.done():

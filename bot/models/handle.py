@@ -85,7 +85,8 @@ class ModelHandle:
             with self._lock:
                 if self._batcher is None:
                     self._batcher = Batcher(self.run_now, batch_size=self.batch_size, max_wait_ms=self.max_wait_ms,
-                                            name=str(self.info.get("spec", self.shared.key[1])))
+                                            name=str(self.info.get("spec", self.shared.key[1])),
+                                            workers=getattr(self.shared.current[0], "parallel_calls", 1))
         return self._batcher
 
     # -- what callers need to fit their inputs to the model -----------------------------------------

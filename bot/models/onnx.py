@@ -75,8 +75,10 @@ class OnnxModel:
         if device.startswith("cuda"):
             index = int(device.split(":", 1)[1]) if ":" in device else 0
             providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
-        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), session_options(),
-                                            providers=providers)
+        options = session_options()
+        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), options, providers=providers)
+        # Calls run at once (the session is thread-safe): on the CPU one per share of the cores; a GPU runs one.
+        self.parallel_calls = 1 if device.startswith("cuda") else max(1, _cores() // options.intra_op_num_threads)
         self.inputs = {item.name for item in self.session.get_inputs()}
         self.max_length = int(self.meta["max_length"])
         self._tokenizer_json = (self.folder / "tokenizer.json").read_text(encoding="utf-8")
@@ -151,19 +153,16 @@ def session_options() -> Any:
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # No spin-waiting between ops: on 2 cores shared with the request threads (and other processes),
-    # spinning workers take the CPU the next op needs.
+    # No spin-waiting between ops: spinning workers take the CPU the request threads and the next op need.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # Half the cores per model call, the rest for the request threads, the tokenizer and other models. On this
-    # 2-core machine one thread served as many or up to 30% more /sentiment requests than two (at 1, 32 and 128
-    # concurrent), and a 32 x 96-token int8 batch ran no faster on two (measured beside other work; bench/RESULTS.md).
-    options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)) // 2) if hasattr(os, "sched_getaffinity") \
-        else max(1, (os.cpu_count() or 2) // 2)
+    # Half the cores per model call, and two calls at once (OnnxModel.parallel_calls): on 2 cores, two 1-thread
+    # batches side by side served 2.8-3.0x the raw pipeline at 32 concurrent, one 2-thread batch at a time 2.3x.
+    options.intra_op_num_threads = max(1, _cores() // 2)
     return options
 
 
-def load_onnx(folder: Path, variant: str, device: str) -> OnnxModel:
-    return OnnxModel(folder, variant=variant, device=device)
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
