@@ -66,7 +66,7 @@ class TokenizerView:
 class OnnxModel:
     """One exported model in an ONNX Runtime session; `run` takes tokenized batches, thread-safe."""
 
-    def __init__(self, folder: Path, *, variant: str = "float32", device: str = "cpu") -> None:
+    def __init__(self, folder: Path, *, variant: str = "float32", device: str = "cpu", threads: int = 0) -> None:
         import onnxruntime as ort
 
         self.folder, self.variant, self.device = Path(folder), variant, device
@@ -75,10 +75,10 @@ class OnnxModel:
         if device.startswith("cuda"):
             index = int(device.split(":", 1)[1]) if ":" in device else 0
             providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
-        options = session_options()
+        options = session_options(threads)
         self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), options, providers=providers)
         # Calls run at once (the session is thread-safe): on the CPU one per share of the cores; a GPU runs one.
-        self.parallel_calls = 1 if device.startswith("cuda") else max(1, _cores() // options.intra_op_num_threads)
+        self.parallel_calls = 1 if device.startswith("cuda") else max(1, usable_cores() // options.intra_op_num_threads)
         self.inputs = {item.name for item in self.session.get_inputs()}
         self.max_length = int(self.meta["max_length"])
         self._tokenizer_json = (self.folder / "tokenizer.json").read_text(encoding="utf-8")
@@ -147,7 +147,7 @@ class OnnxModel:
         return out
 
 
-def session_options() -> Any:
+def session_options(threads: int = 0) -> Any:
     """The ONNX Runtime settings of every serving session (and of the benchmarks' raw rows: like with like)."""
     import onnxruntime as ort
 
@@ -157,11 +157,11 @@ def session_options() -> Any:
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # Half the cores per model call, and two calls at once (OnnxModel.parallel_calls): on 2 cores, two 1-thread
     # batches side by side served 2.8-3.0x the raw pipeline at 32 concurrent, one 2-thread batch at a time 2.3x.
-    options.intra_op_num_threads = max(1, _cores() // 2)
+    options.intra_op_num_threads = threads or max(1, usable_cores() // 2)
     return options
 
 
-def _cores() -> int:
+def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
 
 
