@@ -89,7 +89,7 @@ def training_pairs(folder: str | Path, split: str = "train") -> list[dict[str, s
     """
     documents = titled_texts(folder)
     texts = [f"{title}\n{text}" if title else text for title, text in documents.values()]
-    keywords = KeywordIndex(list(range(len(texts))), texts)
+    keywords = KeywordIndex(list(range(len(texts))), texts, list(documents))  # sources: the document ids
     position = {doc: i for i, doc in enumerate(documents)}
     pairs = []
     for query in judged_queries(folder, split):
