@@ -9,6 +9,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.config import JobSpec
 from bot.errors import UserInputError
@@ -56,15 +57,10 @@ class Subscription:
                f"({self.timezone})"
 
     def spec(self) -> SubscriptionSpec:
+        """The job: its cron is read in the person's timezone, so 09:00 stays 09:00 local across daylight saving."""
         return SubscriptionSpec(id=self.id, action="recap", target=self.channel_id, cron=self.cron,
                                 timezone=self.timezone, post_to="dm", verbose=self.verbose, subscriber=self.user,
                                 channel_name=self.channel_name)
-
-    def trigger(self):
-        from apscheduler.triggers.cron import CronTrigger
-
-        # A CronTrigger in the person's zone: 09:00 stays 09:00 local when daylight saving starts or ends.
-        return CronTrigger.from_crontab(self.cron, timezone=self.timezone)
 
 
 @dataclass
@@ -153,7 +149,7 @@ def subscribe(scheduler: Any, sub: Subscription) -> str:
     RecapStore(scheduler.db).save(sub)
     scheduler.add(sub.spec())
     next_run = scheduler.next_runs().get(sub.id)
-    nxt = f" The next one: {next_run.astimezone(sub.trigger().timezone):%a %d %b %H:%M %Z}." if next_run else ""
+    nxt = f" The next one: {next_run.astimezone(ZoneInfo(sub.timezone)):%a %d %b %H:%M %Z}." if next_run else ""
     return (f"Subscribed: a recap of #{sub.channel_name} {sub.when()}, in a direct message, covering what is new "
             f"since the last one.{nxt} Stop with `/summarize unsubscribe #{sub.channel_name}`.")
 
@@ -174,7 +170,7 @@ def listing(scheduler: Any, user: str) -> str:
     lines = []
     for sub in subs:
         run = next_runs.get(sub.id)
-        nxt = f"{run.astimezone(sub.trigger().timezone):%a %d %b %H:%M %Z}" if run else "at the bot's next start"
+        nxt = f"{run.astimezone(ZoneInfo(sub.timezone)):%a %d %b %H:%M %Z}" if run else "at the bot's next start"
         lines.append(f"• #{sub.channel_name}: {sub.when()}; next {nxt}" + (f". _{sub.note}_" if sub.note else ""))
     return "\n".join(lines)
 

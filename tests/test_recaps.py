@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from bot.config import load_config
+from bot.config import cron_trigger, load_config
 from bot.errors import ConfigError, NlpbotError, UserInputError
 from bot.recaps import Subscription, parse_schedule, subscribe
 from bot.scheduler import Scheduler, jobs_table
@@ -295,7 +295,8 @@ def test_channel_wide_recaps_post_only_where_everyone_may_read_the_source(tmp_pa
 
 def test_a_recap_stays_at_nine_local_across_daylight_saving(tmp_path):
     sub = Subscription("UUSER001", "C0INCID", "incidents", *parse_schedule(["daily", "9:00"])[:3], "America/New_York")
-    trigger = sub.trigger()
+    spec = sub.spec()
+    trigger = cron_trigger(spec.cron, spec.timezone)  # as the scheduler makes it: the cron in the person's zone
     saturday = dt.datetime(2026, 3, 7, 15, 0, tzinfo=dt.timezone.utc)  # DST starts in New York on Sunday 8 March
     runs = [trigger.get_next_fire_time(None, saturday)]
     for _ in range(2):

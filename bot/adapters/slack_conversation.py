@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -15,6 +15,17 @@ from bot.request import Message
 from bot.text import clean_text
 
 T = TypeVar("T")
+
+
+def every(fetch: Callable[[str | None], Any], key: str) -> Iterator[Any]:
+    """The `key` items of a cursor-paginated Web API method, page by page as they are needed (`fetch(cursor)`)."""
+    cursor = None
+    while True:
+        page = fetch(cursor)
+        yield from page.get(key, [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
 
 
 class Memberships:
@@ -30,17 +41,11 @@ class Memberships:
             cached = self._cache.get(channel_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        found: set[str] = set()
-        cursor = None
-        while True:
-            page = self.client.conversations_members(channel=channel_id, limit=200, cursor=cursor)
-            found.update(page.get("members", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        found = frozenset(every(lambda cursor: self.client.conversations_members(
+            channel=channel_id, limit=200, cursor=cursor), "members"))
         with self._lock:
-            self._cache[channel_id] = (time.monotonic() + self.ttl_s, frozenset(found))
-        return frozenset(found)
+            self._cache[channel_id] = (time.monotonic() + self.ttl_s, found)
+        return found
 
 
 class SlackConversation:
@@ -100,24 +105,15 @@ class SlackConversation:
     def history(self, channel_id: str, *, limit: int) -> list[Message]:
         self._require_member(channel_id)
         raw: list[dict] = []
-        cursor = None
-        while len(raw) < limit:
-            page = self._call(channel_id, lambda: self.client.conversations_history(
-                channel=channel_id, limit=min(200, limit - len(raw)), cursor=cursor))
-            raw.extend(page.get("messages", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
+        for message in every(lambda cursor: self._call(channel_id, lambda: self.client.conversations_history(
+                channel=channel_id, limit=min(200, limit - len(raw)), cursor=cursor)), "messages"):
+            raw.append(message)
+            if len(raw) >= limit:
                 break
-        return list(reversed(self._messages(raw[:limit])))  # oldest first, as people read them
+        return list(reversed(self._messages(raw)))  # oldest first, as people read them
 
     def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
         self._require_member(channel_id)
-        raw: list[dict] = []
-        cursor = None
-        while True:
-            page = self._call(channel_id, lambda: self.client.conversations_replies(
-                channel=channel_id, ts=thread_ts, limit=200, cursor=cursor))
-            raw.extend(page.get("messages", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return self._messages(raw)
+        replies = every(lambda cursor: self._call(channel_id, lambda: self.client.conversations_replies(
+            channel=channel_id, ts=thread_ts, limit=200, cursor=cursor)), "messages")
+        return self._messages(list(replies))

@@ -14,7 +14,7 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack_conversation import Memberships, SlackConversation
+from bot.adapters.slack_conversation import Memberships, SlackConversation, every
 from bot.adapters.slack_errors import DEFAULT_API_URL, advice, retry_handlers
 from bot.adapters.slack_links import Permalinks
 from bot.config import Config
@@ -71,17 +71,12 @@ class SlackWorkspace:
     def channel(self, target: str) -> tuple[str, str]:
         """(id, name) of "#name" or of a channel id (conversations.list, public and private, every page)."""
         name = target.removeprefix("#")
-        cursor = None
-        while True:
-            page = self._call(target, lambda: self.client.conversations_list(
-                types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor))
-            for found in page.get("channels", []):
-                if name in (found.get("name"), found.get("id")):
-                    return found["id"], found["name"]
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                raise ConfigError(f"recap target {target}: no such channel that I'm in (invite me with "
-                                  f"`/invite @{self.bot_name}`)")
+        for found in every(lambda cursor: self._call(target, lambda: self.client.conversations_list(
+                types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor)), "channels"):
+            if name in (found.get("name"), found.get("id")):
+                return found["id"], found["name"]
+        raise ConfigError(f"recap target {target}: no such channel that I'm in (invite me with "
+                          f"`/invite @{self.bot_name}`)")
 
     def members(self, channel_id: str, *, where: str = "that channel") -> frozenset[str]:
         """People in it (the bot left out)."""
@@ -113,15 +108,8 @@ class SlackWorkspace:
         cached = self._history.get(channel_id)
         if cached and cached[0] > time.monotonic() and cached[1] <= oldest:
             return cached[2]
-        raw: list[dict] = []
-        cursor = None
-        while True:
-            page = self._call(where, lambda: self.client.conversations_history(
-                channel=channel_id, oldest=f"{oldest:.6f}", limit=200, cursor=cursor))
-            raw.extend(page.get("messages", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        raw = list(every(lambda cursor: self._call(where, lambda: self.client.conversations_history(
+            channel=channel_id, oldest=f"{oldest:.6f}", limit=200, cursor=cursor)), "messages"))
         self._history[channel_id] = (time.monotonic() + HISTORY_TTL_S, oldest, raw)
         return raw
 
@@ -129,15 +117,8 @@ class SlackWorkspace:
         cached = self._replies.get((channel_id, ts))
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        raw: list[dict] = []
-        cursor = None
-        while True:
-            page = self._call(where, lambda: self.client.conversations_replies(
-                channel=channel_id, ts=ts, limit=200, cursor=cursor))
-            raw.extend(page.get("messages", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        raw = list(every(lambda cursor: self._call(where, lambda: self.client.conversations_replies(
+            channel=channel_id, ts=ts, limit=200, cursor=cursor)), "messages"))
         self._replies[(channel_id, ts)] = (time.monotonic() + HISTORY_TTL_S, raw)
         return raw
 
