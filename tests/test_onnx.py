@@ -157,3 +157,45 @@ def test_a_batch_runs_in_length_buckets_and_gives_each_text_its_own_answer(tmp_p
     alone = [classify(model, [text], 32, {})[0] for text in texts]
     assert [r["label"] for r in together] == [r["label"] for r in alone]  # back in the order asked
     assert np.allclose([r["score"] for r in together], [r["score"] for r in alone], atol=1e-5)
+
+
+def tiny_sentence_model(folder: Path, pooling: str | tuple[str, ...], *, dense: bool = False) -> Path:
+    """A tiny BERT saved by sentence-transformers with the given pooling (the installed version's config format)."""
+    from sentence_transformers import SentenceTransformer, models
+
+    base = tiny_text_classifier(folder / "bert", seed=3)
+    word = models.Transformer(str(base), max_seq_length=64)
+    modules = [word, models.Pooling(word.get_word_embedding_dimension(), pooling_mode=pooling), models.Normalize()]
+    if dense:
+        modules.insert(2, models.Dense(word.get_word_embedding_dimension() * (1 if isinstance(pooling, str) else 2), 8))
+    SentenceTransformer(modules=modules, device="cpu").save(str(folder / "st"))
+    return folder / "st"
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls", "max", "mean_sqrt_len_tokens", "lasttoken", ("cls", "mean")])
+def test_every_pooling_mode_exports_as_sentence_transformers_encodes(tmp_path, pooling):
+    from sentence_transformers import SentenceTransformer
+
+    from bot.models.pooling import pooling_modes
+
+    model = tiny_sentence_model(tmp_path, pooling)
+    assert pooling_modes(model) == ((pooling,) if isinstance(pooling, str) else pooling)
+    expected = SentenceTransformer(str(model), device="cpu").encode(TEXTS, normalize_embeddings=True)
+    hub = ModelHub(load_config(write_config(tmp_path, '[models]\nmodels_dir = "models"\n')))
+    got = hub.get("sentence-transformer", str(model), runtime="onnx")(TEXTS)
+    assert np.abs(got - expected).max() < 1e-4
+
+
+def test_the_legacy_pooling_flags_are_read_and_a_dense_layer_is_refused_clearly(tmp_path):
+    from bot.errors import ModelUnavailable
+    from bot.models.pooling import pooling_modes
+
+    legacy = tmp_path / "legacy"
+    (legacy / "1_Pooling").mkdir(parents=True)
+    (legacy / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"word_embedding_dimension": 384, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": False,
+         "pooling_mode_max_tokens": True, "pooling_mode_mean_sqrt_len_tokens": False}))
+    assert pooling_modes(legacy) == ("max",)
+    assert pooling_modes(MINILM) == ("mean",)  # the packaged MiniLM still carries the flags
+    with pytest.raises(ModelUnavailable, match=r"also has Dense \(serve it with runtime = \"torch\"\)"):
+        pooling_modes(tiny_sentence_model(tmp_path / "dense", "mean", dense=True))

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.errors import ModelUnavailable
 from bot.models.onnx import META_FILE, VARIANT_FILES
+from bot.models.pooling import pool, pooling_modes
 from bot.models.specs import ResolvedModel
 from bot.models.versions import METADATA_FILE
 
@@ -128,24 +129,15 @@ def _torch_module(source: Path, head: str, model_config: Any) -> tuple[Any, int,
     max_length = token_limit(model_config, transformers.AutoTokenizer.from_pretrained(str(source)))
     if head != "embedding":
         return _wrapped(model, head), max_length, {}
-    pooling = _pooling(source)
+    pooling = pooling_modes(source)
     settings = source / "sentence_bert_config.json"
     if settings.exists():
         max_length = int(json.loads(settings.read_text()).get("max_seq_length") or max_length)
-    return _wrapped(model, head), max_length, {"pooling": pooling, "normalized": True}
+    return _wrapped(model, head, pooling), max_length, {"pooling": list(pooling), "normalized": True}
 
 
-def _pooling(source: Path) -> str:
-    for config_path in source.glob("*Pooling/config.json"):
-        config = json.loads(config_path.read_text())
-        if not config.get("pooling_mode_mean_tokens"):
-            chosen = [key for key, value in config.items() if key.startswith("pooling_mode") and value]
-            raise ModelUnavailable(f"{source}: ONNX serving pools by the mean; this model pools by {chosen}")
-    return "mean"
-
-
-def _wrapped(model: Any, head: str) -> Any:
-    """The model with one output: the logits, or (embeddings) sentence-transformers' mean pooling + normalization."""
+def _wrapped(model: Any, head: str, pooling: tuple[str, ...] = ("mean",)) -> Any:
+    """The model with one output: the logits, or (embeddings) sentence-transformers' pooling + normalization."""
     import torch
 
     class Wrapped(torch.nn.Module):
@@ -158,8 +150,7 @@ def _wrapped(model: Any, head: str) -> Any:
             output = self.model(input_ids=input_ids, attention_mask=attention_mask, **extra)
             if head != "embedding":
                 return output.logits
-            weights = attention_mask.unsqueeze(-1).to(output.last_hidden_state.dtype)
-            pooled = (output.last_hidden_state * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            pooled = torch.cat([pool(mode, output.last_hidden_state, attention_mask) for mode in pooling], dim=1)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
     return Wrapped()
