@@ -4,6 +4,7 @@ from a fresh `nlpbot ask` through the runtime config.toml sets for that plugin (
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,8 @@ TOPICS = ["vpn", "printer", "payroll", "badge", "laptop", "parking", "wifi", "ex
 def nlpbot(*args: str, config: Path) -> subprocess.CompletedProcess:
     """The console script, in its own process, in the config's folder."""
     command = [sys.executable, "-m", "bot", *args, "--config", str(config)]
-    return subprocess.run(command, cwd=config.parent, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, cwd=config.parent, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
