@@ -47,8 +47,11 @@ redis-server:
 		{ apt-get install -y -qq redis-server || { apt-get update -qq && apt-get install -y -qq redis-server; }; }; } || \
 		{ echo "redis-server is missing: install it (apt-get install redis-server) and run make test again"; exit 1; }
 
+# Tests run in a random order (pytest-randomly), on a fixed seed so CI is repeatable; `make test TEST_SEED=N` tries another.
+TEST_SEED ?= 1206
+
 test: setup redis-server
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -p randomly --randomly-seed=$(TEST_SEED)
 
 bench: setup
 	$(PY) bench/run.py --out bench/RESULTS.md

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
 PACKAGE = ROOT / "bot"
 MAX_LINES = 250

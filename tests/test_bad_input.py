@@ -39,7 +39,7 @@ def test_invalid_utf8_from_the_command_line_is_dropped_not_crashing(testbot):
 
 
 def test_unknown_admin_flags_are_named(tmp_path, tiny_sentiment, make_config):
-    from tests.conftest import TestBot, sentiment_config
+    from tests.support.bots import TestBot, sentiment_config
 
     bot = TestBot(make_config(sentiment_config(tiny_sentiment)))
     reply = bot.ask("/nlp-admin train sentiment --bogus 3", user_id="UADMIN01")

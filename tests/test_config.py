@@ -11,7 +11,7 @@ import pytest
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.errors import ConfigError
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
 
 def start(path):

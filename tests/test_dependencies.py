@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 import pytest
 from packaging.requirements import Requirement
 
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
 try:
     import tomllib

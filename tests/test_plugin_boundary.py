@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
 PLUGIN_FILES = sorted((ROOT / "plugins").glob("*.py"))
 SLACK_MODULES = ("bot.adapters", "slack_sdk", "slack_bolt")

@@ -10,7 +10,7 @@ import pytest
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.scheduler import Scheduler
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
 JOBS = """
 [schedule]
@@ -98,7 +98,7 @@ def test_jobs_list_on_the_command_line(make_config):
 def test_jobs_list_json_and_the_admin_command_show_the_same_jobs(make_config, tiny_sentiment):
     import json
 
-    from tests.conftest import TestBot, sentiment_config
+    from tests.support.bots import TestBot, sentiment_config
 
     path = make_config(sentiment_config(tiny_sentiment) + JOBS)
     scheduler = Scheduler(load_config(path))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TestBot, write_config
+from tests.support.bots import TestBot, write_config
 from tests.support.tinymodels import tiny_bart, tiny_nllb, tiny_token_classifier
 
 

@@ -12,7 +12,7 @@ import pytest
 from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.predict import predict_stream
 from bot.request import Message
-from tests.conftest import BOT_TOKEN, TestBot, write_config
+from tests.support.bots import BOT_TOKEN, TestBot, write_config
 
 DOCS = {
     "accounts.md": "# Accounts\n\nTo reset your password, open the account page and click \"Forgot password\". "
@@ -193,7 +193,7 @@ def test_the_shipped_config_documents_every_search_key():
     from bot.config import load_config
     from bot.search import SearchSettings, search_settings
     from plugins.search import SearchPluginSettings
-    from tests.conftest import ROOT
+    from tests.support.bots import ROOT
 
     shipped = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
     assert set(shipped["search"]) == set(SearchSettings.model_fields)

@@ -129,7 +129,7 @@ def test_a_language_code_table_overrides_the_family_codes(bot_for, tiny_multilin
 
 
 def test_the_shipped_offline_config_says_how_to_add_a_model():
-    from tests.conftest import ROOT, TestBot
+    from tests.support.bots import ROOT, TestBot
 
     reply = TestBot(ROOT / "config.toml").ask(f"/translate {GERMAN}")
     assert reply.is_error

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.cli import main
 
-from .conftest import write_config
+from tests.support.documents import write_config
 
 DOCS = {
     "d1": ("Resetting a password", "Open the account page and click Forgot password; a link is emailed to you."),

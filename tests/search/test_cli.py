@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 
-from .conftest import write_files
+from tests.support.documents import write_files
 
 
 def run(argv: list[str]) -> int:

@@ -15,7 +15,7 @@ from bot.config import load_config
 from bot.search import IndexManager
 from bot.search.errors import IndexCorrupted
 
-from .conftest import write_config, write_files
+from tests.support.documents import write_config, write_files
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import os
 
 from bot.search import Document
 
-from .conftest import write_files
+from tests.support.documents import write_files
 
 
 def sources_found(index, query: str) -> list[str]:

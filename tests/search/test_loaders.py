@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.search.loaders import html_to_text
 
-from .conftest import write_files
+from tests.support.documents import write_files
 from .pdfs import encrypted_pdf, text_pdf
 
 

@@ -15,9 +15,9 @@ from bot.config import load_config
 from bot.core import Nlpbot
 from bot.scheduler import Scheduler
 from bot.search.reindex import reindex
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
-from .conftest import write_files
+from tests.support.documents import write_files
 
 CONFIG = """
 [search]

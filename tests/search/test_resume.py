@@ -15,7 +15,7 @@ import numpy as np
 from bot.config import load_config
 from bot.search import IndexManager
 
-from .conftest import write_config, write_files
+from tests.support.documents import write_config, write_files
 
 REPO = Path(__file__).resolve().parents[2]
 TOPICS = ["password resets", "the cafeteria", "business travel", "tomato plants", "sourdough bread", "parking",

@@ -7,7 +7,7 @@ import pytest
 from bot.errors import UserInputError
 from bot.search import Document
 
-from .conftest import write_files
+from tests.support.documents import write_files
 
 
 def test_search_finds_the_document_that_answers(corpus, make_manager):

@@ -15,7 +15,7 @@ from bot.search.manager import IndexManager
 from bot.search.reindex import reindex
 from bot.search.stale import hub_models
 
-from .conftest import CORPUS, write_files
+from tests.support.documents import CORPUS, write_files
 
 V1, V2 = "v0001-20261129T0900", "v0002-20261129T1000"
 

@@ -10,7 +10,7 @@ from bot.adapters.slack_files import FileDownloader, shared_files
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.request import CollectingResponder
-from tests.conftest import BOT_TOKEN
+from tests.support.bots import BOT_TOKEN
 
 
 def admin_bot(tmp_path, tiny_base, sentiment_files):
@@ -101,7 +101,7 @@ def test_training_data_shared_in_slack_is_fetched_and_checked_before_training(tm
 @pytest.fixture(scope="module")
 def slack_admin(tmp_path_factory, tiny_base, sentiment_files):
     """`nlpbot run --adapter http` set up for training, and a fake Slack whose response_urls expire after 1 s."""
-    from tests.conftest import BotServer
+    from tests.support.bots import BotServer
     from tests.support.fakeslack import FakeSlack
 
     folder = tmp_path_factory.mktemp("slack-admin")
@@ -115,7 +115,7 @@ def slack_admin(tmp_path_factory, tiny_base, sentiment_files):
 
 
 def test_a_run_that_outlives_the_response_url_still_reports_its_metrics_in_a_dm(slack_admin):
-    from tests.test_slack_http import slash, wait_until
+    from tests.support.slackhttp import slash, wait_until
 
     server, fake = slack_admin
     started = time.monotonic()
@@ -134,9 +134,9 @@ BAD_DATA = b'{"text": "fine", "label": "positive"}\n{"text": "meh", "label": "so
 
 
 def test_training_data_shared_in_a_dm_or_through_the_form_is_checked_and_answered(slack_admin):
-    from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+    from tests.support.bots import BOT_TOKEN, SIGNING_SECRET
     from tests.support.signing import event_body, signed_headers, slash_command_body
-    from tests.test_slack_http import FORM, post, submit_view, wait_until
+    from tests.support.slackhttp import FORM, post, submit_view, wait_until
 
     server, fake = slack_admin
     url = fake.share_file("F0BAD", BAD_DATA, content_type="application/json", token=BOT_TOKEN)

@@ -10,7 +10,7 @@ from bot.errors import UserInputError
 from bot.training.data import hold_out
 from bot.training.kinds import get_kind
 
-from .conftest import LABELS, sentiment_examples
+from tests.support.trainingdata import LABELS, sentiment_examples
 
 sentiment = get_kind("sequence-classification")
 

@@ -14,7 +14,7 @@ import pytest
 from bot.models import versions
 from bot.training.run import train
 
-from .conftest import LABELS, make_config
+from tests.support.trainingdata import LABELS, make_config
 
 pytestmark = pytest.mark.skipif(os.environ.get("NLPBOT_SKIP_DISTRIBUTED") == "1",
                                 reason="NLPBOT_SKIP_DISTRIBUTED=1")

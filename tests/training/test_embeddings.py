@@ -13,7 +13,7 @@ from bot.training.kinds import get_kind
 from bot.training.spec import RunSpec
 from bot.training.run import train
 
-from .conftest import make_config
+from tests.support.trainingdata import make_config
 
 TOPICS = ["vpn", "printer", "payroll", "badge", "laptop", "parking", "wifi", "expenses", "holiday", "email"]
 

@@ -14,7 +14,7 @@ import pytest
 from tests.support.configs import ROOT, shipped_config
 from tests.support.tinymodels import tiny_bart, tiny_token_classifier
 
-from .conftest import sentiment_examples, write_jsonl
+from tests.support.trainingdata import sentiment_examples, write_jsonl
 
 TOPICS = ["vpn", "printer", "payroll", "badge", "laptop", "parking", "wifi", "expenses", "holiday", "email"]
 

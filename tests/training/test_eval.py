@@ -12,9 +12,9 @@ import pytest
 from bot.models import versions
 from bot.config import Config
 from bot.training.run import TrainResult, train
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
-from .conftest import LABELS, make_config
+from tests.support.trainingdata import LABELS, make_config
 
 
 def nlpbot(*args: str, config: Config) -> subprocess.CompletedProcess[str]:

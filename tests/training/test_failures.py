@@ -16,7 +16,7 @@ from bot.models import versions
 from bot.errors import UserInputError
 from bot.training.run import train
 
-from .conftest import LABELS, make_config
+from tests.support.trainingdata import LABELS, make_config
 
 SERVING = "v0001-20261128T1000"
 

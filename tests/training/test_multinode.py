@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from bot.models import versions
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 from tests.support.redisserver import free_port
 
-from .conftest import make_config
+from tests.support.trainingdata import make_config
 
 
 def launch(folder: Path, rank: int, port: int, base: Path, data: tuple[Path, Path]) -> subprocess.Popen:

@@ -14,7 +14,7 @@ from bot.training.kinds.seq2seq import text_metrics
 from bot.training.plugins import trainable
 from bot.training.run import train
 
-from .conftest import make_config
+from tests.support.trainingdata import make_config
 
 
 def test_scores_are_on_a_zero_to_one_scale() -> None:

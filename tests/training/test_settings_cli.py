@@ -10,7 +10,7 @@ from bot.errors import ConfigError
 from bot.cli import main
 from bot.training.settings import training_settings
 
-from .conftest import make_config
+from tests.support.trainingdata import make_config
 
 
 def test_plugin_tables_inherit_the_training_defaults(tmp_path: Path) -> None:

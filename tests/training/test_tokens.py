@@ -11,7 +11,7 @@ from bot.errors import UserInputError
 from bot.training.kinds import get_kind
 from bot.training.run import train
 
-from .conftest import make_config
+from tests.support.trainingdata import make_config
 
 ner = get_kind("token-classification")
 PEOPLE = ["Ada", "Alan", "Grace", "Linus"]

@@ -14,7 +14,7 @@ from bot.training.kinds import get_kind
 from bot.training.spec import RunSpec
 from bot.training.run import TrainResult, train
 
-from .conftest import LABELS, make_config
+from tests.support.trainingdata import LABELS, make_config
 
 QUICK = "[training]\npatience = 10\n"
 

@@ -73,7 +73,7 @@ def test_text_without_letters_is_refused_clearly(testbot):
 
 
 def test_text_over_the_limit_is_refused_with_the_numbers(tmp_path, tiny_sentiment, make_config):
-    from tests.conftest import TestBot, sentiment_config
+    from tests.support.bots import TestBot, sentiment_config
 
     bot = TestBot(make_config(sentiment_config(tiny_sentiment, "max_text_chars = 50")))
     reply = bot.ask("/sentiment " + "word " * 20)
@@ -96,7 +96,7 @@ def test_a_plugin_bug_becomes_a_reply_with_a_request_id(testbot, monkeypatch):
 
 def test_admin_only_commands_refuse_others_and_run_nothing(tmp_path, tiny_sentiment, make_config):
     from bot.plugin import Plugin, Reply, command
-    from tests.conftest import sentiment_config
+    from tests.support.bots import sentiment_config
 
     ran = []
 

@@ -12,9 +12,9 @@ from bot.feedback import FeedbackStore
 from bot.training.kinds import get_kind
 from bot.training.kinds.tokens import read_entities
 from bot.training.data import Problems
-from tests.conftest import ROOT, SIGNING_SECRET
+from tests.support.bots import ROOT, SIGNING_SECRET
 from tests.support.signing import signed_headers
-from tests.test_slack_http import FORM, post, slash
+from tests.support.slackhttp import FORM, post, slash
 
 CHANNEL = "C0GENERAL"
 

@@ -7,7 +7,7 @@ import shlex
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
 DEPLOY = ROOT / "deploy"
 

@@ -10,9 +10,9 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, BotServer, TestBot, sentiment_config, write_config
+from tests.support.bots import BOT_TOKEN, SIGNING_SECRET, BotServer, TestBot, sentiment_config, write_config
 from tests.support.signing import signed_headers, slash_command_body
-from tests.test_slack_http import FORM, post, slash
+from tests.support.slackhttp import FORM, post, slash
 
 
 class SlowReceiver:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.slack_reply import SlackResponder
 from bot.reply import Reply
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.bots import BOT_TOKEN, SIGNING_SECRET
 
 
 def test_progress_and_a_plot_reach_the_thread(testbot, fake_slack, tmp_path):

@@ -7,7 +7,7 @@ import shutil
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.models.versions import promote
-from tests.conftest import write_config
+from tests.support.bots import write_config
 
 OLD, NEW = "v0001-20261101T0900", "v0002-20261102T0900"
 

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import SIGNING_SECRET, BotServer, sentiment_config, write_config
+from tests.support.bots import SIGNING_SECRET, BotServer, sentiment_config, write_config
 from tests.support.fakeslack import BOT_USER_ID
 from tests.support.signing import signed_headers
-from tests.test_slack_http import post
+from tests.support.slackhttp import post
 
 CLIENT_ID = "1111.2222"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.conftest import ROOT, sentiment_config, write_config
-from tests.search.conftest import CORPUS, write_files
+from tests.support.bots import ROOT, sentiment_config, write_config
+from tests.support.documents import CORPUS, write_files
 
 LINES = ["I love this", '{"text": "the printer is broken again"}', "", "{not json", "what a wonderful day",
          '{"text": "meh"}', *[f"message number {n} about the weather" for n in range(30)]]

@@ -11,7 +11,7 @@ import sys
 import time
 
 from bot.predict import predict_stream
-from tests.conftest import ROOT, sentiment_config
+from tests.support.bots import ROOT, sentiment_config
 
 LINES = 2_000
 

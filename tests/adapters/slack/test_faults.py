@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import time
 
-from tests.conftest import SIGNING_SECRET
+from tests.support.bots import SIGNING_SECRET
 from tests.support.fakeslack import BOT_USER_ID
 from tests.support.signing import event_body, signed_headers
-from tests.test_slack_http import post, slash
+from tests.support.slackhttp import post, slash
 
 
 def test_a_response_url_failing_twice_with_503_still_gets_the_answer(http_bot, module_fake_slack):

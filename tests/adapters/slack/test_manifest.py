@@ -6,7 +6,7 @@ import yaml
 
 from bot.config import load_config
 from bot.core import Nlpbot
-from tests.conftest import ROOT
+from tests.support.bots import ROOT
 
 
 def test_every_plugin_command_has_a_slash_command_in_the_manifest():

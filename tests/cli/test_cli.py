@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from bot.predict import predict_stream
-from tests.conftest import ROOT, sentiment_config
+from tests.support.bots import ROOT, sentiment_config
 
 
 def nlpbot(*args, config=None, stdin="", env=None, stdin_bytes=None):

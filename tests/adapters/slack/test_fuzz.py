@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SIGNING_SECRET
+from tests.support.bots import SIGNING_SECRET
 from tests.support.signing import event_body, signed_headers, slash_command_body
-from tests.test_slack_http import slash
+from tests.support.slackhttp import slash
 
 FORM, JSON = "application/x-www-form-urlencoded", "application/json"
 COMMANDS = ["/sentiment", "/entities", "/summarize", "/translate", "/ask", "/search", "/index", "/nlp", "/nlp-admin"]

@@ -14,12 +14,12 @@ import pytest
 
 from bot.models import versions
 from bot.state import InProcessState, RedisState
-from tests.conftest import SIGNING_SECRET, BotServer, write_config
+from tests.support.bots import SIGNING_SECRET, BotServer, write_config
 from tests.support.fakeslack import BOT_USER_ID
 from tests.support.redisserver import RedisServer
 from tests.support.signing import event_body, signed_headers
 from tests.support.tinymodels import tiny_text_classifier
-from tests.test_slack_http import post, slash
+from tests.support.slackhttp import post, slash
 
 JOB_EVERY_S = 3
 FIRST, SECOND = "v0001-20261129T1000", "v0002-20261129T1100"

@@ -15,7 +15,7 @@ import pytest
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.models import ModelHub
-from tests.conftest import ROOT, write_config
+from tests.support.bots import ROOT, write_config
 from tests.support.tinymodels import MINILM, tiny_text_classifier, tiny_token_classifier
 
 TEXTS = ["I love this", "the deploy broke everything again and nobody noticed until the morning standup", "meh",

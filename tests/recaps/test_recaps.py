@@ -15,8 +15,8 @@ from bot.config import cron_trigger, load_config
 from bot.errors import ConfigError, NlpbotError, UserInputError
 from bot.recaps import Subscription, parse_schedule, subscribe
 from bot.scheduler import Scheduler, jobs_table
-from tests.conftest import BOT_TOKEN, ROOT, BotServer, sentiment_config, write_config
-from tests.test_slack_http import slash, wait_until
+from tests.support.bots import BOT_TOKEN, ROOT, BotServer, sentiment_config, write_config
+from tests.support.slackhttp import slash, wait_until
 
 NOW = time.time()
 
@@ -83,14 +83,15 @@ def cli(config, fake, *args: str) -> subprocess.CompletedProcess:
 
 def test_a_non_member_cannot_subscribe_to_a_private_channel(server, slack):
     bot, _ = server
-    refused = ask(bot, slack, "subscribe <#C0DEALS|deals> daily 09:00", name="sub-outsider")
+    refused = ask(bot, slack, "subscribe <#C0DEALS|deals> daily 09:00", name="sub-outsider", user="UOUTSIDE1")
     assert refused["response_type"] == "ephemeral" and "not a member of #deals" in refused["text"]
-    assert "no recaps" in ask(bot, slack, "list", name="list-outsider")["text"]
+    assert "no recaps" in ask(bot, slack, "list", name="list-outsider", user="UOUTSIDE1")["text"]
     assert not [c for c in slack.calls_to("/api/conversations.history") if c.body.get("channel") == "C0DEALS"]
 
 
 def test_subscribe_then_jobs_run_sends_only_the_new_messages_with_links(server, slack, local):
     bot, config = server
+    dms = len(slack.posts("DUSER001"))  # other tests' recaps may have reached this reader already
     answer = ask(bot, slack, "subscribe <#C0INCID|incidents> daily 09:00", name="sub-incidents")
     assert answer["response_type"] == "ephemeral"
     assert "Subscribed: a recap of #incidents daily at 09:00 (America/New_York)" in answer["text"]
@@ -106,7 +107,7 @@ def test_subscribe_then_jobs_run_sends_only_the_new_messages_with_links(server, 
     ran = cli(config, slack, "jobs", "run", "recap-UUSER001-C0INCID")
     assert ran.returncode == 0, ran.stderr
     assert "#incidents: 6 new message(s)" in ran.stdout and "sent to 1 reader(s)" in ran.stdout
-    [recap] = slack.posts("DUSER001")
+    [recap] = slack.posts("DUSER001")[dms:]
     shown = json.dumps(recap["blocks"])
     assert "Recap of #incidents" in shown
     for part in ("*Summary*", "*Busiest threads*", "(2 new replies)", "*Decisions*",
@@ -126,7 +127,7 @@ def test_subscribe_then_jobs_run_sends_only_the_new_messages_with_links(server, 
 
     quiet = here.run_now("recap-UUSER001-C0INCID")
     assert "0 new message(s)" in quiet and "nothing sent" in quiet
-    assert len(slack.posts("DUSER001")) == 2  # no empty recaps by default
+    assert len(slack.posts("DUSER001")) == dms + 2  # no empty recaps by default
 
 
 def test_a_channel_summary_links_the_messages_it_used(server, slack):
@@ -139,9 +140,9 @@ def test_a_channel_summary_links_the_messages_it_used(server, slack):
 
 
 def test_a_thread_summary_links_the_replies_it_used(server, slack):
-    from tests.conftest import SIGNING_SECRET
+    from tests.support.bots import SIGNING_SECRET
     from tests.support.signing import event_body, signed_headers
-    from tests.test_slack_http import post
+    from tests.support.slackhttp import post
 
     bot, _ = server
     event = {"type": "app_mention", "user": "UUSER001", "text": "<@UBOT0001> summarize", "ts": f"{int(NOW)}.000500",
@@ -164,12 +165,13 @@ def test_the_decision_rules_keep_their_measured_held_out_scores():
 
 
 def test_unsubscribe_and_list(server, slack):
-    bot, config = server
-    assert "#incidents: daily at 09:00" in ask(bot, slack, "list", name="list-before")["text"]
-    assert "Unsubscribed" in ask(bot, slack, "unsubscribe <#C0INCID|incidents>", name="unsub")["text"]
-    assert "You have no recaps" in ask(bot, slack, "list", name="list-after")["text"]
+    bot, config = server  # a reader of their own, so other tests' subscriptions do not matter
+    ask(bot, slack, "subscribe <#C0INCID|incidents> daily 08:30", name="sub-member2", user="UMEMBER2")
+    assert "#incidents: daily at 08:30" in ask(bot, slack, "list", name="list-before", user="UMEMBER2")["text"]
+    assert "Unsubscribed" in ask(bot, slack, "unsubscribe <#C0INCID|incidents>", name="unsub", user="UMEMBER2")["text"]
+    assert "You have no recaps" in ask(bot, slack, "list", name="list-after", user="UMEMBER2")["text"]
     listed = json.loads(cli(config, slack, "jobs", "list", "--json").stdout)
-    assert not [job for job in listed if job["action"] == "recap"]
+    assert "recap-UMEMBER2-C0INCID" not in {job["id"] for job in listed}
     bad = ask(bot, slack, "subscribe <#C0INCID|incidents> daily 9am", name="sub-bad")
     assert "not a time of day" in bad["text"]
 

@@ -3,42 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from tests.conftest import SIGNING_SECRET
+from tests.support.bots import SIGNING_SECRET
 from tests.support.fakeslack import BOT_USER_ID
 from tests.support.signing import event_body, signed_headers, slash_command_body
-
-FORM = "application/x-www-form-urlencoded"
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str, float]:
-    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
-    started = time.monotonic()
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode(), time.monotonic() - started
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(), time.monotonic() - started
-
-
-def slash(server, fake, command: str, text: str, *, name: str, user: str = "UUSER001", secret=SIGNING_SECRET,
-          timestamp=None, extra_headers=None):
-    body = slash_command_body(command, text, user_id=user, channel_id="C0GENERAL", response_url=fake.response_url(name))
-    headers = {**signed_headers(secret, body, timestamp=timestamp, content_type=FORM), **(extra_headers or {})}
-    return post(server.url, body, headers)
-
+from tests.support.slackhttp import FORM, mention, post, slash, submit_view, wait_until
 
 def test_a_slash_command_is_acked_at_once_and_answered_at_its_response_url(http_bot, module_fake_slack):
     status, _, seconds = slash(http_bot, module_fake_slack, "/sentiment", "I love this bot", name="first")
@@ -149,7 +120,7 @@ def test_a_rate_limited_response_url_is_retried_after_retry_after(http_bot, modu
 
 
 def test_the_bot_never_logs_its_secrets(http_bot):
-    from tests.conftest import BOT_TOKEN
+    from tests.support.bots import BOT_TOKEN
 
     log = http_bot.log.read_text()
     assert "listening" in log or "loaded" in log or "request" in log
@@ -171,17 +142,8 @@ def test_the_home_tab_shows_admins_the_plugins_and_others_the_help(http_bot, mod
     assert "admin overview" not in user_text and "/sentiment TEXT" in user_text
 
 
-def mention(server, event_id: str, text: str, *, user: str, ts: str, files: list[dict] | None = None) -> dict:
-    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}", "ts": ts, "channel": "C0GENERAL",
-             "event_ts": ts, **({"files": files} if files else {})}
-    body = event_body(event, event_id=event_id)
-    status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
-    assert status == 200
-    return event
-
-
 def test_a_file_shared_with_index_is_fetched_by_the_adapter_and_indexed(http_bot, module_fake_slack):
-    from tests.conftest import BOT_TOKEN
+    from tests.support.bots import BOT_TOKEN
 
     fake = module_fake_slack
     text = b"# Parking\n\nVisitors park in the north lot and show their badge at the gate."
@@ -200,7 +162,7 @@ def test_a_file_shared_with_index_is_fetched_by_the_adapter_and_indexed(http_bot
 
 
 def test_a_file_shared_in_a_direct_message_reaches_the_command(http_bot, module_fake_slack):
-    from tests.conftest import BOT_TOKEN
+    from tests.support.bots import BOT_TOKEN
 
     fake = module_fake_slack
     text = b"The cafeteria serves soup on Fridays."
@@ -245,19 +207,8 @@ def test_channel_history_reaches_plugins_as_plain_text(http_bot, module_fake_sla
     assert "Deploys happen on Tuesdays in #ops." in hits.body["text"] and "has joined" not in hits.body["text"]
 
 
-def submit_view(server, view: dict, *, user: str) -> int:
-    """A modal's view_submission, as Slack posts it: form-encoded `payload`, signed like everything else."""
-    from urllib.parse import urlencode
-
-    payload = {"type": "view_submission", "team": {"id": "T0001"}, "user": {"id": user}, "api_app_id": "A0001",
-               "view": view}
-    body = urlencode({"payload": json.dumps(payload)})
-    status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
-    return status
-
-
 def test_a_bare_index_opens_a_form_whose_files_are_indexed_and_reported_in_a_dm(http_bot, module_fake_slack):
-    from tests.conftest import BOT_TOKEN
+    from tests.support.bots import BOT_TOKEN
 
     fake = module_fake_slack
     body = slash_command_body("/index", "", user_id="UADMIN01", channel_id="C0GENERAL",

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.adapters.slack_errors import advice
-from tests.test_slack_http import slash, wait_until
+from tests.support.slackhttp import slash, wait_until
 
 SECRET = "The Acme merger closes on Friday at a terrible price"
 DEALS = [  # newest first, as conversations.history sends them
@@ -129,7 +129,7 @@ def test_membership_is_read_across_every_page_of_a_big_channel(http_bot, module_
 
 def test_an_index_limited_to_some_channels_refuses_the_others(tmp_path, tiny_sentiment):
     from bot.request import Message
-    from tests.conftest import TestBot, sentiment_config, write_config
+    from tests.support.bots import TestBot, sentiment_config, write_config
 
     class Chat:
         reads: list[str] = []

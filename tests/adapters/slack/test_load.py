@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.plugin import Plugin, Reply, command
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, sentiment_config
-from tests.test_slack_http import slash
+from tests.support.bots import BOT_TOKEN, SIGNING_SECRET, sentiment_config
+from tests.support.slackhttp import slash
 
 
 def test_200_concurrent_slash_commands_are_all_acked_in_time_and_answered_once(http_bot, module_fake_slack):
