@@ -23,7 +23,7 @@ Link = Callable[[str, str, str], str]  # (channel, ts, label) -> a link to the m
 
 def run_recap(config: Config, spec: JobSpec, bot: Any) -> str:
     """Recap `spec.target` for its readers; returns the line `nlpbot jobs list` shows as the last run."""
-    from bot.adapters.slack_recaps import workspace
+    from bot.adapters.slack.recaps import workspace
 
     slack = workspace(config)
     store = RecapStore(config.resolve_path(config.schedule.state_db))

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.adapters.slack_files import FileDownloader, shared_files
+from bot.adapters.slack.files import FileDownloader, shared_files
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.request import CollectingResponder

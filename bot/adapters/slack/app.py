@@ -1,8 +1,8 @@
 """The Slack adapter (slack-bolt): verify, ack at once, de-duplicate, hand off to a worker, answer in place.
 
 Slash commands are acked before any model runs and answered through their response_url; mentions are
-answered in their thread; direct messages in the DM; long work reports in one live message (slack_reply).
-Channels are read only for their members (slack_conversation). The same event delivered again (Slack's
+answered in their thread; direct messages in the DM; long work reports in one live message (reply.py).
+Channels are read only for their members (conversation.py). The same event delivered again (Slack's
 retries) and a user's double submit are answered once.
 """
 
@@ -18,14 +18,14 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.errors import SlackApiError
 
 from bot import metrics
-from bot.adapters.interactivity import Interactivity
-from bot.adapters.oauth import TeamClient, TeamFileDownloader, use_team_tokens
-from bot.adapters.slack_conversation import Memberships, SlackConversation
-from bot.adapters.slack_errors import DEFAULT_API_URL, retry_handlers
-from bot.adapters.slack_files import FileDownloader, shared_files
-from bot.adapters.slack_links import Permalinks
-from bot.adapters.slack_modals import INDEX, TRAIN, modal_for, submission
-from bot.adapters.slack_reply import SlackResponder
+from bot.adapters.slack.conversation import Memberships, SlackConversation
+from bot.adapters.slack.errors import DEFAULT_API_URL, retry_handlers
+from bot.adapters.slack.files import FileDownloader, shared_files
+from bot.adapters.slack.interactivity import Interactivity
+from bot.adapters.slack.links import Permalinks
+from bot.adapters.slack.modals import INDEX, TRAIN, modal_for, submission
+from bot.adapters.slack.oauth import TeamClient, TeamFileDownloader, use_team_tokens
+from bot.adapters.slack.reply import SlackResponder
 from bot.core import Nlpbot
 from bot.format import to_slack_messages
 from bot.reply import Reply
@@ -52,7 +52,7 @@ class SlackAdapter:
             signing_secret=signing_secret,
             process_before_response=True,  # listeners only ack and enqueue, so bolt answers Slack at once
             request_verification_enabled=not socket_mode,
-            oauth_settings=oauth_settings,  # several workspaces (bot.adapters.oauth); None: the one token given
+            oauth_settings=oauth_settings,  # several workspaces (bot.adapters.slack.oauth); None: the one token given
             name=bot.config.bot.name,
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
@@ -140,7 +140,7 @@ class SlackAdapter:
 
     def _publish_home(self, user_id: str) -> None:
         from bot.format import to_blocks
-        from bot.home import home_view
+        from bot.adapters.slack.home import home_view
 
         try:
             blocks = to_blocks(home_view(self.bot, user_id))[:100]  # a Home tab holds at most 100 blocks

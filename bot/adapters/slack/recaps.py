@@ -14,9 +14,9 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack_conversation import Memberships, SlackConversation, every
-from bot.adapters.slack_errors import DEFAULT_API_URL, advice, retry_handlers
-from bot.adapters.slack_links import Permalinks
+from bot.adapters.slack.conversation import Memberships, SlackConversation, every
+from bot.adapters.slack.errors import DEFAULT_API_URL, advice, retry_handlers
+from bot.adapters.slack.links import Permalinks
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.format import to_slack_messages

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
-from bot.adapters.slack_conversation import SlackConversation
+from bot.adapters.slack.conversation import SlackConversation
 from bot.feedback import NOT_AN_ENTITY, FeedbackStore
 from bot.format import to_slack_messages
 from bot.reply import Reply
