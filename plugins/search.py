@@ -226,7 +226,7 @@ class SearchPlugin(Plugin):
                      "problems": [str(problem) for problem in report.problems]})
 
     def _index_channel(self, request: Request, name: str | None, rest: str) -> Reply:
-        channel_id, channel_name = request.channel_refs[0]
+        channel_id, channel_name = request.channel_refs[0].id, request.channel_refs[0].name
         allowed = self.search_settings.channels
         if allowed and channel_id not in allowed:
             raise UserInputError(f"#{escape(channel_name)} is not among the channels this bot may index "
