@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from bot.errors import Forbidden, UserInputError
+from bot.errors import UserInputError
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 from bot.request import Message, message_count, require_words
@@ -211,22 +211,7 @@ class SummarizePlugin(Plugin):
         from bot.scheduler import Scheduler
 
         scheduler = self.services.scheduler or Scheduler(self.config)  # not serving: runs at the bot's next start
-        action, args = request.args[0].lower(), request.args[1:]
-        if action == "list":
-            return Reply(title="Your recaps", text=recaps.listing(scheduler, request.user_id), in_channel=False)
-        if not (request.channel_refs and args and args[0].startswith("#")):
-            raise UserInputError(f"Which channel? `{recaps.USAGE}`")
-        channel_id, channel_name = request.channel_refs[0].id, request.channel_refs[0].name
-        if action == "unsubscribe":
-            return Reply(text=recaps.unsubscribe(scheduler, request.user_id, channel_id, channel_name), in_channel=False)
-        frequency, day, at, verbose = recaps.parse_schedule(args[1:])
-        if channel_id not in request.conversation.readable([channel_id]):
-            raise Forbidden(f"You're not a member of #{channel_name}, so I won't recap it for you: "
-                            "I only show a channel's messages to the people in it.")
-        zone = request.conversation.timezone(request.user_id)
-        sub = recaps.Subscription(request.user_id, channel_id, channel_name, frequency, day, at, zone or "UTC", verbose)
-        note = "" if zone else " (Your profile has no timezone, so the time is UTC.)"
-        return Reply(text=recaps.subscribe(scheduler, sub) + note, in_channel=False)
+        return recaps.respond(request, scheduler)
 
     def _messages(self, messages: list[Message], where: str, channel_id: str) -> Reply:
         result = self.summarize_messages(messages)

@@ -47,9 +47,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     bot = _bot(args, console=adapter == "console")
     scheduler = None
     if bot.config.schedule.enabled:
+        from bot.adapters.slack.recaps import recap_source
         from bot.scheduler import Scheduler
 
-        scheduler = Scheduler(bot.config, bot=bot)
+        scheduler = Scheduler(bot.config, bot=bot, recap_source=recap_source)
         scheduler.start()
         bot.services.scheduler = scheduler
     try:
