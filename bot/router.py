@@ -15,6 +15,7 @@ from bot.plugin import CommandSpec, Plugin
 from bot.plugin_manager import command_table
 from bot.reply import Reply
 from bot.request import Request
+from bot.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,10 @@ class Router:
         """A slash command names its command; a mention or DM starts with it ("summarize this ...").
 
         `text` is plain, as the adapter made it (Slack's markup resolved, the bot's own mention taken out);
-        the channels and people it names come in `extra` as `channel_refs` and `user_refs`.
+        the channels and people it names come in `extra` as `channel_refs` and `user_refs`. Control characters
+        are dropped here whatever the adapter did.
         """
-        text = (text or "").strip()
+        text = printable(text or "").strip()
         if slash_command:
             command = slash_command.lstrip("/").lower()
         else:

@@ -48,6 +48,11 @@ def test_command_with_a_newline_after_it(testbot):
     assert reply.data["text"] == "what a day"
 
 
+def test_control_characters_never_reach_a_plugin_whatever_the_adapter_did(testbot):
+    reply = testbot.bot.ask("/sentiment what\x00 a\x1b day\u200b")  # straight to the core, past any adapter
+    assert not reply.is_error and reply.data["text"] == "what a day"
+
+
 def test_empty_text_gets_usage(testbot):
     reply = testbot.ask("/sentiment    ")
     # with no text and no channel the sentiment command asks for one or the other

@@ -8,11 +8,11 @@ The console reads text the same way: `nlpbot ask` takes a message as a person wo
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from bot.format import unescape
 from bot.request import ChannelRef, UserRef
+from bot.text import printable
 
 USER_REF = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 CHANNEL_REF = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
@@ -58,5 +58,4 @@ def clean_text(text: str) -> str:
     text = _SPECIAL_REF.sub(lambda m: f"@{m.group(1)}", text)
     text = _SUBTEAM_REF.sub(lambda m: f"@{m.group(1) or 'group'}", text)
     text = _LINK.sub(lambda m: m.group(2) if m.group(2) and m.group(2) != m.group(1) else m.group(1), text)
-    text = unescape(text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return printable(unescape(text))
