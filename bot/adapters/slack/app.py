@@ -140,8 +140,8 @@ class SlackAdapter:
             self.pool.submit(self._publish_home, event.get("user", ""))
 
     def _publish_home(self, user_id: str) -> None:
-        from bot.format import to_blocks
         from bot.adapters.slack.home import home_view
+        from bot.format import to_blocks
 
         try:
             blocks = to_blocks(home_view(self.bot, user_id))[:100]  # a Home tab holds at most 100 blocks
