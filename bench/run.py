@@ -220,8 +220,8 @@ def bench_query_recall(folder: Path, eval_path: Path | None) -> list[list[str]]:
 
 
 def bench_ack(model: str, folder: Path, commands: int) -> list[str]:
-    from bot.adapters.http import serve_http
-    from bot.adapters.slack import SlackAdapter
+    from bot.adapters.slack.app import SlackAdapter
+    from bot.adapters.slack.http import serve_http
     from tests.support.fakeslack import FakeSlack
     from tests.support.signing import signed_headers, slash_command_body
     import urllib.request

@@ -46,7 +46,9 @@ class Nlpbot:
         conversation: Conversation | None = None,
         **extra: Any,
     ) -> Reply:
-        """One message as a person would type it ("/sentiment I love this", "summarize ...")."""
+        """One message as a person would type it ("/sentiment I love this", "summarize ..."), in plain text: an
+        adapter resolves its own markup first and passes the channels and people named as `channel_refs` and
+        `user_refs` (bot.adapters.slack.markup does it for Slack and the console)."""
         request = self.router.parse(
             text,
             source=source,

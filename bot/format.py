@@ -27,6 +27,16 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def channel_link(channel_id: str, name: str | None = None) -> str:
+    """A channel in a reply: a link in Slack (`<#C0123|general>`), "#general" on the console (`to_text`)."""
+    return f"<#{channel_id}|{escape(name)}>" if name and name != channel_id else f"<#{channel_id}>"
+
+
+def link(url: str, label: str) -> str:
+    """A web link in a reply: the label linked in Slack (`<https://x.io|label>`), "label (url)" on the console."""
+    return f"<{url}|{escape(label)}>"
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Split at paragraph, then line, then word boundaries, so every piece fits in `limit` characters.
 

@@ -46,6 +46,22 @@ class SharedFile(Protocol):
 
 
 @dataclass(frozen=True)
+class ChannelRef:
+    """A channel the person named, as the adapter resolved it: `#general` picked in Slack is ChannelRef("C0123", "general")."""
+
+    id: str
+    name: str  # as the person saw it; the id when the adapter knows no name
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A person the message mentioned, as the adapter resolved it: `@ana` is UserRef("U0123", "ana")."""
+
+    id: str
+    name: str  # as the person saw it; the id when the adapter knows no name
+
+
+@dataclass(frozen=True)
 class Message:
     """A message read from a conversation (channel history or a thread); `text` is plain, as a person reads it."""
 
@@ -119,7 +135,8 @@ class NoConversation:
 
 @dataclass
 class Request:
-    """A command with its text; `text` has Slack markup resolved to what a person reads."""
+    """A command with its text: `text` is plain (the adapter resolved its markup), the channels and people it
+    names come typed in `channel_refs` and `user_refs`."""
 
     command: str
     text: str
@@ -127,13 +144,13 @@ class Request:
     source: str  # "slash" | "mention" | "dm" | "modal" | "console"
     channel_id: str | None = None
     thread_ts: str | None = None
-    raw_text: str = ""
     is_admin: bool = False
     request_id: str = field(default_factory=lambda: f"{random.getrandbits(48):012x}")  # no UUID object, no syscall
     conversation: Conversation = field(default_factory=NoConversation)
     responder: Responder = field(default_factory=CollectingResponder)
     files: list[SharedFile] = field(default_factory=list)  # shared with the command (Slack events; never the console)
-    channel_refs: list[tuple[str, str]] = field(default_factory=list)  # (id, name) of <#C..|name> in the text
+    channel_refs: list[ChannelRef] = field(default_factory=list)  # the channels named in the text, in order
+    user_refs: list[UserRef] = field(default_factory=list)  # the people mentioned in the text (not the bot), in order
 
     @property
     def args(self) -> list[str]:

@@ -1,9 +1,8 @@
-"""The router: "/summarize ...", "@nlpbot ask ...", DM text -> Request -> the plugin's command -> Reply."""
+"""The router: "/summarize ...", a mention's or a DM's "summarize ..." -> Request -> the plugin's command -> Reply."""
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
@@ -16,7 +15,7 @@ from bot.plugin import CommandSpec, Plugin
 from bot.plugin_manager import command_table
 from bot.reply import Reply
 from bot.request import Request
-from bot.text import CHANNEL_REF, USER_REF, clean_text
+from bot.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -39,24 +38,22 @@ class Router:
 
     def parse(
         self,
-        raw_text: str,
+        text: str,
         *,
         source: str,
         user_id: str,
         slash_command: str | None = None,
         channel_id: str | None = None,
         thread_ts: str | None = None,
-        bot_user_id: str | None = None,
         **extra: Any,
     ) -> Request:
-        """A slash command names its command; a mention or DM starts with it ("summarize this ...")."""
-        raw_text = raw_text or ""
-        text = raw_text
-        if bot_user_id:
-            text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
-        elif source == "mention":
-            text = USER_REF.sub(" ", text, count=1)
-        text = text.strip()
+        """A slash command names its command; a mention or DM starts with it ("summarize this ...").
+
+        `text` is plain, as the adapter made it (Slack's markup resolved, the bot's own mention taken out);
+        the channels and people it names come in `extra` as `channel_refs` and `user_refs`. Control characters
+        are dropped here whatever the adapter did.
+        """
+        text = printable(text or "").strip()
         if slash_command:
             command = slash_command.lstrip("/").lower()
         else:
@@ -64,17 +61,14 @@ class Router:
         if command == GENERIC_COMMAND:
             command, text = _first_word(text)
             command = command or "help"
-        refs = [(m.group(1), m.group(2) or m.group(1)) for m in CHANNEL_REF.finditer(text)] if "<#" in text else []
         return Request(
             command=command or "help",
-            text=clean_text(text).strip(),
+            text=text.strip(),
             user_id=user_id,
             source=source,
             channel_id=channel_id,
             thread_ts=thread_ts,
-            raw_text=raw_text,
             is_admin=user_id in self.config.bot.admins,
-            channel_refs=refs,
             **extra,
         )
 

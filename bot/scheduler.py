@@ -3,7 +3,8 @@
 Every replica runs its own scheduler over its own job store (APScheduler's stores must never be shared);
 each due run first claims its slot (the job id and the scheduled time) in the state store
 (`bot.state`: Redis `SET NX EX` across replicas), so exactly one replica runs it and the others skip it.
-People's recap subscriptions (bot.recaps) are jobs too, kept beside the configured ones in the same file.
+People's recap subscriptions are jobs too, kept beside the configured ones in the same file; how a recap is made
+is bot.recaps' business, with the recap source that whoever builds the scheduler gives it (bot/cli: Slack's).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Callable
 
 from bot.config import Config, JobSpec, cron_trigger
 from bot.errors import NlpbotError, UserInputError
+from bot.recaps.jobs import SourceFactory, recap_action, shown_target, subscription_jobs
 from bot.state import InProcessState, StateStore, open_state
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,8 @@ def run_job(job_id: str) -> str:
 class Scheduler:
     """Configured jobs, their next runs (persisted) and their last results (kept in the same SQLite file)."""
 
-    def __init__(self, config: Config, *, bot: Any = None) -> None:
+    def __init__(self, config: Config, *, bot: Any = None, recap_source: SourceFactory | None = None) -> None:
+        """`recap_source(config)` gives recap jobs the chat they read and post to; without one they fail clearly."""
         from apscheduler.jobstores.memory import MemoryJobStore
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
@@ -58,10 +61,9 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace_s},
             timezone=self.settings.timezone,
         )
-        from bot.recaps import RecapStore
-
         self.jobs: dict[str, JobSpec] = {job.id: job for job in self.settings.jobs}
-        self.jobs.update((sub.id, sub.spec()) for sub in RecapStore(self.db).all())
+        self.jobs.update((spec.id, spec) for spec in subscription_jobs(self.db))
+        self.actions: dict[str, Action] = {**ACTIONS, "recap": recap_action(recap_source)}
         self.state: StateStore = InProcessState(1.0)  # replaced in start(): only a running scheduler claims runs
 
     def _trigger(self, spec: JobSpec):
@@ -146,7 +148,7 @@ class Scheduler:
             zone = self._trigger(spec).timezone  # a recap's next run shows in its subscriber's timezone
             next_run = next_runs.get(spec.id)
             jobs.append(JobStatus(
-                id=spec.id, action=spec.action, target=_target(spec), cron=spec.cron, timezone=str(zone),
+                id=spec.id, action=spec.action, target=shown_target(spec), cron=spec.cron, timezone=str(zone),
                 next_run=next_run.astimezone(zone) if next_run else None,
                 last_finished=dt.datetime.fromtimestamp(finished, dt.timezone.utc) if finished else None,
                 last_status=status, last_message=message))
@@ -160,7 +162,7 @@ class Scheduler:
         started = time.time()
         log.info("job %s: %s %s", spec.id, spec.action, spec.target)
         try:
-            message, status = ACTIONS[spec.action](self.config, spec, self.bot), "ok"
+            message, status = self.actions[spec.action](self.config, spec, self.bot), "ok"
         except Exception as exc:  # noqa: BLE001 - a failed job is recorded, the scheduler goes on
             message, status = str(exc) if isinstance(exc, NlpbotError) else f"{type(exc).__name__}: {exc}", "failed"
             log.error("job %s failed: %s", spec.id, message)
@@ -186,18 +188,8 @@ def _retrain(config: Config, spec: JobSpec, bot: Any) -> str:
     return message
 
 
-def _recap(config: Config, spec: JobSpec, bot: Any) -> str:
-    from bot.recap_run import run_recap
-
-    return run_recap(config, spec, bot)
-
-
-ACTIONS: dict[str, Callable[[Config, JobSpec, Any], str]] = {"reindex": _reindex, "retrain": _retrain, "recap": _recap}
-
-
-def _target(spec: JobSpec) -> str:
-    subscriber = getattr(spec, "subscriber", None)  # a person's recap: the channel, for them
-    return f"#{getattr(spec, 'channel_name', '') or spec.target} for {subscriber}" if subscriber else spec.target
+Action = Callable[[Config, JobSpec, Any], str]
+ACTIONS: dict[str, Action] = {"reindex": _reindex, "retrain": _retrain}  # and "recap", with the scheduler's source
 
 
 @dataclass(frozen=True)

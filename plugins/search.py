@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from bot.errors import UserInputError
-from bot.format import escape
+from bot.format import channel_link, escape, link
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 from bot.request import Message, message_count, require_words
 from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed, search_settings
@@ -59,8 +59,7 @@ def source_label(source: str, metadata: dict[str, Any] | None = None) -> str:
         return f"{escape(metadata.get('name') or source.rsplit('/', 1)[-1])} (shared file)"
     if source.startswith("slack://"):
         channel = source.removeprefix("slack://").split("/", 1)[0]
-        name = metadata.get("channel_name")
-        return f"<#{channel}|{escape(name)}>" if name and name != channel else f"<#{channel}>"
+        return channel_link(channel, metadata.get("channel_name"))
     return f"`{escape(source)}`"
 
 
@@ -147,8 +146,8 @@ class SearchPlugin(Plugin):
         for item in answer.sentences:
             label = source_label(item.source, metadata.get((item.source, item.chunk)))
             heading = f" › {escape(item.heading)}" if item.heading else ""
-            link = f" · <{item.link}|open>" if item.link else ""
-            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label}{heading}{link} · chunk {item.chunk} "
+            opens = f" · {link(item.link, 'open')}" if item.link else ""
+            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label}{heading}{opens} · chunk {item.chunk} "
                          f"· score {item.score:.2f}")
         return Reply(text="\n\n".join(lines), footer=f"From the index `{index.name}`: {escape(question[:200])}", data=data)
 
@@ -226,7 +225,7 @@ class SearchPlugin(Plugin):
                      "problems": [str(problem) for problem in report.problems]})
 
     def _index_channel(self, request: Request, name: str | None, rest: str) -> Reply:
-        channel_id, channel_name = request.channel_refs[0]
+        channel_id, channel_name = request.channel_refs[0].id, request.channel_refs[0].name
         allowed = self.search_settings.channels
         if allowed and channel_id not in allowed:
             raise UserInputError(f"#{escape(channel_name)} is not among the channels this bot may index "
@@ -234,7 +233,7 @@ class SearchPlugin(Plugin):
         count = message_count(rest.split(), default=self.settings.history_default, maximum=self.settings.history_max)
         document = channel_document(channel_id, channel_name, request.conversation.history(channel_id, limit=count))
         if not document.text:
-            return Reply(text=f"There are no text messages to index in <#{channel_id}>.", in_channel=False)
+            return Reply(text=f"There are no text messages to index in {channel_link(channel_id)}.", in_channel=False)
         index = self.open_index(name, create=True)
         request.responder.send(Reply(text=f"Indexing the last {count} messages of #{escape(channel_name)} into "
                                           f"`{index.name}`…", in_channel=False))

@@ -76,7 +76,7 @@ class SentimentPlugin(Plugin):
 
     def _channel_mood(self, request: Request) -> Reply:
         if request.channel_refs:
-            channel_id, channel_name = request.channel_refs[0]
+            channel_id, channel_name = request.channel_refs[0].id, request.channel_refs[0].name
         elif request.channel_id:
             channel_id, channel_name = request.channel_id, "this channel"
         else:

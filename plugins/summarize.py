@@ -8,11 +8,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from bot.errors import Forbidden, UserInputError
+from bot.errors import UserInputError
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 from bot.request import Message, message_count, require_words
-from bot.text import clean_text, split_sentences
+from bot.text import split_sentences
 
 _EMOJI = re.compile(r":[a-z0-9_+'-]+:")  # Slack sends emoji as :shortcodes:
 _COMMAND_MESSAGE = re.compile(r"^\s*(?:@\S+\s*)?/?summari[sz]e\b", re.IGNORECASE)  # "@nlpbot summarize", "/summarize"
@@ -189,9 +189,9 @@ class SummarizePlugin(Plugin):
         if args and args[0].lower() in {"subscribe", "unsubscribe", "list"}:
             return self._recaps(request)
         if request.channel_refs and args and args[0].startswith("#"):
-            channel_id, channel_name = request.channel_refs[0]
-            return self._messages(request.conversation.history(channel_id, limit=self._count(args[1:])),
-                                  f"#{channel_name}", channel_id)
+            channel = request.channel_refs[0]
+            return self._messages(request.conversation.history(channel.id, limit=self._count(args[1:])),
+                                  f"#{channel.name}", channel.id)
         if not request.text.strip():
             if request.thread_ts and request.channel_id:
                 return self._messages(request.conversation.thread(request.channel_id, request.thread_ts),
@@ -211,22 +211,7 @@ class SummarizePlugin(Plugin):
         from bot.scheduler import Scheduler
 
         scheduler = self.services.scheduler or Scheduler(self.config)  # not serving: runs at the bot's next start
-        action, args = request.args[0].lower(), request.args[1:]
-        if action == "list":
-            return Reply(title="Your recaps", text=recaps.listing(scheduler, request.user_id), in_channel=False)
-        if not (request.channel_refs and args and args[0].startswith("#")):
-            raise UserInputError(f"Which channel? `{recaps.USAGE}`")
-        channel_id, channel_name = request.channel_refs[0]
-        if action == "unsubscribe":
-            return Reply(text=recaps.unsubscribe(scheduler, request.user_id, channel_id, channel_name), in_channel=False)
-        frequency, day, at, verbose = recaps.parse_schedule(args[1:])
-        if channel_id not in request.conversation.readable([channel_id]):
-            raise Forbidden(f"You're not a member of #{channel_name}, so I won't recap it for you: "
-                            "I only show a channel's messages to the people in it.")
-        zone = request.conversation.timezone(request.user_id)
-        sub = recaps.Subscription(request.user_id, channel_id, channel_name, frequency, day, at, zone or "UTC", verbose)
-        note = "" if zone else " (Your profile has no timezone, so the time is UTC.)"
-        return Reply(text=recaps.subscribe(scheduler, sub) + note, in_channel=False)
+        return recaps.respond(request, scheduler)
 
     def _messages(self, messages: list[Message], where: str, channel_id: str) -> Reply:
         result = self.summarize_messages(messages)
@@ -254,7 +239,7 @@ class SummarizePlugin(Plugin):
 
 def _chat_text(text: str) -> str:
     """A message's words as a summary reads them; "" for the request to summarize, emoji-only and empty messages."""
-    text = _EMOJI.sub("", clean_text(text))
+    text = _EMOJI.sub("", text)  # plain already: the adapter resolved Slack's markup when it read the message
     if _COMMAND_MESSAGE.match(text):
         return ""  # the request to summarize is not part of the conversation
     try:

@@ -104,6 +104,15 @@ def test_bot_has_no_import_cycle():
     assert not cycles, "import cycles in bot/ (put the shared part lower): " + "; ".join(" <-> ".join(c) for c in cycles)
 
 
+def test_only_the_command_line_builds_an_adapter_into_the_core():
+    """The core, the scheduler and bot.recaps see plain Requests and a RecapSource; only bot/cli wires in Slack."""
+    graph = {name: _imports(name, path) for name, path in MODULES.items()}
+    outside = {name: sorted(t for t in targets if t.startswith("bot.adapters")) for name, targets in graph.items()
+               if not name.startswith(("bot.adapters", "bot.cli"))}
+    assert not {name: found for name, found in outside.items() if found}
+    assert "bot.adapters.slack.recaps" in graph["bot.cli.serve"] | graph["bot.cli.jobs"]  # the recap source, injected
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_module_is_long_without_saying_why(name):
     path = MODULES[name]

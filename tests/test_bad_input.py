@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.adapters.slack.markup import parse
 from bot.format import SECTION_CHARS, split_text, to_slack_messages
 from bot.reply import Reply
-from bot.text import clean_text
 
 slack_text = st.lists(
     st.one_of(st.text(max_size=12), st.sampled_from(["<@U123ABC>", "<#C0123|general>", "<!here>", "&amp;", "&lt;",
@@ -57,8 +57,10 @@ def test_a_non_admin_is_refused_admin_commands(testbot):
 @given(text=slack_text, source=st.sampled_from(["slash", "mention", "dm", "console"]),
        slash=st.sampled_from([None, "/nlp", "/sentiment", "/NLP", "/unknown-thing"]))
 def test_the_router_parses_anything_into_a_sane_request(testbot, text, source, slash):
-    request = testbot.bot.router.parse(text, source=source, user_id="U1", slash_command=slash if source == "slash" else None,
-                                       bot_user_id="U123ABC")
+    message = parse(text, bot_user_id="U123ABC", mention=source == "mention")  # what the Slack adapter hands the router
+    request = testbot.bot.router.parse(message.text, source=source, user_id="U1",
+                                       slash_command=slash if source == "slash" else None,
+                                       channel_refs=message.channel_refs, user_refs=message.user_refs)
     assert request.command == request.command.strip().lower() and " " not in request.command
     assert request.command  # empty becomes help
     assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in request.text)
@@ -72,13 +74,6 @@ def test_any_text_gets_a_reply_never_an_exception(testbot, text):
         assert isinstance(reply, Reply)
         assert "Traceback" not in reply.text
         assert "failed on my side" not in reply.text  # no bug of ours reached the person
-
-
-@given(st.text(max_size=300))
-def test_clean_text_leaves_no_slack_markup_or_control_characters(text):
-    cleaned = clean_text(text)
-    assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in cleaned)
-    assert "<@U" not in clean_text(f"<@U1{text[:0]}23>")
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=20_000), st.integers(50, 4000))

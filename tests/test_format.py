@@ -94,3 +94,11 @@ def test_a_code_block_is_kept_as_it_is():
     from bot.format import to_text
 
     assert to_text(Reply(text="Jobs:\n```\nID   *CRON*\na    0 3 * * *\n```")).plain == "Jobs:\nID   *CRON*\na    0 3 * * *"
+
+
+def test_a_channel_and_a_link_are_slack_links_and_plain_words_on_the_console():
+    from bot.format import channel_link, link, to_text
+
+    text = f"{channel_link('C0DEPLOY', 'deploys')} {channel_link('C0OPS')} {link('https://x.io/a', 'the <doc>')}"
+    assert text == "<#C0DEPLOY|deploys> <#C0OPS> <https://x.io/a|the &lt;doc&gt;>"
+    assert to_text(Reply(text=text)).plain == "#deploys #C0OPS the <doc> (https://x.io/a)"

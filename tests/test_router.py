@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import clean_text
-
 
 def test_nlp_help_lists_every_enabled_plugin_and_its_commands(testbot):
     reply = testbot.ask("/nlp help")
@@ -50,13 +48,9 @@ def test_command_with_a_newline_after_it(testbot):
     assert reply.data["text"] == "what a day"
 
 
-def test_slack_markup_becomes_readable_text():
-    text = "hey <@U123ABC|ana> see <#C0123|general> and <https://x.io/a|the doc> &amp; <!here> &lt;3"
-    assert clean_text(text) == "hey @ana see #general and the doc & @here <3"
-
-
-def test_control_characters_are_dropped_but_newlines_kept():
-    assert clean_text("a\x00b\x07c\nd\te") == "abc\nd\te"
+def test_control_characters_never_reach_a_plugin_whatever_the_adapter_did(testbot):
+    reply = testbot.bot.ask("/sentiment what\x00 a\x1b day\u200b")  # straight to the core, past any adapter
+    assert not reply.is_error and reply.data["text"] == "what a day"
 
 
 def test_empty_text_gets_usage(testbot):

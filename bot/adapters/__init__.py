@@ -1,0 +1,1 @@
+"""Adapters: how people reach the bot. console.py (a terminal, `nlpbot ask`) and slack/ (the Slack adapter)."""

@@ -1,5 +1,7 @@
 """The console adapter: `nlpbot chat`, `nlpbot ask` and `nlpbot run` without Slack, through the same router.
 
+A line is read as a message a person would type in Slack (the contract of `nlpbot ask`), so Slack's markup in
+it (`<#C0123|general>`, `&amp;`) is made plain by the Slack adapter's own parser (bot.adapters.slack.markup).
 Replies are rendered for a terminal (bold, italics, emoji, links) when the output is one, and as plain
 text without Slack markup when it is a pipe or a file; `--json` prints the documented JSON shape.
 """
@@ -13,8 +15,10 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
+from bot.adapters.slack import markup
 from bot.core import Nlpbot
 from bot.format import to_json, to_text
+from bot.reply import Reply
 from bot.request import CollectingResponder
 
 PROMPT = "you> "
@@ -46,9 +50,15 @@ class ConsoleResponder(CollectingResponder):
         show(self.out, Text(f"{title}: {path}" + (f" ({comment})" if comment else "")), self.prefix)
 
 
+def answer(bot: Nlpbot, text: str, **fields: Any) -> Reply:
+    """The reply to one line as a person would type it in Slack: its markup made plain, its channels typed."""
+    message = markup.parse(text)
+    return bot.ask(message.text, channel_refs=message.channel_refs, user_refs=message.user_refs, **fields)
+
+
 def ask(bot: Nlpbot, text: str, *, user_id: str = "console", as_json: bool = False, out: TextIO = sys.stdout) -> int:
     """One message, one printed reply; exit code 1 when the reply is an error."""
-    reply = bot.ask(text, user_id=user_id, responder=ConsoleResponder(sys.stderr if as_json else out))
+    reply = answer(bot, text, user_id=user_id, responder=ConsoleResponder(sys.stderr if as_json else out))
     if as_json:
         out.write(json.dumps(to_json(reply), ensure_ascii=False) + "\n")
     else:
@@ -70,5 +80,5 @@ def chat(bot: Nlpbot, *, user_id: str = "console", stdin: TextIO = sys.stdin, ou
             return 0
         if not line.strip():
             continue
-        reply = bot.ask(line.strip(), user_id=user_id, source="dm", responder=ConsoleResponder(out, prefix))
+        reply = answer(bot, line.strip(), user_id=user_id, source="dm", responder=ConsoleResponder(out, prefix))
         show(out, to_text(reply), prefix)

@@ -47,9 +47,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     bot = _bot(args, console=adapter == "console")
     scheduler = None
     if bot.config.schedule.enabled:
+        from bot.adapters.slack.recaps import recap_source
         from bot.scheduler import Scheduler
 
-        scheduler = Scheduler(bot.config, bot=bot)
+        scheduler = Scheduler(bot.config, bot=bot, recap_source=recap_source)
         scheduler.start()
         bot.services.scheduler = scheduler
     try:
@@ -77,7 +78,7 @@ def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
     token = "" if oauth else os.environ.get("SLACK_BOT_TOKEN")  # with OAuth each workspace's token is installed
     if not token and not oauth:
         raise ConfigError("SLACK_BOT_TOKEN is not set: the bot token (xoxb-...) comes from the environment")
-    from bot.adapters.slack import SlackAdapter
+    from bot.adapters.slack.app import SlackAdapter
 
     if args.warm:
         bot.warm_up()
@@ -87,7 +88,7 @@ def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
         app_token = os.environ.get("SLACK_APP_TOKEN")
         if not app_token:
             raise ConfigError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...)")
-        from bot.adapters.socket_mode import serve_socket_mode
+        from bot.adapters.slack.socket_mode import serve_socket_mode
 
         slack = SlackAdapter(bot, token=token, api_url=os.environ.get("SLACK_API_URL"), socket_mode=True)
         settings = bot.config.slack
@@ -99,11 +100,11 @@ def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
     secret = os.environ.get("SLACK_SIGNING_SECRET")
     if not secret:
         raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it")
-    from bot.adapters.http import serve_http
+    from bot.adapters.slack.http import serve_http
 
     settings_oauth = None
     if oauth:
-        from bot.adapters.oauth import oauth_settings
+        from bot.adapters.slack.oauth import oauth_settings
 
         settings_oauth = oauth_settings(bot.config, client_id=os.environ["SLACK_CLIENT_ID"],
                                         client_secret=os.environ["SLACK_CLIENT_SECRET"])

@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from bot.adapters.slack.markup import parse
 from bot.config import load_config
 from bot.core import Nlpbot
 from tests.support.fakeslack import FakeSlack
@@ -25,7 +26,11 @@ def write_config(folder: Path, body: str) -> Path:
 
 
 class TestBot:
-    """Drive the bot the way a person does: `bot.ask("/nlp help")` and read the reply."""
+    """Drive the bot the way a person does: `bot.ask("/nlp help")` and read the reply.
+
+    The text is a message as Slack delivers it (`<#C0BANK|banking>`, `<@UBOT0001> summarize` with
+    `bot_user_id`), made plain by the Slack adapter's own parser before the core sees it, as in production.
+    """
 
     __test__ = False
 
@@ -33,8 +38,9 @@ class TestBot:
         self.config = load_config(config_path)
         self.bot = Nlpbot(self.config)
 
-    def ask(self, text: str, **kwargs):
-        return self.bot.ask(text, **kwargs)
+    def ask(self, text: str, *, bot_user_id: str | None = None, **kwargs):
+        message = parse(text, bot_user_id=bot_user_id, mention=kwargs.get("source") == "mention")
+        return self.bot.ask(message.text, channel_refs=message.channel_refs, user_refs=message.user_refs, **kwargs)
 
 
 def sentiment_config(model: Path, extra: str = "") -> str:

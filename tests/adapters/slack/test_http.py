@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+import urllib.request
 
 import pytest
 
@@ -254,7 +256,7 @@ def test_a_body_over_one_megabyte_is_refused_before_it_is_read(http_bot, module_
     import http.client
     from urllib.parse import urlsplit
 
-    from bot.adapters.asgi import MAX_BODY
+    from bot.adapters.slack.asgi import MAX_BODY
 
     body = slash_command_body("/sentiment", "x" * (MAX_BODY + 10), user_id="UBIG0001", channel_id="C0GENERAL",
                               response_url=module_fake_slack.response_url("too-big"))

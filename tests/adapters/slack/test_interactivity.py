@@ -57,6 +57,8 @@ def actions_of(answer) -> list[dict]:
 def test_the_sentiment_shortcut_answers_privately_in_the_thread_and_a_click_becomes_training_data(
         http_bot, module_fake_slack):
     fake, ts = module_fake_slack, "1700001000.000100"
+    store = FeedbackStore(http_bot.log.parent / "state" / "feedback.sqlite")
+    before = store.examples("sentiment")  # other tests' clicks on this module's bot, in whatever order they ran
     assert shortcut(http_bot, fake, "sentiment_message", "I love how fast the new build is", user="UFEED001", ts=ts,
                     name="shortcut-sentiment") == 200
     answer = answer_to(fake, "UFEED001", ts)
@@ -72,9 +74,9 @@ def test_the_sentiment_shortcut_answers_privately_in_the_thread_and_a_click_beco
     [thanks] = fake.wait_for("/response/clicked")
     assert f"Noted as *{right}*" in thanks.body["text"] and thanks.body["response_type"] == "ephemeral"
 
-    store = FeedbackStore(http_bot.log.parent / "state" / "feedback.sqlite")
-    assert store.examples("sentiment") == [{"text": "I love how fast the new build is", "label": right}]
-    row = store._db.execute("SELECT user_id, model_version, at FROM feedback").fetchone()
+    after = store.examples("sentiment")
+    assert after == [*before, {"text": "I love how fast the new build is", "label": right}]
+    row = store._db.execute("SELECT user_id, model_version, at FROM feedback ORDER BY id DESC").fetchone()  # the last click
     assert row[0] == "UFEED002" and row[1] and abs(row[2] - time.time()) < 60
     store.close()
 
@@ -83,13 +85,13 @@ def test_the_sentiment_shortcut_answers_privately_in_the_thread_and_a_click_beco
                                "data", "feedback", "sentiment", "--out", str(out)],
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert exported.returncode == 0, exported.stderr
-    assert "1 example from feedback" in exported.stdout
+    assert f"{len(after)} example{'s' if len(after) != 1 else ''} from feedback" in exported.stdout
     records = get_kind("sequence-classification").read(out, labels=["negative", "neutral", "positive"])
-    assert records == [{"text": "I love how fast the new build is", "label": right}]
+    assert records == after
 
     slash(http_bot, fake, "/nlp-admin", "models sentiment", name="admin-models", user="UADMIN01")
     [models] = fake.wait_for("/response/admin-models", timeout=60)
-    assert "Feedback clicks: sentiment 1" in models.body["text"]
+    assert f"Feedback clicks: sentiment {len(after)}" in models.body["text"]
 
 
 def test_a_forged_or_unknown_click_stores_nothing(http_bot, module_fake_slack):

@@ -59,8 +59,8 @@ class Gate(Plugin):
 
 
 def test_a_full_queue_tells_the_user_the_bot_is_busy(tmp_path, tiny_sentiment, fake_slack):
-    from bot.adapters.http import serve_http
-    from bot.adapters.slack import BUSY, SlackAdapter
+    from bot.adapters.slack.app import BUSY, SlackAdapter
+    from bot.adapters.slack.http import serve_http
 
     config_path = tmp_path / "config.toml"
     config_path.write_text(sentiment_config(tiny_sentiment).replace("[bot]", "[bot]\nworkers = 1\nqueue_size = 1"))

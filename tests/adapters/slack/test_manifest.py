@@ -20,7 +20,7 @@ def test_every_plugin_command_has_a_slash_command_in_the_manifest():
 
 
 def test_the_manifest_declares_the_message_shortcuts_the_bot_answers_and_interactivity():
-    from bot.adapters.interactivity import SHORTCUTS
+    from bot.adapters.slack.interactivity import SHORTCUTS
 
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
     shortcuts = manifest["features"]["shortcuts"]
@@ -33,7 +33,7 @@ def test_the_manifest_declares_the_message_shortcuts_the_bot_answers_and_interac
 
 
 def test_an_oauth_install_asks_for_the_manifests_scopes():
-    from bot.adapters.oauth import BOT_SCOPES
+    from bot.adapters.slack.oauth import BOT_SCOPES
 
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
     assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])

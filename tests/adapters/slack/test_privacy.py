@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.adapters.slack_errors import advice
+from bot.adapters.slack.errors import advice
 from tests.support.slackhttp import slash, wait_until
 
 SECRET = "The Acme merger closes on Friday at a terrible price"

@@ -83,8 +83,8 @@ def post_get(url: str) -> tuple[int, str, float]:
 
 
 def test_socket_modes_health_port_answers_healthz_and_metrics(tmp_path, tiny_sentiment, fake_slack):
-    from bot.adapters.http import serve_health
-    from bot.adapters.slack import SlackAdapter
+    from bot.adapters.slack.app import SlackAdapter
+    from bot.adapters.slack.http import serve_health
 
     bot = TestBot(write_config(tmp_path, sentiment_config(tiny_sentiment))).bot
     adapter = SlackAdapter(bot, token=BOT_TOKEN, api_url=fake_slack.api_url, socket_mode=True)

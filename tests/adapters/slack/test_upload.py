@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.adapters.slack import SlackAdapter
-from bot.adapters.slack_reply import SlackResponder
+from bot.adapters.slack.app import SlackAdapter
+from bot.adapters.slack.reply import SlackResponder
 from bot.reply import Reply
 from tests.support.bots import BOT_TOKEN, SIGNING_SECRET
 

@@ -9,10 +9,10 @@ from typing import Any, Callable, Iterator, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack_errors import advice
+from bot.adapters.slack.errors import advice
+from bot.adapters.slack.markup import clean_text
 from bot.errors import Forbidden
 from bot.request import Message
-from bot.text import clean_text
 
 T = TypeVar("T")
 

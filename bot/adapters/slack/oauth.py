@@ -18,10 +18,10 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from bot.adapters.slack_files import FileDownloader
+from bot.adapters.slack.files import FileDownloader
 from bot.config import Config
 
-# The bot scopes of slack/manifest.yml: an OAuth install asks for exactly these (tests/test_manifest.py checks).
+# The bot scopes of slack/manifest.yml: an OAuth install asks for exactly these (tests/adapters/slack/test_manifest.py checks).
 BOT_SCOPES = ("app_mentions:read", "channels:history", "channels:read", "groups:history", "groups:read",
               "im:history", "im:read", "im:write", "chat:write", "commands", "files:read", "files:write",
               "users:read")
@@ -57,7 +57,7 @@ def team_token_middleware(context: BoltContext, next: Callable[[], BoltResponse]
     """Make the authorized team's bot token current for the listeners (the pool copies it to the workers).
 
     bolt runs middleware one after another, not nested: the listeners run after this returns, so the token
-    is not reset here; each dispatch runs in a fresh context instead (bot.adapters.asgi), so it never leaks.
+    is not reset here; each dispatch runs in a fresh context instead (bot.adapters.slack.asgi), so it never leaks.
     """
     TEAM_TOKEN.set(context.bot_token)
     return next()

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
-from bot.adapters.slack_conversation import SlackConversation
+from bot.adapters.slack.conversation import SlackConversation
 from bot.feedback import NOT_AN_ENTITY, FeedbackStore
 from bot.format import to_slack_messages
 from bot.reply import Reply
@@ -58,7 +58,7 @@ class Interactivity:
         command = SHORTCUTS[body["callback_id"]]
         message, channel, user = body.get("message") or {}, body["channel"]["id"], body["user"]["id"]
         thread_ts = message.get("thread_ts") or message.get("ts")
-        request = self.bot.router.parse(
+        request = self.adapter.request(
             "" if command == "summarize" else message.get("text", ""), source="shortcut", user_id=user,
             slash_command=f"/{command}", channel_id=channel, thread_ts=thread_ts,
             conversation=SlackConversation(client, self.adapter.memberships, user_id=user, here=channel,

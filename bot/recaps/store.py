@@ -1,25 +1,14 @@
-"""Channel recaps: people's subscriptions, their schedule in the subscriber's own timezone, and what each has seen."""
+"""Recap subscriptions as stored: one person's Subscription (and the job it is), and RecapStore (SQLite)."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.config import JobSpec
-from bot.errors import UserInputError
-from bot.request import Message
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PERIOD_S = {"daily": 24 * 3600, "weekly": 7 * 24 * 3600}  # what a first recap covers: one period back
-USAGE = ("/summarize subscribe #channel daily 09:00  |  /summarize subscribe #channel weekly mon 09:00 [--verbose]  |  "
-         "/summarize unsubscribe #channel  |  /summarize list")
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class SubscriptionSpec(JobSpec):
@@ -61,33 +50,6 @@ class Subscription:
         return SubscriptionSpec(id=self.id, action="recap", target=self.channel_id, cron=self.cron,
                                 timezone=self.timezone, post_to="dm", verbose=self.verbose, subscriber=self.user,
                                 channel_name=self.channel_name)
-
-
-@dataclass
-class Activity:
-    """A channel since a time, as the adapter read it: people's messages (no bots, no joins) and new thread replies."""
-
-    channel_id: str
-    messages: list[Message]  # top level, oldest first
-    threads: dict[str, list[Message]] = field(default_factory=dict)  # parent ts -> its replies, oldest first
-    newest_ts: str | None = None  # of everything read (bots included): the next recap starts after it
-    parents: dict[str, Message] = field(default_factory=dict)  # ts -> the message that started a thread
-
-
-def parse_schedule(words: list[str]) -> tuple[str, str, str, bool]:
-    """`daily 09:00` or `weekly mon 09:00`, optionally `--verbose`: (frequency, day, "HH:MM", verbose)."""
-    verbose = "--verbose" in words
-    words = [word.lower() for word in words if word not in {"--verbose", "--quiet"}]
-    if words[:1] == ["daily"] and len(words) == 2:
-        frequency, day, at = "daily", "", words[1]
-    elif words[:1] == ["weekly"] and len(words) == 3 and words[1][:3] in DAYS:
-        frequency, day, at = "weekly", words[1][:3], words[2]
-    else:
-        raise UserInputError(f"When should the recap come? `{USAGE}`")
-    match = _TIME.match(at)
-    if not match:
-        raise UserInputError(f"{at!r} is not a time of day: use 24-hour HH:MM, like 09:00 or 17:30.")
-    return frequency, day, f"{int(match.group(1)):02d}:{match.group(2)}", verbose
 
 
 class RecapStore:
@@ -142,37 +104,3 @@ class RecapStore:
     def set_mark(self, job_id: str, last_ts: str) -> None:
         with closing(sqlite3.connect(self.db)) as conn, conn:
             conn.execute("INSERT OR REPLACE INTO recap_marks VALUES (?, ?)", (job_id, last_ts))
-
-
-def subscribe(scheduler: Any, sub: Subscription) -> str:
-    """Store the subscription and schedule it (at once in a running scheduler, else at its next start)."""
-    RecapStore(scheduler.db).save(sub)
-    scheduler.add(sub.spec())
-    next_run = scheduler.next_runs().get(sub.id)
-    nxt = f" The next one: {next_run.astimezone(ZoneInfo(sub.timezone)):%a %d %b %H:%M %Z}." if next_run else ""
-    return (f"Subscribed: a recap of #{sub.channel_name} {sub.when()}, in a direct message, covering what is new "
-            f"since the last one.{nxt} Stop with `/summarize unsubscribe #{sub.channel_name}`.")
-
-
-def unsubscribe(scheduler: Any, user: str, channel_id: str, channel_name: str) -> str:
-    job_id = Subscription(user, channel_id, channel_name, "daily", "", "00:00", "UTC").id
-    if not RecapStore(scheduler.db).remove(job_id):
-        return f"You have no recap of #{channel_name}."
-    scheduler.remove(job_id)
-    return f"Unsubscribed: no more recaps of #{channel_name}."
-
-
-def listing(scheduler: Any, user: str) -> str:
-    subs = RecapStore(scheduler.db).of(user)
-    if not subs:
-        return f"You have no recaps. Subscribe with `{USAGE.split('  |  ')[0]}`."
-    next_runs = scheduler.next_runs()
-    lines = []
-    for sub in subs:
-        run = next_runs.get(sub.id)
-        nxt = f"{run.astimezone(ZoneInfo(sub.timezone)):%a %d %b %H:%M %Z}" if run else "at the bot's next start"
-        lines.append(f"• #{sub.channel_name}: {sub.when()}; next {nxt}" + (f". _{sub.note}_" if sub.note else ""))
-    return "\n".join(lines)
-
-
-__all__ = ["Activity", "Subscription", "SubscriptionSpec", "RecapStore", "parse_schedule", "subscribe", "unsubscribe", "listing"]

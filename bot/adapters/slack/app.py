@@ -1,8 +1,8 @@
 """The Slack adapter (slack-bolt): verify, ack at once, de-duplicate, hand off to a worker, answer in place.
 
 Slash commands are acked before any model runs and answered through their response_url; mentions are
-answered in their thread; direct messages in the DM; long work reports in one live message (slack_reply).
-Channels are read only for their members (slack_conversation). The same event delivered again (Slack's
+answered in their thread; direct messages in the DM; long work reports in one live message (reply.py).
+Channels are read only for their members (conversation.py). The same event delivered again (Slack's
 retries) and a user's double submit are answered once.
 """
 
@@ -18,14 +18,15 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.errors import SlackApiError
 
 from bot import metrics
-from bot.adapters.interactivity import Interactivity
-from bot.adapters.oauth import TeamClient, TeamFileDownloader, use_team_tokens
-from bot.adapters.slack_conversation import Memberships, SlackConversation
-from bot.adapters.slack_errors import DEFAULT_API_URL, retry_handlers
-from bot.adapters.slack_files import FileDownloader, shared_files
-from bot.adapters.slack_links import Permalinks
-from bot.adapters.slack_modals import INDEX, TRAIN, modal_for, submission
-from bot.adapters.slack_reply import SlackResponder
+from bot.adapters.slack import markup
+from bot.adapters.slack.conversation import Memberships, SlackConversation
+from bot.adapters.slack.errors import DEFAULT_API_URL, retry_handlers
+from bot.adapters.slack.files import FileDownloader, shared_files
+from bot.adapters.slack.interactivity import Interactivity
+from bot.adapters.slack.links import Permalinks
+from bot.adapters.slack.modals import INDEX, TRAIN, modal_for, submission
+from bot.adapters.slack.oauth import TeamClient, TeamFileDownloader, use_team_tokens
+from bot.adapters.slack.reply import SlackResponder
 from bot.core import Nlpbot
 from bot.format import to_slack_messages
 from bot.reply import Reply
@@ -52,7 +53,7 @@ class SlackAdapter:
             signing_secret=signing_secret,
             process_before_response=True,  # listeners only ack and enqueue, so bolt answers Slack at once
             request_verification_enabled=not socket_mode,
-            oauth_settings=oauth_settings,  # several workspaces (bot.adapters.oauth); None: the one token given
+            oauth_settings=oauth_settings,  # several workspaces (bot.adapters.slack.oauth); None: the one token given
             name=bot.config.bot.name,
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
@@ -86,7 +87,7 @@ class SlackAdapter:
             metrics.DUPLICATES.labels(kind="double_submit").inc()
             ack()
             return
-        request = self.bot.router.parse(
+        request = self.request(
             body.get("text", ""), source="slash", user_id=body.get("user_id", ""), slash_command=body.get("command"),
             channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id,
         )
@@ -120,8 +121,8 @@ class SlackAdapter:
     def _on_submit(self, ack, body: dict, view: dict) -> None:
         ack()  # closes the modal; the work reports in a DM
         wanted = submission(view)
-        request = self.bot.router.parse(wanted.text, source="modal", user_id=(body.get("user") or {}).get("id", ""),
-                                        files=shared_files(wanted.files, self.downloader))
+        request = self.request(wanted.text, source="modal", user_id=(body.get("user") or {}).get("id", ""),
+                               files=shared_files(wanted.files, self.downloader))
         self._equip(request, in_dm=True)
         if self.pool.submit(self._answer, request) is None:
             request.responder.finish(Reply.error(BUSY))
@@ -139,8 +140,8 @@ class SlackAdapter:
             self.pool.submit(self._publish_home, event.get("user", ""))
 
     def _publish_home(self, user_id: str) -> None:
+        from bot.adapters.slack.home import home_view
         from bot.format import to_blocks
-        from bot.home import home_view
 
         try:
             blocks = to_blocks(home_view(self.bot, user_id))[:100]  # a Home tab holds at most 100 blocks
@@ -157,7 +158,7 @@ class SlackAdapter:
             log.info("ignoring a repeat of event %s", body.get("event_id"))
             return
         thread_ts = event.get("thread_ts") or (event.get("ts") if source == "mention" else None)
-        request = self.bot.router.parse(
+        request = self.request(
             event.get("text", ""), source=source, user_id=event.get("user", ""), channel_id=event.get("channel"),
             thread_ts=thread_ts, bot_user_id=bot_user_id, files=shared_files(event.get("files") or [], self.downloader),
         )
@@ -165,11 +166,19 @@ class SlackAdapter:
         if self.pool.submit(self._answer, request) is None:
             self._post(request, Reply.error(BUSY))
 
+    def request(self, raw_text: str, *, source: str, user_id: str, bot_user_id: str | None = None,
+                **fields: Any) -> Request:
+        """The one way a Slack payload becomes a Request: its markup made plain and its references typed (markup.py),
+        the bot's own mention taken out, then routed."""
+        message = markup.parse(raw_text, bot_user_id=bot_user_id, mention=source == "mention")
+        return self.bot.router.parse(message.text, source=source, user_id=user_id, channel_refs=message.channel_refs,
+                                     user_refs=message.user_refs, **fields)
+
     def _equip(self, request: Request, *, response_url: str = "", in_dm: bool = False) -> None:
         """The request's view of Slack: channels read as this person may read them, answers within Slack's rules."""
         request.conversation = SlackConversation(
             self.client, self.memberships, user_id=request.user_id, here=request.channel_id,
-            names=dict(request.channel_refs), bot_name=self.bot.config.bot.name)
+            names={ref.id: ref.name for ref in request.channel_refs}, bot_name=self.bot.config.bot.name)
         request.responder = SlackResponder(self.client, request, response_url=response_url, in_dm=in_dm,
                                            retry_handlers=retry_handlers())
 

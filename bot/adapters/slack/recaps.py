@@ -1,4 +1,4 @@
-"""Slack for scheduled recaps: a channel's activity since a time (threads included), its members, permalinks, DMs.
+"""Slack as a RecapSource (bot.recaps.source): a channel's activity since a time, its members, permalinks, posts.
 
 A recap runs outside any request (the scheduler, or `nlpbot jobs run`), so it has its own client from
 SLACK_BOT_TOKEN and SLACK_API_URL, one per process. Subscribers to one channel recapped at the same time share
@@ -14,38 +14,40 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack_conversation import Memberships, SlackConversation, every
-from bot.adapters.slack_errors import DEFAULT_API_URL, advice, retry_handlers
-from bot.adapters.slack_links import Permalinks
+from bot.adapters.slack.conversation import Memberships, SlackConversation, every
+from bot.adapters.slack.errors import DEFAULT_API_URL, advice, retry_handlers
+from bot.adapters.slack.links import Permalinks
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.format import to_slack_messages
-from bot.recaps import Activity
+from bot.recaps.source import Activity
 from bot.reply import Reply
+from bot.request import ChannelRef
 
 HISTORY_TTL_S = 120.0  # one scheduled minute's recaps share a read; the next day's read is fresh
 THREAD_LOOKBACK_S = 7 * 24 * 3600  # a thread started this long before a recap's window still shows its new replies
-_WORKSPACES: dict[tuple[str, str], SlackWorkspace] = {}
+_SOURCES: dict[tuple[str, str], SlackRecapSource] = {}
 _LOCK = threading.Lock()
 
 
-def workspace(config: Config) -> SlackWorkspace:
-    """This process's Slack for recaps (one client, one cache), from the environment as `nlpbot run` reads it."""
+def recap_source(config: Config) -> SlackRecapSource:
+    """This process's Slack for recaps (one client, one cache), from the environment as `nlpbot run` reads it: the
+    factory `nlpbot run` and `nlpbot jobs run` give the scheduler (`Scheduler(..., recap_source=recap_source)`)."""
     token = os.environ.get("SLACK_BOT_TOKEN")
     if not token:
         raise ConfigError("recaps read Slack: SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
     key = (token, os.environ.get("SLACK_API_URL") or DEFAULT_API_URL)
     with _LOCK:
-        if key not in _WORKSPACES:
+        if key not in _SOURCES:
             client = WebClient(token=token, base_url=key[1].rstrip("/") + "/", retry_handlers=retry_handlers(),
                                timeout=30)
-            _WORKSPACES[key] = SlackWorkspace(client, membership_ttl_s=config.slack.membership_ttl_s,
-                                              bot_name=config.bot.name)
-        return _WORKSPACES[key]
+            _SOURCES[key] = SlackRecapSource(client, membership_ttl_s=config.slack.membership_ttl_s,
+                                             bot_name=config.bot.name)
+        return _SOURCES[key]
 
 
-class SlackWorkspace:
-    """What a recap run needs from Slack, each call made once per run where it can be."""
+class SlackRecapSource:
+    """What a recap run needs from Slack (a RecapSource), each call made once per run where it can be."""
 
     def __init__(self, client: WebClient, *, membership_ttl_s: float, bot_name: str = "nlpbot") -> None:
         self.client, self.bot_name = client, bot_name
@@ -68,23 +70,19 @@ class SlackWorkspace:
             self._bot_user = self.client.auth_test()["user_id"]
         return self._bot_user
 
-    def channel(self, target: str) -> tuple[str, str]:
-        """(id, name) of "#name" or of a channel id (conversations.list, public and private, every page)."""
+    def channel(self, target: str) -> ChannelRef:
+        """The channel "#name" or a channel id names (conversations.list, public and private, every page)."""
         name = target.removeprefix("#")
         for found in every(lambda cursor: self._call(target, lambda: self.client.conversations_list(
                 types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor)), "channels"):
             if name in (found.get("name"), found.get("id")):
-                return found["id"], found["name"]
+                return ChannelRef(found["id"], found["name"])
         raise ConfigError(f"recap target {target}: no such channel that I'm in (invite me with "
                           f"`/invite @{self.bot_name}`)")
 
     def members(self, channel_id: str, *, where: str = "that channel") -> frozenset[str]:
         """People in it (the bot left out)."""
         return self._call(where, lambda: self.memberships.members(channel_id)) - {self.bot_user()}
-
-    def timezone(self, user_id: str) -> str | None:
-        """The person's IANA timezone from their Slack profile (users.info `tz`)."""
-        return (self.client.users_info(user=user_id).get("user") or {}).get("tz") or None
 
     def activity(self, channel_id: str, *, oldest: float, where: str) -> Activity:
         """People's messages after `oldest`, and the replies after `oldest` in threads started up to

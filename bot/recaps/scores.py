@@ -1,6 +1,9 @@
-"""Precision and recall of the recap rules (bot/recap_rules.py) on bench/data/recap_sentences.jsonl, per split.
+"""Precision and recall of the recap rules (rules.py) on the labelled sentences beside them, per split.
 
-    python -m bench.recaps_rules [--errors]
+sentences.jsonl: 190 Slack-like sentences, each with a label (decision, question, other) and a split (dev: the rules
+were tuned on it; test: held out). The scores are written up in bench/recaps.md; tests/recaps holds the held-out ones.
+
+    python -m bot.recaps.scores [--errors]
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from bot.recap_rules import label
+from bot.recaps.rules import label
 
-DATA = Path(__file__).parent / "data" / "recap_sentences.jsonl"
+SENTENCES = Path(__file__).parent / "sentences.jsonl"
 CLASSES = ("decision", "question")
 
 
@@ -30,10 +33,15 @@ def scores(rows: list[dict]) -> dict[str, dict[str, float]]:
     return found
 
 
+def sentences(split: str | None = None) -> list[dict]:
+    """The labelled sentences, `{"text", "label", "split"}`, of one split ("dev", "test") or all."""
+    rows = [json.loads(line) for line in SENTENCES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for row in rows if split in (None, row["split"])]
+
+
 def main() -> None:
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
     for split in ("dev", "test"):
-        part = [row for row in rows if row["split"] == split]
+        part = sentences(split)
         print(split, len(part), json.dumps(scores(part)))
         if "--errors" in sys.argv:
             for row in part:

@@ -10,8 +10,8 @@ from typing import Callable
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.adapters.http import serve_health
-from bot.adapters.slack import SlackAdapter
+from bot.adapters.slack.app import SlackAdapter
+from bot.adapters.slack.http import serve_health
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Callable
 
 import uvicorn
 
-from bot.adapters.asgi import SlackASGI
-from bot.adapters.slack import SlackAdapter
+from bot.adapters.slack.app import SlackAdapter
+from bot.adapters.slack.asgi import SlackASGI
 
 log = logging.getLogger(__name__)
 
