@@ -13,7 +13,7 @@ from bot.errors import UserInputError
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 from bot.request import Message, message_count, require_words
-from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed, search_settings
+from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed
 from bot.search.errors import NoSuchIndex
 from bot.search.reindex import summary
 from bot.search.stale import hub_models
@@ -85,7 +85,7 @@ class SearchPlugin(Plugin):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.search_settings = search_settings(self.config)  # validates [search] at start-up; opening waits for first use
+        self.search_settings = self.config.search  # checked with the whole config at start-up
         self._manager: IndexManager | None = None
         self._lock = threading.Lock()
 
