@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.models import ModelHub
@@ -13,6 +13,10 @@ from bot.plugin_manager import build_plugins
 from bot.reply import Reply
 from bot.request import Conversation, NoConversation
 from bot.router import Router
+
+if TYPE_CHECKING:
+    from bot.scheduler import Scheduler
+    from bot.search import IndexManager
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +33,24 @@ class Nlpbot:
     def __init__(self, config: Config, *, extra_plugins: dict[str, type[Plugin]] | None = None) -> None:
         self.config = config
         self.hub = ModelHub(config)
-        self.services = Services(config=config, hub=self.hub)
+        self.services = Services(config=config, hub=self.hub, build_scheduler=self._scheduler,
+                                 build_indexes=self._indexes)
         self.plugins = build_plugins(config, self.services, extra=extra_plugins)
         self.services.plugins = self.plugins  # admin and home views list the plugins
         self.router = Router(self.plugins, config)
+
+    def _scheduler(self) -> Scheduler:
+        """Not started: `nlpbot run` starts it; `nlpbot ask` and `chat` list and change its jobs for the next start."""
+        from bot.scheduler import Scheduler
+
+        return Scheduler(self.config, bot=self)
+
+    def _indexes(self) -> IndexManager:
+        """Indexes built with an older model are read with that model, loaded by the hub, until rebuilt."""
+        from bot.search import IndexManager
+        from bot.search.stale import hub_models
+
+        return IndexManager(self.config.search, progress=False, models=hub_models(self.hub, self.config.models_dir))
 
     def ask(
         self,

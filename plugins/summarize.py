@@ -208,9 +208,8 @@ class SummarizePlugin(Plugin):
     def _recaps(self, request: Request) -> Reply:
         """`/summarize subscribe #channel daily 09:00`, `unsubscribe #channel`, `list`: the asker's own recaps."""
         from bot import recaps
-        from bot.scheduler import Scheduler
 
-        scheduler = self.services.scheduler or Scheduler(self.config)  # not serving: runs at the bot's next start
+        scheduler = self.services.scheduler  # not serving: runs at the bot's next start
         action, args = request.args[0].lower(), request.args[1:]
         if action == "list":
             return Reply(title="Your recaps", text=recaps.listing(scheduler, request.user_id), in_channel=False)

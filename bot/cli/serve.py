@@ -47,11 +47,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     bot = _bot(args, console=adapter == "console")
     scheduler = None
     if bot.config.schedule.enabled:
-        from bot.scheduler import Scheduler
-
-        scheduler = Scheduler(bot.config, bot=bot)
+        scheduler = bot.services.scheduler  # the one the plugins see, started now
         scheduler.start()
-        bot.services.scheduler = scheduler
     try:
         code = _serve(args, bot, adapter)
     finally:
