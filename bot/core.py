@@ -86,14 +86,14 @@ class Nlpbot:
                 log.warning("plugin %s could not warm up: %s", plugin.name, exc)
 
     def warm_up_in_background(self) -> threading.Thread:
-        """Load the ONNX Runtime models in a thread while the adapter connects; an early request waits for its model.
+        """Warm, in a thread while the adapter connects, the plugins that say their models load quickly
+        (`Plugin.warms_in_background`: ONNX Runtime models); an early request waits for its model.
 
-        torch models still load on first use: importing torch in the background takes the 2 CPU cores from
+        The others load on first use: importing torch or spaCy in the background takes the 2 CPU cores from
         the first requests for several seconds (measured: a first /sentiment on torch went unanswered for 30 s
         under load while spaCy and MiniLM loaded behind it), where an ONNX model loads in a fraction of a second.
         """
-        onnx = [plugin for plugin in self.plugins.values() if getattr(plugin.settings, "runtime", "torch") == "onnx"
-                and getattr(plugin.settings, "backend", None) != "spacy"]
-        thread = threading.Thread(target=self.warm_up, args=(onnx,), name="warm-up", daemon=True)
+        quick = [plugin for plugin in self.plugins.values() if plugin.warms_in_background]
+        thread = threading.Thread(target=self.warm_up, args=(quick,), name="warm-up", daemon=True)
         thread.start()
         return thread

@@ -142,6 +142,12 @@ class Plugin:
     def warm_up(self) -> None:
         """Load the models this plugin needs, so the first request does not wait. Optional."""
 
+    @property
+    def warms_in_background(self) -> bool:
+        """Whether `warm_up` loads only ONNX Runtime models (a fraction of a second, no torch, no spaCy), so the core
+        may run it in the background while Slack connects. A plugin whose warm-up imports more says False."""
+        return self.settings.runtime == "onnx"
+
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
         """Batch use (`nlpbot predict`): one JSON-able dict per text, in order."""
         raise NotImplementedError(f"the {self.name} plugin has no batch predict")

@@ -59,6 +59,10 @@ class NerPlugin(Plugin):
     def warm_up(self) -> None:
         self._tagger()
 
+    @property
+    def warms_in_background(self) -> bool:
+        return self.settings.backend == "transformers" and super().warms_in_background  # importing spaCy is not quick
+
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
         tagger = self._tagger()
         if self.settings.backend == "spacy":
