@@ -74,7 +74,7 @@ def test_the_sentiment_shortcut_answers_privately_in_the_thread_and_a_click_beco
 
     store = FeedbackStore(http_bot.log.parent / "state" / "feedback.sqlite")
     assert store.examples("sentiment") == [{"text": "I love how fast the new build is", "label": right}]
-    row = store._db.execute("SELECT user_id, model_version, at FROM feedback").fetchone()
+    row = store._db.execute("SELECT user_id, model_version, at FROM feedback WHERE plugin = 'sentiment'").fetchone()
     assert row[0] == "UFEED002" and row[1] and abs(row[2] - time.time()) < 60
     store.close()
 
