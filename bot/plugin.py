@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import inspect
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.models import ModelHandle, ModelHub
     from bot.scheduler import Scheduler
+    from bot.search import IndexManager
 
 __all__ = ["Plugin", "PluginSettings", "CommandSpec", "command", "Services", "Request", "Reply"]
 
@@ -72,12 +74,42 @@ def command(
 
 @dataclass
 class Services:
-    """What the core hands every plugin: the config, the model hub, the other plugins and the scheduler."""
+    """What the core hands every plugin: the config, the model hub, the other plugins, the scheduler and the indexes.
+
+    The core (bot/core.py) says how to build the scheduler and the index manager; each is built once, on first
+    use, so building the bot stays cheap. A plugin uses these and never constructs its own.
+    """
 
     config: Config
     hub: ModelHub
+    build_scheduler: Callable[[], Scheduler] = field(repr=False)
+    build_indexes: Callable[[], IndexManager] = field(repr=False)
     plugins: dict[str, Plugin] = field(default_factory=dict)  # every enabled plugin by name, once all are built
-    scheduler: Scheduler | None = None  # the running scheduler (`nlpbot run` with [schedule] enabled), else None
+    _built: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The bot's one scheduler: started by `nlpbot run` with [schedule] enabled, else not started, and a job
+        it is given (a recap subscription) runs from the bot's next start."""
+        return self._once("scheduler", self.build_scheduler)
+
+    @property
+    def scheduler_running(self) -> bool:
+        with self._lock:
+            scheduler = self._built.get("scheduler")
+        return scheduler is not None and scheduler.running
+
+    @property
+    def indexes(self) -> IndexManager:
+        """The one manager of the [search] indexes: each index opened once, whichever plugin asks."""
+        return self._once("indexes", self.build_indexes)
+
+    def _once(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            return self._built[name]
 
 
 class Plugin:
@@ -109,6 +141,12 @@ class Plugin:
 
     def warm_up(self) -> None:
         """Load the models this plugin needs, so the first request does not wait. Optional."""
+
+    @property
+    def warms_in_background(self) -> bool:
+        """Whether `warm_up` loads only ONNX Runtime models (a fraction of a second, no torch, no spaCy), so the core
+        may run it in the background while Slack connects. A plugin whose warm-up imports more says False."""
+        return self.settings.runtime == "onnx"
 
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
         """Batch use (`nlpbot predict`): one JSON-able dict per text, in order."""

@@ -59,6 +59,11 @@ def build_plugins(config: Config, services: Services, *, extra: dict[str, type[P
         raise ConfigError(
             f"{config.where()}: plugins.{unknown[0]}: no such plugin (available: {', '.join(sorted(sources))})"
         )
+    untrained = sorted(set(config.training.plugins) - set(sources))
+    if untrained:
+        raise ConfigError(
+            f"{config.where()}: training.{untrained[0]}: no such plugin (available: {', '.join(sorted(sources))})"
+        )
     plugins: dict[str, Plugin] = {}
     for name, load in sorted(sources.items()):
         raw = config.plugins.get(name, {})

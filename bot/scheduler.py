@@ -115,6 +115,10 @@ class Scheduler:
         self.scheduler.resume()
         log.info("scheduler started with %d job(s)", len(self.jobs))
 
+    @property
+    def running(self) -> bool:
+        return self.scheduler.running
+
     def shutdown(self) -> None:
         global _ACTIVE
         if self.scheduler.running:

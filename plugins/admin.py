@@ -152,18 +152,15 @@ class AdminPlugin(Plugin):
         return Reply(text=f"Re-indexed: {report}", in_channel=False, data={"report": report})
 
     def drop_index(self, request: Request, args: list[str]) -> Reply:
-        from bot.search import IndexManager
-
         if not args:
             raise UserInputError("Which index? `/nlp-admin drop-index INDEX`")
-        IndexManager(self.config).drop(args[0])  # refused while a write holds the index
+        self.services.indexes.drop(args[0])  # refused while a write holds the index
         return Reply(text=f"Index `{args[0]}` dropped: its documents and vectors are deleted.", in_channel=False,
                      data={"dropped": args[0]})
 
     def jobs(self, request: Request, args: list[str]) -> Reply:
-        from bot.scheduler import Scheduler, jobs_table
+        from bot.scheduler import jobs_table
 
-        scheduler = self.services.scheduler or Scheduler(self.config)
-        jobs = scheduler.describe()
+        jobs = self.services.scheduler.describe()  # not serving: the jobs as the bot's next start will run them
         return Reply(title="Scheduled jobs", text=f"```\n{jobs_table(jobs)}\n```", in_channel=False,
                      data={"jobs": [job.to_dict() for job in jobs]})

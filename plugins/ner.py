@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from bot.format import escape
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 
-SPACY_SCORE = 1.0  # spaCy's statistical NER gives no per-entity confidence; every entity it keeps scores 1.0
 QUOTE_CHARS = 2500  # of the highlighted text shown in the reply
 
 
@@ -21,14 +20,28 @@ class NerSettings(PluginSettings):
         description="spaCy: package:MODULE or a path; transformers: a path, hub id (dslim/bert-base-NER) or trained:ner")
     aggregation_strategy: Literal["simple", "first", "average", "max"] = Field(
         "simple", description="transformers: how word pieces are grouped into entities")
-    min_score: float = Field(0.0, ge=0, le=1, description="transformers: drop entities scored below this")
+    min_score: float | None = Field(None, ge=0, le=1, description=(
+        "transformers only: drop entities scored below this (spaCy's NER gives no scores, so spaCy refuses it)"))
     stride: int = Field(32, ge=0, le=1024, description=(
         "transformers: a text longer than the model reads is tagged in overlapping windows; tokens of overlap"))
 
+    @field_validator("min_score")
+    @classmethod
+    def _scores_to_filter(cls, min_score: float | None, info: ValidationInfo) -> float | None:
+        if min_score is not None and info.data.get("backend") == "spacy":
+            raise ValueError('spaCy\'s NER gives no scores, so there is nothing to filter: min_score is for '
+                             'backend = "transformers"; remove it')
+        return min_score
 
-def entity(text: str, start: int, end: int, label: str, score: float) -> dict[str, Any]:
-    """One entity in the contract's shape; its text is always the slice of the input it covers."""
-    return {"text": text[start:end], "type": label, "start": start, "end": end, "score": round(score, 4)}
+
+def entity(text: str, start: int, end: int, label: str, score: float | None) -> dict[str, Any]:
+    """One entity in the contract's shape; its text is always the slice of the input it covers.
+
+    `score` is the tagger's confidence, or None where it gives none (spaCy's greedy NER, as in the shipped
+    en_core_web_sm: its pipeline has neither beam_ner nor a span categorizer to score with).
+    """
+    return {"text": text[start:end], "type": label, "start": start, "end": end,
+            "score": None if score is None else round(score, 4)}
 
 
 def highlight(text: str, entities: list[dict[str, Any]]) -> str:
@@ -59,10 +72,14 @@ class NerPlugin(Plugin):
     def warm_up(self) -> None:
         self._tagger()
 
+    @property
+    def warms_in_background(self) -> bool:
+        return self.settings.backend == "transformers" and super().warms_in_background  # importing spaCy is not quick
+
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
         tagger = self._tagger()
         if self.settings.backend == "spacy":
-            found = [[entity(text, ent.start_char, ent.end_char, ent.label_, SPACY_SCORE) for ent in doc.ents]
+            found = [[entity(text, ent.start_char, ent.end_char, ent.label_, None) for ent in doc.ents]
                      for text, doc in zip(texts, tagger(texts))]
         else:
             outputs = tagger(texts, stride=self.settings.stride)
@@ -76,7 +93,7 @@ class NerPlugin(Plugin):
             start, end = item["start"], item["end"]
             while start < end and text[start].isspace():  # some tokenizers' offsets include the leading space
                 start += 1
-            if start < end and float(item["score"]) >= self.settings.min_score:
+            if start < end and float(item["score"]) >= (self.settings.min_score or 0.0):
                 entities.append(entity(text, start, end, label, float(item["score"])))
         return sorted(entities, key=lambda found: found["start"])
 

@@ -9,14 +9,14 @@ from typing import Any
 
 from pydantic import Field
 
+from bot.config import SearchSettings
 from bot.errors import UserInputError
 from bot.format import channel_link, escape, link
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 from bot.request import Message, message_count, require_words
-from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed, search_settings
+from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed
 from bot.search.errors import NoSuchIndex
 from bot.search.reindex import summary
-from bot.search.stale import hub_models
 from bot.search.loaders import discover
 from bot.search.shared_files import fetch_documents, indexable
 
@@ -84,20 +84,19 @@ class SearchPlugin(Plugin):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.search_settings = search_settings(self.config)  # validates [search] at start-up; opening waits for first use
-        self._manager: IndexManager | None = None
         self._lock = threading.Lock()
+
+    @property
+    def search_settings(self) -> SearchSettings:
+        return self.config.search  # checked with the whole config at start-up
 
     def _embedder(self) -> Any:
         return self.model("sentence-transformer", spec=self.search_settings.embedding_model)
 
     def manager(self) -> IndexManager:
-        """This plugin's one IndexManager; the hub's embedding model is attached before an index is opened."""
-        with self._lock:
-            if self._manager is None:
-                self._manager = IndexManager(self.search_settings, progress=False,
-                                             models=hub_models(self.services.hub, self.config.models_dir))
-            return self._manager
+        """The bot's IndexManager (the core builds it on first use); this plugin's embedding model is attached
+        before an index is opened."""
+        return self.services.indexes
 
     def open_index(self, name: str | None, *, create: bool = False) -> DocumentIndex:
         """The index to read (it must exist and hold documents) or, with create, to write."""

@@ -208,10 +208,8 @@ class SummarizePlugin(Plugin):
     def _recaps(self, request: Request) -> Reply:
         """`/summarize subscribe #channel daily 09:00`, `unsubscribe #channel`, `list`: the asker's own recaps."""
         from bot import recaps
-        from bot.scheduler import Scheduler
 
-        scheduler = self.services.scheduler or Scheduler(self.config)  # not serving: runs at the bot's next start
-        return recaps.respond(request, scheduler)
+        return recaps.respond(request, self.services.scheduler)  # not serving: runs at the bot's next start
 
     def _messages(self, messages: list[Message], where: str, channel_id: str) -> Reply:
         result = self.summarize_messages(messages)

@@ -104,3 +104,37 @@ def test_python_3_10_reads_the_config_with_tomli():
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("nlpbot ['")
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('[search]\ndefault_indx = "docs"\n', "search.default_indx: unknown key"),
+    ("[search]\nmin_score = 2\n", "search.min_score: Input should be less than or equal to 1"),
+    ("[search]\nchunk_tokens = 32\nchunk_overlap = 32\n", "search: Value error, chunk_overlap (32) must be smaller"),
+    ('[training.sentiment]\neval_dta = "eval.jsonl"\n', "training.sentiment.eval_dta: unknown key"),
+    ("[training.sentiment]\nepochs = 0\n", "training.sentiment.epochs: Input should be greater than 0"),
+    ("[training]\nepoch = 2\n", "training.epoch: unknown key"),
+])
+def test_search_and_training_mistakes_stop_load_config_naming_the_key_and_the_file(make_config, body, message):
+    path = make_config(body)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)  # at load: before any plugin, index or training run reads the table
+    assert str(error.value).startswith(f"{path}: {message}")
+    assert len(str(error.value).splitlines()) == 1
+
+
+def test_search_and_training_are_typed_sections_with_paths_relative_to_the_config_file(make_config, tmp_path):
+    config = load_config(make_config('[search]\nindexes_dir = "idx"\ndefault_index = "handbook"\n'
+                                     'allowed_paths = ["shared/docs"]\n[training]\nepochs = 2\n'
+                                     '[training.sentiment]\ndata = "data/train.jsonl"\neval_data = "/abs/eval.jsonl"\n'))
+    assert config.search.default_index == "handbook" and config.search.chunk_tokens == 200  # a default, typed
+    assert config.search.indexes_dir == tmp_path / "idx"
+    assert config.search.allowed_paths == [(tmp_path / "shared" / "docs").resolve()]
+    assert config.training.epochs == 2 and config.training.plugin("sentiment").data == tmp_path / "data/train.jsonl"
+    assert str(config.training.plugin("sentiment").eval_data) == "/abs/eval.jsonl"
+    assert config.training.run_defaults("sentiment").epochs == 2  # its table inherits the [training] defaults
+    assert config.training.plugin("ner").data is None  # no table: nothing to train on, nothing invented
+
+
+def test_a_training_table_for_no_plugin_stops_start_up(make_config):
+    with pytest.raises(ConfigError, match=r"training\.sentimnet: no such plugin \(available: .*sentiment"):
+        start(make_config('[training.sentimnet]\ndata = "train.jsonl"\n'))

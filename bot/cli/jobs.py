@@ -26,10 +26,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.action == "run":
         if not args.id:
             raise UsageError("usage: nlpbot jobs run ID")
-        from bot.adapters.slack.recaps import recap_source
+        from bot.cli.serve import slack_recaps
         from bot.core import Nlpbot
 
-        print(Scheduler(config, bot=Nlpbot(config), recap_source=recap_source).run_now(args.id))
+        print(Nlpbot(config, recap_source=slack_recaps).services.scheduler.run_now(args.id))
         return 0
     jobs = Scheduler(config).describe()
     print(json.dumps([job.to_dict() for job in jobs]) if args.json else jobs_table(jobs))

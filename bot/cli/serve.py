@@ -6,8 +6,10 @@ import argparse
 import logging
 import os
 import sys
+from typing import Any
 
 from bot.bootstrap import bootstrap
+from bot.config import Config
 from bot.errors import ConfigError
 from bot.logs import quiet_for_console
 
@@ -37,7 +39,14 @@ def _bot(args: argparse.Namespace, *, console: bool):
         quiet_for_console()  # before the scheduler and the models start: their INFO lines are not replies
     from bot.core import Nlpbot
 
-    return Nlpbot(config)
+    return Nlpbot(config, recap_source=slack_recaps)  # recaps read and post through Slack, whatever serves
+
+
+def slack_recaps(config: Config) -> Any:
+    """The Slack adapter's recap source, imported when a recap runs (`nlpbot ask` never loads slack_sdk for it)."""
+    from bot.adapters.slack.recaps import recap_source
+
+    return recap_source(config)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -47,12 +56,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     bot = _bot(args, console=adapter == "console")
     scheduler = None
     if bot.config.schedule.enabled:
-        from bot.adapters.slack.recaps import recap_source
-        from bot.scheduler import Scheduler
-
-        scheduler = Scheduler(bot.config, bot=bot, recap_source=recap_source)
+        scheduler = bot.services.scheduler  # the one the plugins see, started now
         scheduler.start()
-        bot.services.scheduler = scheduler
     try:
         code = _serve(args, bot, adapter)
     finally:

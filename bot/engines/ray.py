@@ -91,10 +91,9 @@ class _Embedder:
 
     def __init__(self, *, config: Config, threads: int) -> None:
         from bot.models import ModelHub
-        from bot.search.settings import search_settings
 
         _threads(threads)
-        settings = search_settings(config)
+        settings = config.search
         self.embed = ModelHub(config).sentence_model(settings.embedding_model, batch_size=settings.batch_size,
                                                      what="[search] embedding_model")
 

@@ -155,10 +155,9 @@ class ModelHub:
         from bot.models.export import prepare
 
         plugin = resolved.spec[len(TRAINED):] if resolved.source == "trained" else what.split(".")[1] if what.startswith("plugins.") else ""
-        eval_data = (self.config.training.get(plugin) or {}).get("eval_data") if plugin else None
+        eval_data = self.config.training.plugin(plugin).eval_data if plugin else None
         folder, variant = prepare(resolved, self.config.models_dir, head=ONNX_KINDS[kind], variant=variant,
-                                  eval_data=self.config.resolve_path(eval_data) if eval_data else None,
-                                  tolerance=self.config.models.quantize_tolerance)
+                                  eval_data=eval_data, tolerance=self.config.models.quantize_tolerance)
         return replace(resolved, path=folder), variant
 
     def reload(self, spec: str) -> list[LoadedModel]:

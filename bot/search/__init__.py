@@ -10,7 +10,7 @@ from typing import Any
 _EXPORTS = {
     "Answer": "answer", "AnswerSentence": "answer", "Hit": "hybrid", "DocumentIndex": "index", "Document": "loaders",
     "Problem": "loaders", "IndexManager": "manager", "AddReport": "planner", "SearchSettings": "settings",
-    "check_allowed": "settings", "search_settings": "settings",
+    "check_allowed": "settings",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -50,7 +50,7 @@ def report(index: DocumentIndex, folder: str | Path, queries: list[Judged], spli
     """The --beir evaluation: index (or reuse), retrieve once per query, score the three modes side by side."""
     built = build(index, folder)
     pooled = pools(index, queries)
-    fusion = index.settings.fusion
+    fusion = Fusion.of(index.settings)
     results = {}
     for mode in ("dense", "keyword", "hybrid"):
         started = time.perf_counter()

@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from bot.config import SearchSettings
 
 MODES = ("hybrid", "dense", "keyword")
 KEYWORD_SCORING = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="bm25")  # beside the model
@@ -41,6 +44,11 @@ class Fusion:
 
     dense_weight: float = 0.8  # w in w * cosine + (1 - w) * BM25 / the pool's best BM25
     document_share: float = 0.0  # a chunk also gets this share of its document's other chunks' scores
+
+    @classmethod
+    def of(cls, settings: SearchSettings) -> Fusion:
+        """The blend [search] asks for."""
+        return cls(settings.dense_weight, settings.document_share)
 
 
 @dataclass(frozen=True)

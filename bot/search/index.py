@@ -11,15 +11,15 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from bot.config import SearchSettings
 from bot.errors import UserInputError
 from bot.search.answer import Answer, best_sentences
 from bot.search.chunker import Chunker
 from bot.search.embedding import Embedder, embed_texts, model_name, progress_bar
 from bot.search.errors import SearchIndexError
-from bot.search.hybrid import KEYWORD_SCORING, MODES, Candidates, Hit, KeywordIndex, rank
+from bot.search.hybrid import KEYWORD_SCORING, MODES, Candidates, Fusion, Hit, KeywordIndex, rank
 from bot.search.loaders import Document, discover
 from bot.search.planner import AddReport, Plan, plan_documents, plan_paths, plan_removal, roots_of
-from bot.search.settings import SearchSettings
 from bot.search.stale import Models, embedder_for
 from bot.search.store import ChunkStore
 from bot.search.vectors import AnnParams, VectorIndex
@@ -80,7 +80,7 @@ class DocumentIndex:
         if mode not in MODES:
             raise UserInputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         pool = self.candidates(query, max(self.settings.candidates, k), filters)
-        ranked = rank(pool, mode, self.settings.fusion)[:k]
+        ranked = rank(pool, mode, Fusion.of(self.settings))[:k]
         rows = self.store.chunks([chunk_id for chunk_id, _ in ranked])
         similarity = dict(zip(pool.ids.tolist(), pool.dense.tolist()))
         return [Hit(row.source, row.position, round(score, 6), row.text,

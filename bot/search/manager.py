@@ -8,11 +8,10 @@ import re
 import shutil
 import threading
 
-from bot.config import Config
+from bot.config import Config, SearchSettings
 from bot.search.embedding import Embedder
 from bot.search.errors import IndexBusy, NoSuchIndex
 from bot.search.index import DocumentIndex
-from bot.search.settings import SearchSettings, search_settings
 from bot.search.stale import Models
 from bot.errors import UserInputError
 
@@ -24,7 +23,7 @@ class IndexManager:
 
     Example::
 
-        embed = ModelHub(config).sentence_model(search_settings(config).embedding_model, batch_size=64)
+        embed = ModelHub(config).sentence_model(config.search.embedding_model, batch_size=64)
         manager = IndexManager(config, embed)
         manager.open().add(["docs/"])
         manager.open().search("reset password", k=5)
@@ -32,7 +31,7 @@ class IndexManager:
 
     def __init__(self, config: Config | SearchSettings, embedder: Embedder | None = None, *,
                  progress: bool | None = None, models: Models | None = None) -> None:
-        self.settings = config if isinstance(config, SearchSettings) else search_settings(config)
+        self.settings = config if isinstance(config, SearchSettings) else config.search
         self.embedder = embedder
         self.models = models  # loads the model an index was built with, while it differs from the serving one
         self.progress = progress

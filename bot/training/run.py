@@ -29,7 +29,6 @@ from bot.training.kinds import get_kind
 from bot.training.progress import Progress
 from bot.training.promotion import decide
 from bot.training.report import plot_history, write_json
-from bot.training.settings import training_settings
 from bot.training.spec import RunSpec
 
 if TYPE_CHECKING:
@@ -103,11 +102,10 @@ def train(
 
     started = time.time()
     say = progress or (lambda line: None)
-    settings = training_settings(config)
-    table = settings.plugin(plugin)
-    defaults = settings.run_defaults(plugin)
-    data = data or (config.resolve_path(table.data) if table.data else None)
-    eval_data = eval_data or (config.resolve_path(table.eval_data) if table.eval_data else None)
+    table = config.training.plugin(plugin)
+    defaults = config.training.run_defaults(plugin)
+    data = data or table.data
+    eval_data = eval_data or table.eval_data
     if data is None:
         raise UserInputError(f"no training data for {plugin}: give --data FILE or set [training.{plugin}] data")
     if nproc < 1:

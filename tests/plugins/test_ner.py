@@ -43,7 +43,40 @@ def test_entities_are_found_with_their_types_and_exact_offsets(spacy_bot):
     assert any(e["type"] == "PERSON" and "Babbage" in e["text"] for e in entities)
     for e in entities:
         assert TEXT[e["start"]:e["end"]] == e["text"]
-        assert e["score"] == 1.0
+        assert e["score"] is None  # spaCy's greedy NER gives no confidence: none is invented
+
+
+def test_the_spacy_reply_shows_no_confidence(spacy_bot):
+    from bot.format import to_json
+
+    shown = json.loads(json.dumps(to_json(spacy_bot.ask(f"/entities {TEXT}"))))  # what `nlpbot ask --json` prints
+    assert shown["data"]["entities"] and all(e["score"] is None for e in shown["data"]["entities"])
+    blocks = json.dumps(shown["blocks"])
+    assert "London" in blocks and "London" in shown["text"]
+    for number in ("score", "confidence", "1.0", "%"):
+        assert number not in blocks.lower() and number not in shown["text"].lower()
+
+
+def test_min_score_is_refused_with_spacy_and_filters_the_transformers_backend(make_config, bot_for, tiny_tagger):
+    from bot.config import load_config
+    from bot.core import Nlpbot
+    from bot.errors import ConfigError
+
+    for table in ('[plugins.ner]\nbackend = "spacy"\nmin_score = 0.5\n', "[plugins.ner]\nmin_score = 0.5\n"):
+        path = make_config(table)  # spaCy named, or the default backend
+        with pytest.raises(ConfigError) as error:
+            Nlpbot(load_config(path))
+        message = str(error.value)
+        assert message.startswith(f"{path}: plugins.ner.min_score: ") and len(message.splitlines()) == 1
+        assert "spaCy's NER gives no scores" in message and 'min_score is for backend = "transformers"' in message
+
+    text = "Angela Merkel spoke with Emmanuel Macron in Paris."
+    body = f'[plugins.ner]\nbackend = "transformers"\nmodel = "{tiny_tagger}"\n'
+    every = bot_for(body).bot.plugins["ner"].predict([text])[0]["entities"]
+    assert every and all(isinstance(e["score"], float) for e in every)
+    threshold = sorted(e["score"] for e in every)[len(every) // 2]
+    kept = bot_for(body + f"min_score = {threshold}\n").bot.plugins["ner"].predict([text])[0]["entities"]
+    assert kept == [e for e in every if e["score"] >= threshold] and len(kept) < len(every)
 
 
 def test_the_reply_highlights_entities_and_groups_them_by_type(spacy_bot):
@@ -118,5 +151,6 @@ def test_nlpbot_predict_ner_writes_one_line_per_input(spacy_bot):
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert failed == 1
     assert rows[0]["text"] == "Tim Cook runs Apple in Cupertino."
-    assert {"text": "Berlin", "type": "GPE", "start": 0, "end": 6, "score": 1.0} in rows[1]["entities"]
+    assert {"text": "Berlin", "type": "GPE", "start": 0, "end": 6, "score": None} in rows[1]["entities"]
+    assert '"score": null' in out.getvalue().splitlines()[1]  # known to be unknown, not left out
     assert "error" in rows[2]

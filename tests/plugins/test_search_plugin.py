@@ -191,14 +191,16 @@ def test_the_shipped_config_documents_every_search_key():
     import tomllib
 
     from bot.config import load_config
-    from bot.search import SearchSettings, search_settings
+    from bot.config import SearchSettings
     from plugins.search import SearchPluginSettings
     from tests.support.bots import ROOT
 
     shipped = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
     assert set(shipped["search"]) == set(SearchSettings.model_fields)
     assert set(shipped["plugins"]["search"]) <= set(SearchPluginSettings.model_fields)
-    assert search_settings(load_config(ROOT / "config.toml")).allowed_paths == []
+    config = load_config(ROOT / "config.toml")
+    assert config.search.allowed_paths == []
+    assert config.search.indexes_dir == ROOT / "indexes"  # relative to the config file, made absolute at load
 
 
 def test_an_admin_drops_an_index_and_search_stops_finding_it_but_not_while_it_is_written(searchbot, workspace):

@@ -66,13 +66,13 @@ def found(bot: Nlpbot, query: str) -> str:
 def test_the_job_indexes_a_new_file_and_drops_a_vanished_one(site):
     root, bot = site
     scheduler = Scheduler(bot.config, bot=bot)
-    present = len(list((root / "docs").iterdir()))  # 2, or more when another test of this module ran first
+    indexed = len(list((root / "docs").iterdir()))  # 2, and one more for each test of this module that ran before
     write_files(root, {"docs/parking.md": "Visitors park in the north lot and show their badge at the gate."})
-    assert scheduler.run_now("nightly-docs") == f"docs: 1 added, 0 updated, {present} unchanged, 0 removed, 0 problems"
+    assert scheduler.run_now("nightly-docs") == f"docs: 1 added, 0 updated, {indexed} unchanged, 0 removed, 0 problems"
     assert found(bot, "where do visitors park").endswith("docs/parking.md")
 
     (root / "docs" / "travel.txt").unlink()
-    removed = f"docs: 0 added, 0 updated, {present} unchanged, 1 removed, 0 problems"
+    removed = f"docs: 0 added, 0 updated, {indexed} unchanged, 1 removed, 0 problems"
     assert scheduler.run_now("nightly-docs") == removed
     assert scheduler.last_runs()["nightly-docs"][1:] == ("ok", removed)
 

@@ -103,10 +103,8 @@ class SlackAdapter:
 
     def _open_modal(self, request: Request, trigger_id: str) -> bool:
         """A bare `/index` or `/nlp-admin train` opens its form; at once, since a trigger_id lives 3 seconds."""
-        from bot.search.settings import search_settings
-
         view = modal_for(request.command, request.text,
-                         default_index=lambda: search_settings(self.bot.config).default_index,
+                         default_index=lambda: self.bot.config.search.default_index,
                          trainable=lambda: sorted(p.name for p in self.bot.plugins.values() if p.training_kind))
         if view is None or not trigger_id:
             return False

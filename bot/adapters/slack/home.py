@@ -22,11 +22,10 @@ def home_view(bot: Any, user_id: str) -> Reply:
             else:
                 line += ", no trained version"
         lines.append(line)
-    scheduler = bot.services.scheduler
-    if scheduler is not None:
+    if bot.services.scheduler_running:
         from bot.scheduler import jobs_table
 
-        lines.append(f"```\n{jobs_table(scheduler.describe())}\n```")
+        lines.append(f"```\n{jobs_table(bot.services.scheduler.describe())}\n```")
     return Reply(title=f"{bot.config.bot.name}: admin overview", text="\n".join(lines),
                  footer="`/nlp-admin models`, `/nlp-admin train PLUGIN`, `/nlp-admin rollback PLUGIN`, "
                         "`/nlp-admin reindex`")
