@@ -1,7 +1,7 @@
 """The `nlpbot` command line: the parser, and `main`, the one place an error becomes an exit code.
 
 Each family of commands lives in a module with `register(subparsers)`: serving and conversation in
-`bot.cli.serve`, batch use in `bot.cli.predict`, scheduled jobs in `bot.cli.jobs`, training and model
+`bot.cli.run`, batch use in `bot.cli.predict`, scheduled jobs in `bot.cli.jobs`, training and model
 versions in `bot.training.cli`, documents in `bot.search.cli`. Every handler takes the parsed args and
 sets itself up with `bot.bootstrap.bootstrap(args.config)`.
 """
@@ -17,7 +17,7 @@ from bot import __version__
 from bot.errors import NlpbotError
 
 # Families of subcommands, in the order `nlpbot --help` lists them.
-COMMAND_MODULES = ("bot.cli.serve", "bot.cli.predict", "bot.training.cli", "bot.search.cli", "bot.cli.jobs")
+COMMAND_MODULES = ("bot.cli.run", "bot.cli.predict", "bot.training.cli", "bot.search.cli", "bot.cli.jobs")
 
 
 def parser() -> argparse.ArgumentParser:
