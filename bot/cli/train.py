@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       "beir: the pairs file (default data/beir-FOLDER-SPLIT.jsonl); "
                       "feedback: the JSON lines file (default data/feedback-PLUGIN.jsonl)")
     data.add_argument("--sdist", default=None, help="a local vaderSentiment-3.3.2.tar.gz instead of downloading")
-    from bot.training.data_cli import cmd_data
+    from bot.cli.data import cmd_data
 
     data.set_defaults(handler=cmd_data)
 
