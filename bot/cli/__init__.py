@@ -18,7 +18,8 @@ from bot import __version__
 from bot.errors import NlpbotError
 
 # Families of subcommands, in the order `nlpbot --help` lists them.
-COMMAND_MODULES = ("bot.cli.run", "bot.cli.predict", "bot.cli.train", "bot.cli.index", "bot.cli.jobs")
+COMMAND_MODULES = ("bot.cli.run", "bot.cli.predict", "bot.cli.train", "bot.cli.eval", "bot.cli.models", "bot.cli.data",
+                   "bot.cli.index", "bot.cli.jobs")
 
 
 def parser() -> argparse.ArgumentParser:
