@@ -14,7 +14,7 @@ import pytest
 from bot.config import load_config
 from bot.core import Nlpbot
 from bot.plugin import Plugin, Reply, Request, command
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 from tests.support.bots import write_config
 from tests.support.tinymodels import tiny_bart
 

@@ -53,7 +53,7 @@ def _progress_bar(stack: ExitStack, lines: BinaryIO, show: bool) -> Callable[[in
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from bot.core import Nlpbot
-    from bot.predict import Resume, predict_stream, resume_output
+    from bot.engines.stream import Resume, predict_stream, resume_output
 
     bot = Nlpbot(bootstrap(args.config))
     chunk = None

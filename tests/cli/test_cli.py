@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 from tests.support.bots import ROOT, sentiment_config
 
 

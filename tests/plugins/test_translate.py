@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 
 ENGLISH = "The weather is lovely today and the train is late again."
 GERMAN = "Der Ausschuss hat am Montag über den Haushalt der neuen Bibliothek beraten."
