@@ -14,6 +14,14 @@ Example::
         def shout(self, request: Request) -> Reply:
             \"\"\"Say it again, in capitals.\"\"\"
             return Reply(text=request.require_text().upper())
+
+Batch use (`nlpbot predict PLUGIN`) calls `predict(texts, **options)`; the options a plugin takes are the ones
+it declares, which become its flags on the command line::
+
+        predict_options = (Option("times", type=int, help="repeat each text this often"),)
+
+        def predict(self, texts, **options):   # nlpbot predict shout --times 2 -> predict(texts, times=2)
+            return [{"text": text, "shout": text.upper() * (options.get("times") or 1)} for text in texts]
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ if TYPE_CHECKING:
     from bot.models import ModelHandle, ModelHub
     from bot.scheduler import Scheduler
 
-__all__ = ["Plugin", "PluginSettings", "CommandSpec", "command", "Services", "Request", "Reply"]
+__all__ = ["Plugin", "PluginSettings", "CommandSpec", "Option", "command", "Services", "Request", "Reply"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,25 @@ def command(
     return mark
 
 
+@dataclass(frozen=True)
+class Option:
+    """One option of a plugin's batch use: `nlpbot predict PLUGIN --NAME VALUE` calls `predict(texts, NAME=VALUE)`.
+
+    `type` turns the command line's text into the value; with `default` None an option not given is not passed,
+    so the plugin's settings decide.
+    """
+
+    name: str  # a Python name; the flag is --NAME with "-" for "_"
+    type: Callable[[str], Any] = str
+    default: Any = None
+    help: str = ""
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
 @dataclass
 class Services:
     """What the core hands every plugin: the config, the model hub, the other plugins and the scheduler."""
@@ -89,6 +116,7 @@ class Plugin:
     training_kind: ClassVar[str | None] = None  # "sequence-classification", "token-classification", "seq2seq", ...
     labels: ClassVar[tuple[str, ...] | None] = None
     training_metric: ClassVar[str | None] = None  # what decides promotion, e.g. "bleu"; default: the kind's own
+    predict_options: ClassVar[tuple[Option, ...]] = ()  # what `predict` takes, as `nlpbot predict PLUGIN --NAME`
 
     def __init__(self, *, settings: PluginSettings, services: Services) -> None:
         self.settings = settings
@@ -111,7 +139,7 @@ class Plugin:
         """Load the models this plugin needs, so the first request does not wait. Optional."""
 
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
-        """Batch use (`nlpbot predict`): one JSON-able dict per text, in order."""
+        """Batch use (`nlpbot predict`): one JSON-able dict per text, in order; `options` are `predict_options`."""
         raise NotImplementedError(f"the {self.name} plugin has no batch predict")
 
     def model(self, kind: str, *, task: str = "", spec: str | None = None, what: str | None = None,

@@ -117,6 +117,20 @@ def batch_plugin(bot: Any, plugin_name: str) -> Any:
     return plugin
 
 
+def check_options(plugin_name: str, plugin: Any, options: dict[str, Any]) -> None:
+    """Options PLUGIN does not declare in `predict_options` are refused, naming the ones it does."""
+    unknown = sorted(set(options) - {option.name for option in plugin.predict_options})
+    if unknown:
+        raise UserInputError(f"the {plugin_name} plugin has no option --{unknown[0].replace('_', '-')}; "
+                             f"{option_list(plugin.predict_options)}")
+
+
+def option_list(options: Iterable[Any]) -> str:
+    """How an error names a plugin's options: "its options: --index NAME, --k N", or that it has none."""
+    shown = [f"{option.flag} {option.metavar or option.name.upper()}" for option in options]
+    return f"its options: {', '.join(shown)}" if shown else "it takes no options of its own"
+
+
 def predict_stream(bot: Nlpbot, plugin_name: str, lines: Iterable[bytes | str], out: TextIO, *,
                    source: str = "<stdin>", options: dict[str, Any] | None = None, chunk: int | None = None,
                    progress: Callable[[int], object] | None = None, resume: Resume = Resume()) -> int:
@@ -128,6 +142,7 @@ def predict_stream(bot: Nlpbot, plugin_name: str, lines: Iterable[bytes | str], 
     input whose text the output's last line holds, else the output belongs to other input.
     """
     plugin = batch_plugin(bot, plugin_name)
+    check_options(plugin_name, plugin, options or {})
     chunk = chunk or max(plugin.settings.batch_size * 8, 64)
     failed, lines_done = resume.failed, 0
     pending: list[tuple[int, str | None, str | None]] = []

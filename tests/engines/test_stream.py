@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from bot.engines.stream import predict_stream
+from bot.errors import UserInputError
 
 
 def test_predict_keeps_order_and_reports_bad_lines_in_place(testbot):
@@ -27,3 +30,10 @@ def test_predict_keeps_order_and_reports_bad_lines_in_place(testbot):
     assert rows[3]["error"].startswith("in.jsonl:4: not valid JSON")
     for row in (rows[0], rows[1], rows[5]):
         assert set(row) == {"text", "label", "score"}
+
+
+def test_an_option_the_plugin_does_not_declare_is_refused_before_any_input_is_read(testbot):
+    out = io.StringIO()
+    with pytest.raises(UserInputError, match="the sentiment plugin has no option --to; it takes no options of its own"):
+        predict_stream(testbot.bot, "sentiment", ["I love this"], out, options={"to": "de"})
+    assert out.getvalue() == ""
