@@ -67,18 +67,12 @@ class OnnxModel:
     """One exported model in an ONNX Runtime session; `run` takes tokenized batches, thread-safe."""
 
     def __init__(self, folder: Path, *, variant: str = "float32", device: str = "cpu", threads: int = 0) -> None:
-        import onnxruntime as ort
-
         self.folder, self.variant, self.device = Path(folder), variant, device
         self.meta: dict[str, Any] = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
-        providers = ["CPUExecutionProvider"]
-        if device.startswith("cuda"):
-            index = int(device.split(":", 1)[1]) if ":" in device else 0
-            providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
-        options = session_options(threads)
-        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), options, providers=providers)
+        self.session = open_session(self.folder, variant, device=device, threads=threads)
         # Calls run at once (the session is thread-safe): on the CPU one per share of the cores; a GPU runs one.
-        self.parallel_calls = 1 if device.startswith("cuda") else max(1, usable_cores() // options.intra_op_num_threads)
+        self.parallel_calls = 1 if device.startswith("cuda") else \
+            max(1, usable_cores() // self.session.get_session_options().intra_op_num_threads)
         self.inputs = {item.name for item in self.session.get_inputs()}
         self.max_length = int(self.meta["max_length"])
         self._tokenizer_json = (self.folder / "tokenizer.json").read_text(encoding="utf-8")
@@ -147,6 +141,15 @@ class OnnxModel:
         return out
 
 
+def open_session(folder: Path, variant: str = "float32", *, device: str = "cpu", threads: int = 0) -> Any:
+    """An ONNX Runtime session on an export's VARIANT (float32, int8, float16) with the serving settings."""
+    import onnxruntime as ort
+
+    cuda = [("CUDAExecutionProvider", {"device_id": int(device.partition(":")[2] or 0)})] if device.startswith("cuda") else []
+    return ort.InferenceSession(str(Path(folder) / VARIANT_FILES[variant]), session_options(threads),
+                                providers=[*cuda, "CPUExecutionProvider"])
+
+
 def session_options(threads: int = 0) -> Any:
     """The ONNX Runtime settings of every serving session (and of the benchmarks' raw rows: like with like)."""
     import onnxruntime as ort
@@ -196,9 +199,7 @@ def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> 
 
 
 def _tag(label: str) -> tuple[str, str]:
-    if label.startswith(("B-", "I-")):
-        return label[0], label[2:]
-    return "I", label
+    return (label[0], label[2:]) if label.startswith(("B-", "I-")) else ("I", label)
 
 
 def tag(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[list[dict[str, Any]]]:
