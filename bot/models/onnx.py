@@ -22,7 +22,9 @@ from bot.errors import ModelUnavailable
 from bot.models.buckets import length_groups
 
 META_FILE = "meta.json"
-VARIANT_FILES = {"float32": "model.onnx", "int8": "model.int8.onnx", "float16": "model.fp16.onnx"}
+VARIANT_FILES = {"float32": "model.onnx", "int8": "model.int8.onnx", "float16": "model.fp16.onnx"}  # inside bot.models
+__all__ = ["META_FILE", "OnnxModel", "TokenizerView", "classify", "embed", "onnx_device", "open_session",
+           "session_options", "tag", "usable_cores"]
 
 
 def onnx_device(preference: str | None) -> str:
@@ -126,10 +128,8 @@ class OnnxModel:
         return self.session.run(None, {name: value for name, value in feed.items() if name in self.inputs})[0]
 
     def run_all(self, encodings: list[Any], batch_size: int) -> np.ndarray:
-        """`run` over any number of encodings in length buckets (`length_groups`), rows back in input order.
-
-        For outputs of one shape per input (classifier logits, sentence embeddings), not per-token ones.
-        """
+        """`run` over any number of encodings in length buckets (`length_groups`), rows back in input order; for
+        outputs of one shape per input (classifier logits, sentence embeddings), not per-token ones."""
         if len(encodings) == 1:
             return self.run(encodings)
         out: np.ndarray | None = None
