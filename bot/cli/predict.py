@@ -25,6 +25,7 @@ OPTION_DEST = "plugin_option_"  # where argparse keeps a plugin's option until i
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     listed = subparsers.add_parser("predict", help="batch: JSON lines in, JSON lines out")  # its line in --help
+    # The parsing is PredictParser's: it reads the plugin's name off the line before the plugin's flags are known.
     predict = subparsers.choices["predict"] = PredictParser(prog=listed.prog, description=DESCRIPTION)
     _arguments(predict, None, ())
 
