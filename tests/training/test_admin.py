@@ -122,7 +122,9 @@ def test_a_run_that_outlives_the_response_url_still_reports_its_metrics_in_a_dm(
     slash(server, fake, "/nlp-admin", "train sentiment --epochs 1", name="train", user="UADMIN01")
     wait_until(lambda: any("now serves" in m["text"] for m in fake.posts("DADMIN01")), timeout=180)
     assert time.monotonic() - started > fake.response_url_lifetime_s  # the report came after the url expired
-    [report] = fake.posts("DADMIN01")  # one message, kept current: start, progress, then the report
+    # One message, kept current: start, progress, then the report (beside the refusal of bad data that the other
+    # test of this module may have posted in this DM first: tests run in any order).
+    [report] = [message for message in fake.posts("DADMIN01") if "so-so" not in message["text"]]
     assert report["updates"] >= 2 and "macro_f1" in report["text"]
     [note] = fake.calls_to("/response/train")  # the response_url only said where the report would be
     assert "keep you posted in our DM" in note.body["text"]
