@@ -53,8 +53,9 @@ TEST_SEED ?= 1206
 test: setup redis-server
 	$(PY) -m pytest -q -p randomly --randomly-seed=$(TEST_SEED)
 
+# Each run writes bench/results/DATE-run.md; the verdicts in bench/RESULTS.md are written by hand from them.
 bench: setup
-	$(PY) bench/run.py --out bench/RESULTS.md
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -28,7 +28,7 @@ raw = pipeline("text-classification", model=model, device="cpu")
 torch_bot = sentiment_bot(tmp / "t.toml", model, workers=256, queue_size=1024, runtime="torch")
 bot = sentiment_bot(tmp / "o.toml", model, workers=256, queue_size=1024, runtime="onnx-int8")
 served = bot.hub.loaded()[0]
-raw_ort = raw_onnx(served.current[0].folder, served.info["dtype"])  # same export, same session settings
+raw_ort = raw_onnx(Path(served.info["loaded_from"]), served.info["dtype"])  # same export, same session settings
 texts = texts_for(int(os.environ.get("AB_TEXTS", "192")))
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import sys
 from pathlib import Path
 
 import numpy as np
 
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.bootstrap import bootstrap  # noqa: E402
+from bot.config import load_config  # noqa: E402
 from bot.models import ModelHub  # noqa: E402
 from bot.search.beir import judged_queries  # noqa: E402
 from bot.search.benchmark import Pools, build, pools, tune  # noqa: E402
@@ -64,7 +66,7 @@ def main() -> None:
     parser.add_argument("--splits", nargs="+", default=["train", "test"])
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args()
-    config = bootstrap(args.config)
+    config = load_config(args.config)
     manager = IndexManager(config, progress=False)
     manager.embedder = ModelHub(config).sentence_model(manager.settings.embedding_model, batch_size=64)
     index = manager.open(args.index)

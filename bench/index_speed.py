@@ -2,8 +2,9 @@
 
     python bench/index_speed.py [--docs 1000] [--data ../shared/data/scifact] [--repeat 1]
 
-Both run in this process on one loaded model (load time excluded): first the chunks `index add` would make
-are encoded with SentenceTransformer.encode (batch 64, its own length sorting), then `index add` indexes the
+Both run in this process on the same model files (each loaded once, load time excluded): first the chunks
+`index add` would make are encoded with SentenceTransformer.encode (batch 64, its own length sorting), by
+sentence-transformers loaded directly as a hand-written app would, then `index add` indexes the
 same documents as Markdown files (title as heading) into a fresh index. The ratio is the cost of everything
 that is not the encoder: reading, chunking, SQLite, FAISS, and how the chunks are batched.
 """
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
-from bot.models import ModelHub  # noqa: E402
+from bot.models import ModelHub, resolve_model  # noqa: E402
 from bot.search import IndexManager  # noqa: E402
 from bot.search.chunker import Chunker  # noqa: E402
 from bot.search.loaders import discover, read_entry  # noqa: E402
@@ -62,7 +63,9 @@ def main() -> int:
         loaded = [read_entry(entry) for entry in entries]  # (document, problem) here; a document before issue 15
         documents = [item[0] if isinstance(item, tuple) else item for item in loaded]
         texts = [chunk.embed_text for document in documents for chunk in chunker.split(document)]
-        model = handle.shared.current[0]
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(str(resolve_model(settings.embedding_model, config=config).path), device="cpu")
         model.encode(texts[:64], batch_size=64)  # warm-up
 
         started = time.perf_counter()

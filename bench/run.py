@@ -1,11 +1,15 @@
-"""`make bench`: the bot's costs measured side by side with the raw libraries, written to bench/RESULTS.md.
+"""`make bench`: the bot's costs measured side by side with the raw libraries, written to bench/results/DATE-run.md.
 
-    python bench/run.py [--quick] [--out bench/RESULTS.md] [--search-sizes 10000,100000] [--skip-search]
+    python bench/run.py [--quick] [--out FILE] [--search-sizes 10000,100000] [--skip-search]
 
 Each comparison runs in one process on the same model and texts: the raw transformers pipeline (one text
 per call, batches of 32), raw ONNX Runtime on the same export (fp32 and int8), and the bot's path (router,
 plugin, dynamic batching) on each runtime (torch, onnx, onnx-int8) at 1/8/32/128 concurrent requests; then
-the accuracy of each runtime on the same eval set, cold starts, ack latency and search.
+the accuracy of each runtime on the same eval set, cold starts, ack latency and search. Each run writes its own
+dated file (bench/results/); the verdicts in bench/RESULTS.md are written by hand from them.
+
+Only the public API: `bot.core.Nlpbot`, `bot.config.load_config`, `bot.models`, the `nlpbot` command line
+(the ack table serves `nlpbot run --adapter http` against the tests' fake Slack, as tests/support/bots.py does).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from bench.dated import dated_results  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.core import Nlpbot  # noqa: E402
 
@@ -68,14 +73,20 @@ def texts_for(n: int) -> list[str]:
     return [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n)]
 
 
-def sentiment_bot(config_path: Path, model: str, *, workers: int, queue_size: int, runtime: str = "torch") -> Nlpbot:
-    """A bot with only the sentiment plugin (shipped defaults otherwise), warmed up; runtime "onnx-int8" quantizes."""
+def sentiment_config(config_path: Path, model: str, *, workers: int, queue_size: int, runtime: str = "torch") -> Path:
+    """A config with only the sentiment plugin (shipped defaults otherwise); runtime "onnx-int8" quantizes."""
     others = "".join(f"[plugins.{name}]\nenabled = false\n" for name in ("ner", "summarize", "translate", "search"))
     quantize = "int8" if runtime.endswith("int8") else "none"
     config_path.write_text(f'[bot]\nlog_level = "WARNING"\nworkers = {workers}\nqueue_size = {queue_size}\n'
                            f'[models]\nmodels_dir = "models"\n[plugins.sentiment]\nmodel = "{model}"\nbatch_size = 32\n'
                            f'runtime = "{runtime.split("-")[0]}"\nquantize = "{quantize}"\n{others}')
-    bot = Nlpbot(load_config(config_path))
+    return config_path
+
+
+def sentiment_bot(config_path: Path, model: str, *, workers: int, queue_size: int, runtime: str = "torch") -> Nlpbot:
+    """A bot with only the sentiment plugin (shipped defaults otherwise), warmed up; runtime "onnx-int8" quantizes."""
+    bot = Nlpbot(load_config(sentiment_config(config_path, model, workers=workers, queue_size=queue_size,
+                                              runtime=runtime)))
     bot.ask("/sentiment warm up")
     return bot
 
@@ -88,13 +99,11 @@ def raw_onnx(folder: Path, variant: str):
 
     Same session settings as the bot (threads, no spin-waiting), so the gap between them is the bot's own cost.
     """
-    import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    from bot.models.onnx import VARIANT_FILES, session_options
+    from bot.models.onnx import open_session
 
-    session = ort.InferenceSession(str(folder / VARIANT_FILES[variant]), session_options(),  # the bot's settings
-                                   providers=["CPUExecutionProvider"])
+    session = open_session(folder, variant)  # the bot's own session settings
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(256)
     tokenizer.enable_padding()
@@ -134,7 +143,7 @@ def bench_throughput(model: str, total: int, folder: Path) -> tuple[list[list[st
             ["raw transformers pipeline, batch_size=32", "1", f"{batched:.1f}", f"{batched / one:.2f}", "1.00"]]
     bots = {runtime: sentiment_bot(folder / f"bench-{runtime}.toml", model, workers=256, queue_size=1024,
                                    runtime=runtime) for runtime in RUNTIMES}
-    export = Path(bots["onnx"].hub.loaded()[0].current[0].folder)
+    export = Path(bots["onnx"].hub.loaded()[0].info["loaded_from"])  # the export the bot serves
     for variant in ("float32", "int8"):
         if variant == "int8" and bots["onnx-int8"].hub.loaded()[0].info["dtype"] != "int8":
             continue  # int8 refused by its accuracy check: nothing to compare
@@ -220,38 +229,36 @@ def bench_query_recall(folder: Path, eval_path: Path | None) -> list[list[str]]:
 
 
 def bench_ack(model: str, folder: Path, commands: int) -> list[str]:
-    from bot.adapters.slack.app import SlackAdapter
-    from bot.adapters.slack.http import serve_http
-    from tests.support.fakeslack import FakeSlack
-    from tests.support.signing import signed_headers, slash_command_body
+    """Signed slash commands against `nlpbot run --adapter http` (its own process), the fake Slack as its Web API."""
     import urllib.request
 
+    from tests.support.bots import SIGNING_SECRET, BotServer
+    from tests.support.fakeslack import FakeSlack
+    from tests.support.signing import signed_headers, slash_command_body
+
     fake = FakeSlack().start()
-    bot = sentiment_bot(folder / "ack.toml", model, workers=4, queue_size=4096)
-    secret = "bench-signing-secret"
-    adapter = SlackAdapter(bot, token="xoxb-bench-0000000000", signing_secret=secret, api_url=fake.api_url)
-    ready, port = threading.Event(), {}
-    threading.Thread(target=serve_http, kwargs=dict(adapter=adapter, host="127.0.0.1", port=0, path="/slack/events",
-                     ready=lambda p: (port.update(p=p), ready.set())), daemon=True).start()
-    ready.wait(10)
-    url = f"http://127.0.0.1:{port['p']}/slack/events"
+    config = sentiment_config(folder / "ack.toml", model, workers=4, queue_size=4096)
+    server = BotServer(config, fake, env={"HF_HUB_OFFLINE": "1"})
+    text = " ".join(texts_for(40))  # long texts keep the 4 workers busy the whole time
 
     def fire(i: int) -> float:
-        text = " ".join(texts_for(40))  # long texts keep the 4 workers busy the whole time
         body = slash_command_body("/sentiment", f"{text} {i}", user_id=f"U{i:07d}", channel_id="CBENCH",
                                   response_url=fake.response_url(f"b{i}"))
-        request = urllib.request.Request(url, data=body.encode(), method="POST", headers=signed_headers(
-            secret, body, content_type="application/x-www-form-urlencoded"))
+        request = urllib.request.Request(server.url, data=body.encode(), method="POST", headers=signed_headers(
+            SIGNING_SECRET, body, content_type="application/x-www-form-urlencoded"))
         started = time.perf_counter()
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
         return time.perf_counter() - started
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        seconds = list(pool.map(fire, range(commands)))
-    unanswered = commands - len([c for c in fake.calls if c.path.startswith("/response/")])
-    adapter.close()
-    fake.stop()
+    try:
+        fire(-1)  # the model loads on the first request: not part of the measurement
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            seconds = list(pool.map(fire, range(commands)))
+        unanswered = commands - len([c for c in fake.calls if c.path.startswith("/response/") and c.path != "/response/b-1"])
+    finally:
+        server.stop()
+        fake.stop()
     p50, p99 = np.percentile(seconds, 50) * 1000, np.percentile(seconds, 99) * 1000
     return [str(commands), f"{p50:.1f}", f"{p99:.1f}", f"{max(seconds) * 1000:.1f}", str(unanswered)]
 
@@ -286,7 +293,7 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer texts and commands: a few minutes")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--out", help="default: bench/results/DATE-run.md (bench/RESULTS.md holds the verdicts)")
     parser.add_argument("--search-sizes", default="10000,100000", help="vector counts for the search tables")
     parser.add_argument("--eval-data", default=str(ROOT / "data" / "vader" / "eval.jsonl"),
                         help="labelled JSON lines for the accuracy table")
@@ -334,8 +341,11 @@ def main() -> int:
                             "--out", str(search_out)] + (["--quick"] if args.quick else []), cwd=ROOT, check=True)
             sections += ["\n## Search\n", search_out.read_text()]
     sections.append(f"\nLoad average at the end: {os.getloadavg()[0]:.1f}.\n")
-    Path(args.out).write_text("\n".join(sections) + "\n")
-    print(Path(args.out).read_text())
+    out = Path(args.out) if args.out else dated_results("run")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(sections) + "\n")
+    print(out.read_text())
+    print(f"written to {out}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
     python bench/soak.py [--minutes 30 | --quick] [--rate 2] [--workdir DIR] [--out bench/SOAK.md]
 
-`nlpbot run --adapter http` runs in its own process (as in production, the way tests/conftest.py's BotServer
+`nlpbot run --adapter http` runs in its own process (as in production, the way tests/support/bots.py's BotServer
 starts it) against the fake Slack Web API of tests/support/fakeslack.py. Every plugin is asked through slash
 commands, mentions and direct messages; a third of the way in an admin retrains sentiment (promoted and
 hot-swapped), half-way the previous version is promoted back (a second hot swap), two thirds in the document
@@ -30,7 +30,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SIGNING_SECRET, BotServer  # noqa: E402
+from tests.support.bots import SIGNING_SECRET, BotServer  # noqa: E402
 from tests.support.fakeslack import BOT_USER_ID, FakeSlack  # noqa: E402
 from tests.support.signing import event_body, signed_headers, slash_command_body  # noqa: E402
 from tests.support.tinymodels import tiny_nllb, tiny_text_classifier  # noqa: E402

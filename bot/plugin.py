@@ -14,6 +14,14 @@ Example::
         def shout(self, request: Request) -> Reply:
             \"\"\"Say it again, in capitals.\"\"\"
             return Reply(text=request.require_text().upper())
+
+Batch use (`nlpbot predict PLUGIN`) calls `predict(texts, **options)`; the options a plugin takes are the ones
+it declares, which become its flags on the command line::
+
+        predict_options = (Option("times", type=int, help="repeat each text this often"),)
+
+        def predict(self, texts, **options):   # nlpbot predict shout --times 2 -> predict(texts, times=2)
+            return [{"text": text, "shout": text.upper() * (options.get("times") or 1)} for text in texts]
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ if TYPE_CHECKING:
     from bot.scheduler import Scheduler
     from bot.search import IndexManager
 
-__all__ = ["Plugin", "PluginSettings", "CommandSpec", "command", "Services", "Request", "Reply"]
+__all__ = ["Plugin", "PluginSettings", "CommandSpec", "Option", "command", "Services", "Request", "Reply"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,25 @@ def command(
         return method
 
     return mark
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a plugin's batch use: `nlpbot predict PLUGIN --NAME VALUE` calls `predict(texts, NAME=VALUE)`.
+
+    `type` turns the command line's text into the value; with `default` None an option not given is not passed,
+    so the plugin's settings decide.
+    """
+
+    name: str  # a Python name; the flag is --NAME with "-" for "_"
+    type: Callable[[str], Any] = str
+    default: Any = None
+    help: str = ""
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
 
 
 @dataclass
@@ -121,6 +148,7 @@ class Plugin:
     training_kind: ClassVar[str | None] = None  # "sequence-classification", "token-classification", "seq2seq", ...
     labels: ClassVar[tuple[str, ...] | None] = None
     training_metric: ClassVar[str | None] = None  # what decides promotion, e.g. "bleu"; default: the kind's own
+    predict_options: ClassVar[tuple[Option, ...]] = ()  # what `predict` takes, as `nlpbot predict PLUGIN --NAME`
 
     def __init__(self, *, settings: PluginSettings, services: Services) -> None:
         self.settings = settings
@@ -149,7 +177,7 @@ class Plugin:
         return self.settings.runtime == "onnx"
 
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
-        """Batch use (`nlpbot predict`): one JSON-able dict per text, in order."""
+        """Batch use (`nlpbot predict`): one JSON-able dict per text, in order; `options` are `predict_options`."""
         raise NotImplementedError(f"the {self.name} plugin has no batch predict")
 
     def model(self, kind: str, *, task: str = "", spec: str | None = None, what: str | None = None,

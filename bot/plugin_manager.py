@@ -48,6 +48,12 @@ def discover() -> dict[str, Callable[[], type[Plugin]]]:
     return sources
 
 
+def plugin_class(name: str) -> type[Plugin] | None:
+    """The class of the installed plugin NAME (its module imported now), or None when there is none."""
+    load = discover().get(name)
+    return load() if load else None
+
+
 def build_plugins(config: Config, services: Services, *, extra: dict[str, type[Plugin]] | None = None) -> dict[str, Plugin]:
     """Validate every [plugins.NAME] table and construct the enabled plugins (cheaply: no models yet)."""
     sources = discover()

@@ -12,7 +12,7 @@ from pydantic import Field
 from bot.config import SearchSettings
 from bot.errors import UserInputError
 from bot.format import channel_link, escape, link
-from bot.plugin import Plugin, PluginSettings, Reply, Request, command
+from bot.plugin import Option, Plugin, PluginSettings, Reply, Request, command
 from bot.request import Message, message_count, require_words
 from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed
 from bot.search.errors import NoSuchIndex
@@ -81,6 +81,8 @@ class SearchPlugin(Plugin):
     description = "Answers questions from the indexed documents, with their sources."
     Settings = SearchPluginSettings
     training_kind = "sentence-embeddings"
+    predict_options = (Option("index", metavar="NAME", help="which index (default: [search] default_index)"),
+                       Option("k", type=int, metavar="N", help="hits per query (default: [plugins.search] k)"))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

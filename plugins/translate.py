@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.errors import ModelUnavailable, UserInputError
 from bot.format import escape
-from bot.plugin import Plugin, PluginSettings, Reply, Request, command
+from bot.plugin import Option, Plugin, PluginSettings, Reply, Request, command
 from bot.request import require_words
 
 USAGE = "/translate [to LANG] TEXT"
@@ -90,6 +90,7 @@ class TranslatePlugin(Plugin):
     Settings = TranslateSettings
     training_kind = "seq2seq"
     training_metric = "bleu"  # a translation is judged by BLEU, a summary (the seq2seq default) by ROUGE-L
+    predict_options = (Option("to", metavar="LANG", help="target language (default: [plugins.translate] default_target)"),)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -155,7 +156,7 @@ class TranslatePlugin(Plugin):
         return self.model("seq2seq", spec=spec, what=what)(texts, **options), spec
 
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
-        target = self._target(options.get("target") or self.settings.default_target)
+        target = self._target(options.get("to") or self.settings.default_target)
         if not self.settings.models and not self.settings.multilingual_model:
             raise ModelUnavailable(NO_MODEL.format(pair=f"en-{target}"))
         results: list[dict[str, Any]] = [{"text": text, "translation": None, "source_lang": source, "target_lang": target}

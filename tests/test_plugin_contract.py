@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from bot.cli import parser
 from bot.config import load_config
 from bot.core import Nlpbot
+from bot.errors import UserInputError
 from bot.plugin import Plugin, Reply, Request, command
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 from tests.support.bots import write_config
 from tests.support.tinymodels import tiny_bart
 
@@ -45,7 +47,7 @@ PLUGINS = {
     "sentiment": {},
     "ner": {},
     "summarize": {},
-    "translate": {"target": "de"},
+    "translate": {"to": "de"},
     "search": {"index": "docs", "k": 2},
     "admin": None,
     "shout": {},
@@ -110,6 +112,19 @@ def test_predict_gives_one_result_per_input_in_order(bot, name):
     results = bot.plugins[name].predict(GOOD, **PLUGINS[name])
     assert [result["text"] for result in results] == GOOD
     assert all(set(result) - {"text"} for result in results), "each result carries more than its input"
+
+
+@pytest.mark.parametrize("name", PLUGINS)
+def test_batch_options_are_declared_and_nothing_else_is_taken(bot, name):
+    plugin = bot.plugins[name]
+    declared = {option.name: option for option in plugin.predict_options}
+    assert set(PLUGINS[name] or {}) <= set(declared), "the options this test passes are the ones the plugin declares"
+    assert all(option.name.isidentifier() and option.help for option in declared.values())
+    if name != "shout":  # installed plugins get their flags on `nlpbot predict NAME`, beside the command's own
+        assert parser().parse_args(["predict", name]).plugin_options == {}
+    if PLUGINS[name] is not None:
+        with pytest.raises(UserInputError, match=f"the {name} plugin has no option --not-an-option"):
+            predict_stream(bot, name, ["hello"], io.StringIO(), options={"not_an_option": 1})
 
 
 @pytest.mark.parametrize("name", [name for name, options in PLUGINS.items() if options is not None])

@@ -1,9 +1,10 @@
 """The `nlpbot` command line: the parser, and `main`, the one place an error becomes an exit code.
 
-Each family of commands lives in a module with `register(subparsers)`: serving and conversation in
-`bot.cli.serve`, batch use in `bot.cli.predict`, scheduled jobs in `bot.cli.jobs`, training and model
-versions in `bot.training.cli`, documents in `bot.search.cli`. Every handler takes the parsed args and
-sets itself up with `bot.bootstrap.bootstrap(args.config)`.
+Each family of commands is one module here with `register(subparsers)`, listed in COMMAND_MODULES: serving and
+conversation (`run`: run, chat, ask), batch use (`predict`), `train`, `eval`, trained versions (`models`),
+training data (`data`), documents (`index`: index and search) and scheduled jobs (`jobs`). A command parses
+its arguments, calls the library (bot.training, bot.search, ...) and prints; every handler takes the parsed
+args and sets itself up with `bot.bootstrap.bootstrap(args.config)`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from bot import __version__
 from bot.errors import NlpbotError
 
 # Families of subcommands, in the order `nlpbot --help` lists them.
-COMMAND_MODULES = ("bot.cli.serve", "bot.cli.predict", "bot.training.cli", "bot.search.cli", "bot.cli.jobs")
+COMMAND_MODULES = ("bot.cli.run", "bot.cli.predict", "bot.cli.train", "bot.cli.eval", "bot.cli.models", "bot.cli.data",
+                   "bot.cli.index", "bot.cli.jobs")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,13 +27,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"nlpbot {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # that feature is not installed in this build
-            raise
-        register: Callable = module.register
+        register: Callable = importlib.import_module(name).register
         register(sub)
     _add_config_everywhere(top)
     return top

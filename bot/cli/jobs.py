@@ -26,7 +26,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.action == "run":
         if not args.id:
             raise UsageError("usage: nlpbot jobs run ID")
-        from bot.cli.serve import slack_recaps
+        from bot.cli.run import slack_recaps
         from bot.core import Nlpbot
 
         print(Nlpbot(config, recap_source=slack_recaps).services.scheduler.run_now(args.id))

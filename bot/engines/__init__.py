@@ -1,4 +1,7 @@
-"""Where batch work runs: `local` (this process, the default) or `ray` (a Ray cluster; `pip install nlpbot[ray]`)."""
+"""Where batch work runs: `local` (this process, the default) or `ray` (a Ray cluster; `pip install nlpbot[ray]`).
+
+Both read and write through `bot.engines.stream`; only the model calls move (`bot.engines.ray`).
+"""
 
 ENGINES = ("local", "ray")
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.config import Config
 from bot.errors import ConfigError, NlpbotError
-from bot.plugin import Plugin
+from bot.engines.stream import has_batch_use
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _threads(threads: int) -> None:
 
 
 class RayPlugin:
-    """Stands in for a plugin in `bot.predict.predict_stream`: its `predict` runs on the cluster."""
+    """Stands in for a plugin in `bot.engines.stream.predict_stream`: its `predict`, same options, runs on the cluster."""
 
     def __init__(self, plugin: Any, name: str, config: Config, ray: Any) -> None:
         self._plugin, self._name, self._config, self._ray = plugin, name, config, ray
@@ -134,7 +134,7 @@ def on_ray(bot: Any, plugin: str, *, address: str | None) -> RayBot:
     """The bot's plugins, PLUGIN's prediction on the Ray cluster at ADDRESS (None: a local Ray)."""
     ray = connect(address)
     plugins = dict(bot.plugins)
-    if plugin in plugins and type(plugins[plugin]).predict is not Plugin.predict:  # else predict_stream refuses it
+    if plugin in plugins and has_batch_use(plugins[plugin]):  # else predict_stream refuses it
         plugins[plugin] = RayPlugin(plugins[plugin], plugin, bot.config, ray)
     return RayBot(plugins)
 

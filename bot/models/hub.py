@@ -138,6 +138,7 @@ class ModelHub:
         info = {
             "spec": resolved.spec,
             "path": str(source.path),
+            "loaded_from": str(resolved.path),  # the ONNX export that serves (runtime "onnx"), else the model's path
             "source": resolved.source,
             "version": resolved.version,
             "runtime": "onnx" if kind in ONNX_KINDS else "torch",

@@ -22,7 +22,9 @@ from bot.errors import ModelUnavailable
 from bot.models.buckets import length_groups
 
 META_FILE = "meta.json"
-VARIANT_FILES = {"float32": "model.onnx", "int8": "model.int8.onnx", "float16": "model.fp16.onnx"}
+VARIANT_FILES = {"float32": "model.onnx", "int8": "model.int8.onnx", "float16": "model.fp16.onnx"}  # inside bot.models
+__all__ = ["META_FILE", "OnnxModel", "TokenizerView", "classify", "embed", "onnx_device", "open_session",
+           "session_options", "tag", "usable_cores"]
 
 
 def onnx_device(preference: str | None) -> str:
@@ -67,18 +69,12 @@ class OnnxModel:
     """One exported model in an ONNX Runtime session; `run` takes tokenized batches, thread-safe."""
 
     def __init__(self, folder: Path, *, variant: str = "float32", device: str = "cpu", threads: int = 0) -> None:
-        import onnxruntime as ort
-
         self.folder, self.variant, self.device = Path(folder), variant, device
         self.meta: dict[str, Any] = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
-        providers = ["CPUExecutionProvider"]
-        if device.startswith("cuda"):
-            index = int(device.split(":", 1)[1]) if ":" in device else 0
-            providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
-        options = session_options(threads)
-        self.session = ort.InferenceSession(str(self.folder / VARIANT_FILES[variant]), options, providers=providers)
+        self.session = open_session(self.folder, variant, device=device, threads=threads)
         # Calls run at once (the session is thread-safe): on the CPU one per share of the cores; a GPU runs one.
-        self.parallel_calls = 1 if device.startswith("cuda") else max(1, usable_cores() // options.intra_op_num_threads)
+        self.parallel_calls = 1 if device.startswith("cuda") else \
+            max(1, usable_cores() // self.session.get_session_options().intra_op_num_threads)
         self.inputs = {item.name for item in self.session.get_inputs()}
         self.max_length = int(self.meta["max_length"])
         self._tokenizer_json = (self.folder / "tokenizer.json").read_text(encoding="utf-8")
@@ -132,10 +128,8 @@ class OnnxModel:
         return self.session.run(None, {name: value for name, value in feed.items() if name in self.inputs})[0]
 
     def run_all(self, encodings: list[Any], batch_size: int) -> np.ndarray:
-        """`run` over any number of encodings in length buckets (`length_groups`), rows back in input order.
-
-        For outputs of one shape per input (classifier logits, sentence embeddings), not per-token ones.
-        """
+        """`run` over any number of encodings in length buckets (`length_groups`), rows back in input order; for
+        outputs of one shape per input (classifier logits, sentence embeddings), not per-token ones."""
         if len(encodings) == 1:
             return self.run(encodings)
         out: np.ndarray | None = None
@@ -145,6 +139,15 @@ class OnnxModel:
                 out = np.empty((len(encodings), *result.shape[1:]), dtype=result.dtype)
             out[group] = result
         return out
+
+
+def open_session(folder: Path, variant: str = "float32", *, device: str = "cpu", threads: int = 0) -> Any:
+    """An ONNX Runtime session on an export's VARIANT (float32, int8, float16) with the serving settings."""
+    import onnxruntime as ort
+
+    cuda = [("CUDAExecutionProvider", {"device_id": int(device.partition(":")[2] or 0)})] if device.startswith("cuda") else []
+    return ort.InferenceSession(str(Path(folder) / VARIANT_FILES[variant]), session_options(threads),
+                                providers=[*cuda, "CPUExecutionProvider"])
 
 
 def session_options(threads: int = 0) -> Any:
@@ -196,9 +199,7 @@ def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> 
 
 
 def _tag(label: str) -> tuple[str, str]:
-    if label.startswith(("B-", "I-")):
-        return label[0], label[2:]
-    return "I", label
+    return (label[0], label[2:]) if label.startswith(("B-", "I-")) else ("I", label)
 
 
 def tag(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[list[dict[str, Any]]]:

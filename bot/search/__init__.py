@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# name -> module; imported on first use, so `nlpbot ask` (whose command line includes bot.search.cli) does not
+# name -> module; imported on first use, so `nlpbot ask` (whose command line includes bot.cli.index) does not
 # load FAISS and the index code at start-up (measured: 0.4 s of a 2 s start).
 _EXPORTS = {
     "Answer": "answer", "AnswerSentence": "answer", "Hit": "hybrid", "DocumentIndex": "index", "Document": "loaders",

@@ -104,3 +104,16 @@ def training_pairs(folder: str | Path, split: str = "train") -> list[dict[str, s
     if not pairs:
         raise UserInputError(f"{folder}: no judged query of the {split} split has its document in corpus.jsonl")
     return pairs
+
+
+def write_training_pairs(folder: str | Path, split: str, out: Path) -> list[dict[str, str]]:
+    """`training_pairs` of FOLDER's SPLIT written to OUT as JSON lines (its folder made if missing); returns them."""
+    pairs = training_pairs(folder, split)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(pair, ensure_ascii=False) + "\n" for pair in pairs), encoding="utf-8")
+    return pairs
+
+
+def index_name(folder: str | Path) -> str:
+    """The index a BEIR folder is built into when none is named: beir-FOLDER (its name made a valid index name)."""
+    return "beir-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in Path(folder).resolve().name)

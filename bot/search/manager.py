@@ -12,7 +12,7 @@ from bot.config import Config, SearchSettings
 from bot.search.embedding import Embedder
 from bot.search.errors import IndexBusy, NoSuchIndex
 from bot.search.index import DocumentIndex
-from bot.search.stale import Models
+from bot.search.stale import Models, hub_models
 from bot.errors import UserInputError
 
 INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -96,3 +96,15 @@ class IndexManager:
             for index in self._open.values():
                 index.close()
             self._open.clear()
+
+
+def attach_models(manager: IndexManager, config: Config) -> IndexManager:
+    """MANAGER with the [search] embedding model from a model hub of its own, and that hub's loader for an index
+    built with another model: what a command that embeds needs (the search plugin uses the bot's hub instead)."""
+    from bot.models import ModelHub
+
+    hub = ModelHub(config)
+    manager.embedder = hub.sentence_model(
+        manager.settings.embedding_model, batch_size=manager.settings.batch_size, what="[search] embedding_model")
+    manager.models = hub_models(hub, config.models_dir, batch_size=manager.settings.batch_size)
+    return manager

@@ -1,4 +1,4 @@
-"""`nlpbot models export`, and the export a promotion makes: a plugin's model, ready for runtime = "onnx"."""
+"""`nlpbot models export`, and promotion with its export: a plugin's model, ready for runtime = "onnx"."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.config import Config, validate_section
 from bot.errors import ModelUnavailable
+from bot.models import versions
 from bot.models.export import prepare, read_meta
 from bot.models.specs import ResolvedModel, resolve_model
 from bot.plugin_manager import discover
@@ -46,3 +47,9 @@ def export_plugin(config: Config, plugin: str, version: str | None = None, *, qu
                              tolerance=config.models.quantize_tolerance)
     return {"plugin": plugin, "model": resolved.spec, "version": resolved.version, "folder": str(folder),
             "serves": served, "int8": read_meta(folder).get("int8")}
+
+
+def promote(config: Config, plugin: str, version: str) -> str | None:
+    """Make VERSION serve PLUGIN (its ONNX export made first, where the plugin serves on ONNX); returns the one before."""
+    export_plugin(config, plugin, version, only_if_onnx=True)  # a bot serving on ONNX finds it ready
+    return versions.promote(config.models_dir, plugin, version)

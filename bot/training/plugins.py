@@ -38,3 +38,8 @@ def trainable(plugin: str) -> Trainable:
     if plugin not in found:
         raise UserInputError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(found)}")
     return found[plugin]
+
+
+def plugins_of_kind(kind: str) -> list[str]:
+    """The installed plugins trained with KIND (e.g. "sentence-embeddings"), by name."""
+    return [name for name, declared in trainable_plugins().items() if declared.kind == kind]

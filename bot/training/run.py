@@ -183,10 +183,9 @@ def train(
             shutil.rmtree(scratch, ignore_errors=True)
             raise
         if decision.promote:
-            from bot.training.export import export_plugin
+            from bot.training.export import promote
 
-            export_plugin(config, plugin, version, only_if_onnx=True)  # a bot serving on ONNX finds it ready
-            versions.promote(config.models_dir, plugin, version)
+            promote(config, plugin, version)
     result = TrainResult(
         plugin=plugin, version=version, path=folder / version, primary_metric=trainer_kind.primary_metric,
         metrics=outcome.metrics, promoted=decision.promote, reason=decision.reason,

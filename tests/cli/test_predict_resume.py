@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 from tests.support.bots import ROOT, sentiment_config
 
 LINES = 2_000

@@ -76,3 +76,20 @@ def test_index_add_on_ray_builds_the_index_the_local_engine_builds(local_ray, si
                                        "--config", config)[1]) for engine in ("local", "ray")}
         assert [(h["source"], h["chunk"]) for h in hits["ray"]] == [(h["source"], h["chunk"]) for h in hits["local"]]
         assert [h["score"] for h in hits["ray"]] == pytest.approx([h["score"] for h in hits["local"]], abs=1e-4)
+
+
+def test_a_plugins_predict_options_reach_it_on_ray_as_locally(local_ray, site, capsys):
+    config = str(site / "config.toml")
+    code, _ = run(capsys, "index", "add", "--index", "options", str(site / "docs"), "--no-progress", "--config", config)
+    assert code == 0
+    (site / "queries.txt").write_text("how do I reset my password\nwhen is lunch served\n", encoding="utf-8")
+    rows = {}
+    for engine in ("local", "ray"):
+        code, out = run(capsys, "predict", "search", "--index", "options", "--k", "2", "--input", str(site / "queries.txt"),
+                        "--engine", engine, "--no-progress", "--config", config)
+        assert code == 0
+        rows[engine] = [json.loads(line) for line in out.splitlines()]
+    assert [len(row["hits"]) for row in rows["local"]] == [2, 2]  # --k 2, not the plugin's default of 5
+    assert rows["local"][0]["hits"][0]["source"].endswith("handbook/accounts.md")
+    assert [[hit["source"] for hit in row["hits"]] for row in rows["ray"]] == \
+        [[hit["source"] for hit in row["hits"]] for row in rows["local"]]

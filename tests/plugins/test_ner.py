@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 
 TEXT = "Ada Lovelace met Charles Babbage in London in 1833, and Microsoft later named a language after her."
 

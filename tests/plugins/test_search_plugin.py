@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.slack.files import FileDownloader, shared_files
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 from bot.request import Message
 from tests.support.bots import BOT_TOKEN, TestBot, write_config
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 from bot.request import Message
 
 LAUNCH = [

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.predict import predict_stream
+from bot.engines.stream import predict_stream
 
 ENGLISH = "The weather is lovely today and the train is late again."
 GERMAN = "Der Ausschuss hat am Montag über den Haushalt der neuen Bibliothek beraten."
@@ -167,7 +167,7 @@ def test_translate_settings_are_checked_at_start_up(make_config, body, expected)
 def test_nlpbot_predict_translate_to_a_target(pair_bot):
     out = io.StringIO()
     lines = [json.dumps({"text": ENGLISH}), GERMAN, FRENCH]
-    predict_stream(pair_bot.bot, "translate", lines, out, options={"target": "de"})
+    predict_stream(pair_bot.bot, "translate", lines, out, options={"to": "de"})
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(r["source_lang"], r["target_lang"]) for r in rows] == [("en", "de"), ("de", "de"), ("fr", "de")]
     assert rows[0]["translation"].strip() and "error" not in rows[0]

@@ -13,6 +13,7 @@ from tests.support.fakeslack import BOT_USER_ID
 from tests.support.signing import event_body, signed_headers, slash_command_body
 from tests.support.slackhttp import FORM, mention, post, slash, submit_view, wait_until
 
+
 def test_a_slash_command_is_acked_at_once_and_answered_at_its_response_url(http_bot, module_fake_slack):
     status, _, seconds = slash(http_bot, module_fake_slack, "/sentiment", "I love this bot", name="first")
     assert status == 200

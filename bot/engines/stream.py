@@ -1,4 +1,9 @@
-"""Batch use of any plugin: JSON lines (or plain lines) in, one JSON line out per input, in order."""
+"""Batch use of any plugin on either engine: JSON lines (or plain lines) in, one JSON line out per input, in order.
+
+Both engines run through `predict_stream`: it reads and checks the inputs, writes each result in its input's
+place (a bad line gets its "error" there) and continues an interrupted --output; only the plugin's `predict`
+differs (this process, or `bot.engines.ray` on a cluster).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TextIO
 
-from bot.core import Nlpbot
 from bot.errors import UserInputError
 from bot.plugin import Plugin
 from bot.request import require_words
+
+if TYPE_CHECKING:
+    from bot.core import Nlpbot
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +101,36 @@ def resume_output(path: Path) -> Resume:
     return Resume(done, failed, last_text)
 
 
+def has_batch_use(plugin: Any) -> bool:
+    """Whether PLUGIN's class has a `predict` of its own (the base class's refuses)."""
+    return type(plugin).predict is not Plugin.predict
+
+
+def batch_plugin(bot: Any, plugin_name: str) -> Any:
+    """The enabled plugin PLUGIN_NAME, if it has batch use; else UserInputError naming the ones that do."""
+    plugin = bot.plugins.get(plugin_name)
+    if plugin is None:
+        raise UserInputError(f"no enabled plugin {plugin_name!r} (enabled: {', '.join(sorted(bot.plugins))})")
+    if not has_batch_use(plugin):
+        batch = sorted(name for name, other in bot.plugins.items() if has_batch_use(other))
+        raise UserInputError(f"the {plugin_name} plugin has no batch use; these have: {', '.join(batch)}")
+    return plugin
+
+
+def check_options(plugin_name: str, plugin: Any, options: dict[str, Any]) -> None:
+    """Options PLUGIN does not declare in `predict_options` are refused, naming the ones it does."""
+    unknown = sorted(set(options) - {option.name for option in plugin.predict_options})
+    if unknown:
+        raise UserInputError(f"the {plugin_name} plugin has no option --{unknown[0].replace('_', '-')}; "
+                             f"{option_list(plugin.predict_options)}")
+
+
+def option_list(options: Iterable[Any]) -> str:
+    """How an error names a plugin's options: "its options: --index NAME, --k N", or that it has none."""
+    shown = [f"{option.flag} {option.metavar or option.name.upper()}" for option in options]
+    return f"its options: {', '.join(shown)}" if shown else "it takes no options of its own"
+
+
 def predict_stream(bot: Nlpbot, plugin_name: str, lines: Iterable[bytes | str], out: TextIO, *,
                    source: str = "<stdin>", options: dict[str, Any] | None = None, chunk: int | None = None,
                    progress: Callable[[int], object] | None = None, resume: Resume = Resume()) -> int:
@@ -104,12 +141,8 @@ def predict_stream(bot: Nlpbot, plugin_name: str, lines: Iterable[bytes | str], 
     `resume.done` inputs are skipped (their results are already written); the last of them must be the
     input whose text the output's last line holds, else the output belongs to other input.
     """
-    plugin = bot.plugins.get(plugin_name)
-    if plugin is None:
-        raise UserInputError(f"no enabled plugin {plugin_name!r} (enabled: {', '.join(sorted(bot.plugins))})")
-    if type(plugin).predict is Plugin.predict:
-        batch = sorted(name for name, other in bot.plugins.items() if type(other).predict is not Plugin.predict)
-        raise UserInputError(f"the {plugin_name} plugin has no batch use; these have: {', '.join(batch)}")
+    plugin = batch_plugin(bot, plugin_name)
+    check_options(plugin_name, plugin, options or {})
     chunk = chunk or max(plugin.settings.batch_size * 8, 64)
     failed, lines_done = resume.failed, 0
     pending: list[tuple[int, str | None, str | None]] = []

@@ -1,14 +1,16 @@
-"""`nlpbot index ...` and `nlpbot search ...` as a user runs them: parsed arguments, printed output, exit codes."""
+"""`nlpbot index ...` and `nlpbot search ...` (bot/cli/index.py) as a user runs them: output and exit codes."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-
-from tests.support.documents import write_files
+from bot.config import load_config
+from bot.search import IndexManager
+from tests.support.documents import CORPUS, write_config, write_files
 
 
 def run(argv: list[str]) -> int:
@@ -17,9 +19,15 @@ def run(argv: list[str]) -> int:
 
 
 @pytest.fixture
-def configured(corpus, make_manager):
-    make_manager()  # writes corpus/config.toml
-    return ["--config", str(corpus / "config.toml")]
+def corpus(tmp_path: Path, monkeypatch) -> Path:
+    """The corpus under tmp_path, which is also the working directory (sources are relative paths, as added)."""
+    monkeypatch.chdir(tmp_path)
+    return write_files(tmp_path, CORPUS)
+
+
+@pytest.fixture
+def configured(corpus: Path) -> list[str]:
+    return ["--config", str(write_config(corpus))]
 
 
 def test_index_add_then_search_json(configured, corpus, capsys):
@@ -80,9 +88,9 @@ def test_list_and_stats_speak_json(configured, capsys):
     assert json.loads(capsys.readouterr().out)["sources"] == 2
 
 
-def test_index_drop_deletes_the_index_and_is_refused_while_a_write_holds_it(configured, corpus, make_manager, capsys):
-    index = make_manager().open("scratch")
-    index.add(["handbook"])
+def test_index_drop_deletes_the_index_and_is_refused_while_a_write_holds_it(configured, corpus, capsys):
+    assert run([*configured, "index", "add", "--no-progress", "--index", "scratch", "handbook"]) == 0
+    index = IndexManager(load_config(corpus / "config.toml")).open("scratch", create=False)
     with index.writing():  # as an `index add` in another process would hold it
         assert run([*configured, "index", "drop", "scratch"]) == 3
     assert "index 'scratch' is being written" in capsys.readouterr().err

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     chat.add_argument("--user", default="console", help="act as this Slack user id (admins are listed by id)")
     chat.set_defaults(handler=cmd_chat)
 
-    ask = subparsers.add_parser("ask", help='one message, e.g. nlpbot ask "/sentiment I love this"')
+    ask = subparsers.add_parser("ask", help='one message as typed in Slack, e.g. nlpbot ask "help"')
     ask.add_argument("--json", action="store_true", help='print {"plugin", "text", "blocks", "data"}')
     ask.add_argument("--user", default="console", help="act as this Slack user id")
     ask.add_argument("text", nargs="+")

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from bot.errors import UsageError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    data = subparsers.add_parser("data", help="prepare training data: vader, beir DIR, or feedback PLUGIN (Slack's buttons)")
+    data.add_argument("dataset", choices=["vader", "beir", "feedback"])
+    data.add_argument("source", nargs="?", metavar="DIR|PLUGIN",
+                      help="beir: a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv); "
+                           "feedback: the plugin whose clicks to export (one with feedback buttons)")
+    data.add_argument("--split", default="train", help="beir: the qrels split turned into pairs (default train)")
+    data.add_argument("--out", default=None, help="vader: output folder (default data/vader next to the config); "
+                      "beir: the pairs file (default data/beir-FOLDER-SPLIT.jsonl); "
+                      "feedback: the JSON lines file (default data/feedback-PLUGIN.jsonl)")
+    data.add_argument("--sdist", default=None, help="a local vaderSentiment-3.3.2.tar.gz instead of downloading")
+    data.set_defaults(handler=cmd_data)
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -34,7 +47,7 @@ def _export_feedback(config, args: argparse.Namespace) -> int:
     from bot.training.plugins import trainable
 
     if not args.source:
-        raise UserInputError("Which plugin? `nlpbot data feedback sentiment --out FILE`")
+        raise UserInputError("Which plugin? `nlpbot data feedback PLUGIN --out FILE`")
     trainable(args.source)  # an unknown plugin is a usage error
     out = Path(args.out) if args.out else config.resolve_path(f"data/feedback-{args.source}.jsonl")
     store = FeedbackStore.for_config(config)
@@ -51,16 +64,16 @@ def _export_feedback(config, args: argparse.Namespace) -> int:
 
 
 def _beir_pairs(args: argparse.Namespace, config) -> int:
-    from bot.search.beir import training_pairs
+    from bot.search.beir import write_training_pairs
+    from bot.training.plugins import plugins_of_kind
 
     if not args.source:
         raise UsageError("nlpbot data beir FOLDER [--split train] [--out FILE]: name the BEIR folder")
-    pairs = training_pairs(args.source, args.split)
     name = Path(args.source).resolve().name
     out = Path(args.out) if args.out else config.resolve_path(f"data/beir-{name}-{args.split}.jsonl")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(pair, ensure_ascii=False) + "\n" for pair in pairs), encoding="utf-8")
+    pairs = write_training_pairs(args.source, args.split, out)
     hard = sum("negative" in pair for pair in pairs)
+    trainer = (plugins_of_kind("sentence-embeddings") or ["PLUGIN"])[0]  # the plugin whose embeddings learn from pairs
     print(f"{out}: {len(pairs)} query/positive pairs from {len({pair['query'] for pair in pairs})} {args.split} "
-          f"queries, {hard} with a hard negative (train with `nlpbot train search --data {out}`)")
+          f"queries, {hard} with a hard negative (train with `nlpbot train {trainer} --data {out}`)")
     return 0

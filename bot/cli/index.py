@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # imported where used: building the command line must not loa
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `index` and `search` to the nlpbot command line (bot.cli calls this)."""
     index = subparsers.add_parser("index", help="build and inspect document indexes")
     actions = index.add_subparsers(dest="index_action", required=True,
                                    metavar="add|remove|drop|list|stats|eval|tune")
@@ -74,20 +73,12 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 def _manager(args: argparse.Namespace, *, with_model: bool, must_exist: bool = False,
              progress: bool | None = None) -> IndexManager:
     config = bootstrap(getattr(args, "config", None))
-    from bot.search.manager import IndexManager
+    from bot.search.manager import IndexManager, attach_models
 
     manager = IndexManager(config, progress=progress)
     if must_exist:
         manager.require(args.index)  # before loading the model: a wrong name fails fast
-    if with_model:
-        from bot.models import ModelHub
-        from bot.search.stale import hub_models
-
-        hub = ModelHub(config)
-        manager.embedder = hub.sentence_model(
-            manager.settings.embedding_model, batch_size=manager.settings.batch_size, what="[search] embedding_model")
-        manager.models = hub_models(hub, config.models_dir, batch_size=manager.settings.batch_size)
-    return manager
+    return attach_models(manager, config) if with_model else manager
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -190,9 +181,9 @@ def run_tune(args: argparse.Namespace) -> int:
 
 
 def _beir_index(args: argparse.Namespace) -> str:
-    from pathlib import Path
+    from bot.search.beir import index_name
 
-    return args.index or "beir-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in Path(args.beir).resolve().name)
+    return args.index or index_name(args.beir)
 
 
 def _table(result: dict) -> str:
