@@ -201,6 +201,11 @@ class Plugin:
             quantize=self.settings.quantize,
         )
 
+    @classmethod
+    def served_model(cls, config: Config, settings: PluginSettings) -> str | None:
+        """The model spec this plugin's trained kind serves in place of (its `model` setting by default)."""
+        return settings.model
+
     @staticmethod
     def answering_version(handle: ModelHandle) -> str:
         """The model version a handle serves now (a trained version, else its spec): what a feedback click records."""

@@ -1,15 +1,17 @@
-"""Finds plugins (built-ins in plugins/, third-party via the `nlpbot.plugins` entry points) and builds the enabled ones."""
+"""Finds plugins (built-ins in plugins/, third-party via the `nlpbot.plugins` entry points), builds the enabled ones,
+and says what each declares for training (its kind, labels and ranking metric)."""
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 import logging
 import pkgutil
 from importlib.metadata import entry_points
 from typing import Any, Callable
 
 from bot.config import Config, validate_section
-from bot.errors import ConfigError, ModelUnavailable
+from bot.errors import ConfigError, ModelUnavailable, UserInputError
 from bot.models import resolve_model
 from bot.models.specs import PACKAGE, require_package
 from bot.plugin import CommandSpec, Plugin, Services
@@ -119,3 +121,39 @@ def command_table(plugins: dict[str, Plugin]) -> dict[str, tuple[Plugin, Command
                 raise ConfigError(f"command {spec.name!r} is claimed by both the {other} and {plugin.name} plugins; disable one")
             table[spec.name] = (plugin, spec)
     return table
+
+
+@dataclass(frozen=True)
+class Trainable:
+    """A plugin's declarations (`training_kind`, `labels`, `training_metric` on its class)."""
+
+    plugin: str
+    kind: str
+    labels: list[str] | None = None
+    metric: str | None = None  # None: the kind's own primary metric
+
+
+def trainable_plugins() -> dict[str, Trainable]:
+    """Every installed plugin with a training kind, by name."""
+    found = {}
+    for name, load in sorted(discover().items()):
+        cls = load()
+        kind = getattr(cls, "training_kind", None)
+        if kind:
+            labels = getattr(cls, "labels", None)
+            found[name] = Trainable(name, kind, list(labels) if labels else None,
+                                    getattr(cls, "training_metric", None))
+    return found
+
+
+def trainable(plugin: str) -> Trainable:
+    """PLUGIN's declarations, or UserInputError naming the plugins that can be trained."""
+    found = trainable_plugins()
+    if plugin not in found:
+        raise UserInputError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(found)}")
+    return found[plugin]
+
+
+def plugins_of_kind(kind: str) -> list[str]:
+    """The installed plugins trained with KIND (e.g. "sentence-embeddings"), by name."""
+    return [name for name, declared in trainable_plugins().items() if declared.kind == kind]

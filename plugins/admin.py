@@ -11,6 +11,7 @@ from pydantic import Field
 from bot.errors import UserInputError
 from bot.feedback import feedback_line
 from bot.models import versions
+from bot.exports import promote
 from bot.plugin import Plugin, PluginSettings, Reply, Request, command
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class AdminPlugin(Plugin):
         plugin = self._plugin_arg(args, "promote")
         if len(args) < 2:
             raise UserInputError(f"Which version? `/nlp-admin models {plugin}` lists them.")
-        before = versions.promote(self.config.models_dir, plugin, args[1])
+        before = promote(self.config, plugin, args[1])  # exported for ONNX Runtime first, where it serves so
         self.services.hub.refresh_trained()
         return Reply(text=f"*{plugin}*: `{args[1]}` now serves (was `{before or 'nothing'}`).", in_channel=False,
                      data={"plugin": plugin, "serving": args[1], "previous": before})

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from bot.config import SearchSettings
+from bot.config import Config, SearchSettings
 from bot.errors import UserInputError
 from bot.format import channel_link, escape, link
 from bot.plugin import Option, Plugin, PluginSettings, Reply, Request, command
@@ -83,6 +83,10 @@ class SearchPlugin(Plugin):
     training_kind = "sentence-embeddings"
     predict_options = (Option("index", metavar="NAME", help="which index (default: [search] default_index)"),
                        Option("k", type=int, metavar="N", help="hits per query (default: [plugins.search] k)"))
+
+    @classmethod
+    def served_model(cls, config: Config, settings: PluginSettings) -> str | None:
+        return config.search.embedding_model  # what the indexes embed with: a trained search model replaces it
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

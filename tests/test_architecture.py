@@ -1,8 +1,10 @@
-"""The shape of bot/: no import cycles (function-level imports included), no module over 250 lines without a reason."""
+"""The shape of bot/: layers that import only downward, Slack only in the adapters, no import cycles (function-level
+imports included), no module over 250 lines without a reason."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -110,7 +112,7 @@ def test_only_the_command_line_builds_an_adapter_into_the_core():
     outside = {name: sorted(t for t in targets if t.startswith("bot.adapters")) for name, targets in graph.items()
                if not name.startswith(("bot.adapters", "bot.cli"))}
     assert not {name: found for name, found in outside.items() if found}
-    assert "bot.adapters.slack.recaps" in graph["bot.cli.serve"] | graph["bot.cli.jobs"]  # the recap source, injected
+    assert "bot.adapters.slack.recaps" in graph["bot.cli.run"] | graph["bot.cli.jobs"]  # the recap source, injected
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -123,3 +125,80 @@ def test_no_module_is_long_without_saying_why(name):
     docstring = ast.get_docstring(ast.parse(source)) or ""
     assert REASON in docstring, (f"{path.relative_to(ROOT)} has {lines} lines (> {MAX_LINES}): split it where its "
                                  f"rooms divide, or say in its docstring why it is {REASON} ...")
+
+
+# The layers, lowest first: a module may import its own layer and those below it, never one above (function-level
+# imports and TYPE_CHECKING imports included). Plugins (plugins/*.py) sit between the plugin API and the adapters.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("errors, config and text", ("bot", "bot.errors", "bot.config", "bot.text", "bot.logs", "bot.metrics", "bot.reply",
+                                 "bot.format", "bot.request", "bot.bootstrap", "bot.workers", "bot.state")),
+    ("models, search, training, recaps", ("bot.models", "bot.search", "bot.training", "bot.recaps", "bot.feedback")),
+    ("services", ("bot.scheduler",)),
+    ("plugin API", ("bot.plugin", "bot.plugin_manager", "bot.exports", "bot.router", "bot.core")),
+    ("plugins", ("plugins",)),
+    ("adapters", ("bot.adapters", "bot.engines")),
+    ("cli", ("bot.cli", "bot.__main__")),
+]
+PLUGIN_MODULES = {f"plugins.{path.stem}": path for path in sorted((ROOT / "plugins").glob("*.py"))
+                  if path.stem != "__init__"}
+
+
+def layer_of(module: str) -> int:
+    """The layer whose longest prefix names the module (bot.search.index -> "models, search, ...")."""
+    best, length = -1, -1
+    for number, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or (prefix != "bot" and module.startswith(prefix + "."))) and len(prefix) > length:
+                best, length = number, len(prefix)
+    if best < 0:
+        raise AssertionError(f"{module} is in no layer: add it to LAYERS in tests/test_architecture.py")
+    return best
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(f"{name} ({LAYERS[layer_of(name)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+                  for name, targets in graph.items() for target in targets if layer_of(target) > layer_of(name))
+
+
+def test_every_module_is_in_a_layer_and_no_import_runs_upward():
+    graph = {name: _imports(name, path) - _ancestors(name) for name, path in {**MODULES, **PLUGIN_MODULES}.items()}
+    assert upward_imports(graph) == [], "imports that run upward (move the shared part down, or hand it in):"
+    # the check itself: an import from the core into the Slack adapter is caught, and so is one from a model
+    assert upward_imports({"bot.core": {"bot.adapters.slack.app"}, "bot.models.hub": {"plugins.search"}}) == [
+        "bot.core (plugin API) imports bot.adapters.slack.app (adapters)",
+        "bot.models.hub (models, search, training, recaps) imports plugins.search (plugins)"]
+
+
+SLACK_LIBRARIES = ("slack_sdk", "slack_bolt")
+
+
+def reads_slack_markup(pattern: str) -> bool:
+    """A regular expression that matches Slack's markup for a person, a channel or a broadcast (<@U1>, <#C1|x>,
+    <!here>); a lookbehind such as (?<!x) is not one."""
+    return re.search(r"(?<!\(\?)<\[?[@#!]", pattern) is not None
+
+
+def test_the_markup_check_knows_slack_markup_from_regex_syntax():
+    assert reads_slack_markup(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>") and reads_slack_markup(r"<#([CGD][A-Z0-9]+)")
+    assert reads_slack_markup(r"<!(here|channel|everyone)") and reads_slack_markup(r"<[@#]\w+>")
+    assert not reads_slack_markup(r"(?<![\w*])\*(?P<bold>[^*]+)\*") and not reads_slack_markup(r"<b>(.*?)</b>")
+
+
+@pytest.mark.parametrize("name", sorted(name for name in {**MODULES, **PLUGIN_MODULES}
+                                        if not name.startswith("bot.adapters")))
+def test_only_the_adapters_know_slack(name):
+    """No module outside bot/adapters imports Slack's libraries or an adapter (but the CLI, which wires them in), or
+    uses a pattern that reads Slack's markup (bot.format renders a reply's mrkdwn; reading what people typed in
+    Slack is bot/adapters/slack/markup.py's job)."""
+    path = {**MODULES, **PLUGIN_MODULES}[name]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    slack = sorted(module for module in imported if module.split(".")[0] in SLACK_LIBRARIES
+                   or (module.startswith("bot.adapters") and not name.startswith("bot.cli")))  # the CLI wires them in
+    assert not slack, f"{name} imports {slack}: Slack lives in bot/adapters/slack"
+    patterns = [node.args[0].value for node in ast.walk(tree) if isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") in {"compile", "sub", "match", "search", "finditer", "findall"}
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)]
+    parsing = [pattern for pattern in patterns if reads_slack_markup(pattern)]
+    assert not parsing, f"{name} parses Slack markup with {parsing}: bot/adapters/slack/markup.py does that"

@@ -44,7 +44,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 def _export_feedback(config, args: argparse.Namespace) -> int:
     from bot.errors import UserInputError
     from bot.feedback import FeedbackStore
-    from bot.training.plugins import trainable
+    from bot.plugin_manager import trainable
 
     if not args.source:
         raise UserInputError("Which plugin? `nlpbot data feedback PLUGIN --out FILE`")
@@ -65,7 +65,7 @@ def _export_feedback(config, args: argparse.Namespace) -> int:
 
 def _beir_pairs(args: argparse.Namespace, config) -> int:
     from bot.search.beir import write_training_pairs
-    from bot.training.plugins import plugins_of_kind
+    from bot.plugin_manager import plugins_of_kind
 
     if not args.source:
         raise UsageError("nlpbot data beir FOLDER [--split train] [--out FILE]: name the BEIR folder")

@@ -19,11 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.plugin_manager import trainable
     from bot.training.evaluate import evaluate
     from bot.training.report import fmt
 
     config = bootstrap(getattr(args, "config", None))
-    result = evaluate(config, args.plugin, args.data, version=args.version)  # a missing model exits 3 (bot.cli)
+    declared = trainable(args.plugin)  # an unknown or untrainable plugin is a usage error
+    result = evaluate(config, args.plugin, args.data, kind=declared.kind, labels=declared.labels,
+                      metric=declared.metric, version=args.version)  # a missing model exits 3 (bot.cli)
     if args.json:
         print(json.dumps(result.as_json()))
         return 0

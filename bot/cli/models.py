@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from bot.models import versions
-    from bot.training.plugins import trainable, trainable_plugins
+    from bot.plugin_manager import trainable, trainable_plugins
 
     config = bootstrap(getattr(args, "config", None))
     models_dir = config.models_dir
@@ -56,7 +56,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.action == "promote":
         if not version:
             raise UsageError(f"which version? `nlpbot models list {plugin}` shows them")
-        from bot.training.export import promote
+        from bot.exports import promote
 
         before = promote(config, plugin, version)
         print(f"{plugin}: {version} now serves" + (f" (was {before})" if before and before != version else ""))
@@ -68,7 +68,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def _export(config, plugin: str, version: str | None, args: argparse.Namespace) -> int:
     """`nlpbot models export PLUGIN [VERSION]`: the ONNX export (and int8, if asked for) made ahead of serving."""
-    from bot.training.export import export_plugin
+    from bot.exports import export_plugin
 
     made = export_plugin(config, plugin, version, quantize=args.quantize, force=args.force)
     if args.json:

@@ -39,7 +39,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from bot.training.plugins import trainable
+    from bot.exports import promote
+    from bot.plugin_manager import trainable
     from bot.training.progress import emit
     from bot.training.run import train
 
@@ -61,6 +62,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc, nodes=nodes,
             progress=emit if args.progress_lines else (lambda line: print(line, file=sys.stderr, flush=True)),
             show_bar=not (args.quiet or args.progress_lines),
+            promote=lambda version: promote(config, args.plugin, version),  # its ONNX export made first, where it serves so
         )
     except KeyboardInterrupt:
         print("interrupted: nothing was changed", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 Example::
 
-    result = evaluate(config, "sentiment", "data/vader/eval.jsonl")            # the serving version
+    result = evaluate(config, "sentiment", "data/vader/eval.jsonl", kind="sequence-classification")  # serving version
     result.version, result.metrics["macro_f1"], result.examples
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.models import versions
 from bot.errors import ModelUnavailable
 from bot.training.kinds import get_kind
-from bot.training.plugins import trainable
 from bot.training.spec import RunSpec
 
 if TYPE_CHECKING:
@@ -50,29 +50,30 @@ def version_path(config: Config, plugin: str, version: str | None) -> Path:
     return config.models_dir / plugin / version
 
 
-def evaluate(config: Config, plugin: str, data: str | Path, *, version: str | None = None) -> Evaluation:
-    """Score PLUGIN's VERSION on DATA. UserInputError for a bad plugin or file, ModelUnavailable for the model."""
+def evaluate(config: Config, plugin: str, data: str | Path, *, kind: str, labels: Sequence[str] | None = None,
+             metric: str | None = None, version: str | None = None) -> Evaluation:
+    """Score PLUGIN's VERSION on DATA with what the plugin declares (`bot.plugin_manager.trainable`: its training
+    `kind`, `labels` and ranking `metric`). UserInputError for a bad file, ModelUnavailable for the model."""
     from bot.models import pick_device, pick_dtype
 
-    declared = trainable(plugin)
-    kind = get_kind(declared.kind, metric=declared.metric)
-    records = kind.read(data, labels=declared.labels)
+    scorer = get_kind(kind, metric=metric)
+    records = scorer.read(data, labels=labels)
     path = version_path(config, plugin, version)
     defaults = config.training.run_defaults(plugin)
     trained_with = versions.read_metadata(path).get("parameters") or {}
     device = pick_device(config.models.device)
     with tempfile.TemporaryDirectory(prefix="nlpbot-eval-") as scratch:
         spec = RunSpec(
-            plugin=plugin, kind=declared.kind, base_path=str(path), out_dir=scratch, labels=declared.labels,
+            plugin=plugin, kind=kind, base_path=str(path), out_dir=scratch, labels=list(labels) if labels else None,
             epochs=defaults.epochs, lr=defaults.lr, batch_size=defaults.batch_size,
             max_length=int(trained_with.get("max_length") or defaults.max_length),  # as the model saw its data
             seed=defaults.seed, patience=defaults.patience, device=device,
             dtype=str(pick_dtype(device, config.models.dtype)).replace("torch.", ""), show_bar=False,
-            metric=declared.metric,
+            metric=metric,
         )
         try:
-            metrics = kind.evaluate(spec, path, records)
+            metrics = scorer.evaluate(spec, path, records)
         except (OSError, ValueError) as exc:  # files missing, unreadable or not a model in the version's folder
             raise ModelUnavailable(f"{plugin} {path.name}: cannot load the model at {path} ({exc})") from None
     return Evaluation(plugin, path.name, path.name == versions.serving_version(config.models_dir, plugin),
-                      kind.primary_metric, metrics, len(records))
+                      scorer.primary_metric, metrics, len(records))

@@ -85,11 +85,14 @@ def train(
     nodes: Nodes | None = None,
     progress: Progress | None = None,
     show_bar: bool = True,
+    promote: Callable[[str], Any] | None = None,
 ) -> TrainResult:
     """Train PLUGIN's model; unset parameters come from [training.PLUGIN], then [training], then defaults.
 
-    `kind`, `labels` and `metric` are what the plugin declares (`bot.training.plugins.trainable`); `metric`
-    (e.g. "bleu" for translations) decides early stopping and promotion, by default the kind's own.
+    `kind`, `labels` and `metric` are what the plugin declares (`bot.plugin_manager.trainable`); `metric`
+    (e.g. "bleu" for translations) decides early stopping and promotion, by default the kind's own. `promote(version)`
+    makes a promoted version serve (default: `versions.promote`; the command line's also exports it for ONNX Runtime
+    first, `bot.exports.promote`).
 
     `progress` is called, in the calling thread, with about twenty short lines a person can read: the data
     sizes, "training for 150 steps (2 epochs of 75 steps)", "step 15/150 (10%): loss 0.9812" ten times,
@@ -183,9 +186,7 @@ def train(
             shutil.rmtree(scratch, ignore_errors=True)
             raise
         if decision.promote:
-            from bot.training.export import promote
-
-            promote(config, plugin, version)
+            (promote or functools.partial(versions.promote, config.models_dir, plugin))(version)
     result = TrainResult(
         plugin=plugin, version=version, path=folder / version, primary_metric=trainer_kind.primary_metric,
         metrics=outcome.metrics, promoted=decision.promote, reason=decision.reason,

@@ -11,7 +11,7 @@ from bot.errors import NlpbotError, UserInputError
 from bot.training.kinds import get_kind
 from bot.training.evaluate import evaluate
 from bot.training.kinds.seq2seq import text_metrics
-from bot.training.plugins import trainable
+from bot.plugin_manager import trainable
 from bot.training.run import train
 
 from tests.support.trainingdata import make_config
@@ -86,7 +86,7 @@ def test_translations_are_ranked_by_the_metric_the_plugin_declares(tmp_path: Pat
     assert json.loads((result.path / "metadata.json").read_text())["primary_metric"] == "bleu"
     with pytest.raises(NlpbotError, match="cannot rank by 'accuracy'"):
         get_kind("seq2seq", metric="accuracy")
-    scored = evaluate(config, "translate", data)  # the test step on the serving version
+    scored = evaluate(config, "translate", data, kind=declared.kind, metric=declared.metric)  # the serving version
     assert scored.version == result.version and scored.examples == 24 and scored.primary_metric == "bleu"
     assert {"rouge1", "rouge2", "rougeL", "bleu"} <= set(scored.metrics)
     assert all(0 <= scored.metrics[name] <= 1 for name in ("rougeL", "bleu"))

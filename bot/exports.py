@@ -1,4 +1,4 @@
-"""`nlpbot models export`, and promotion with its export: a plugin's model, ready for runtime = "onnx"."""
+"""A plugin's model made ready for the runtime it serves on (`nlpbot models export`), and promotion with that export."""
 
 from __future__ import annotations
 
@@ -38,8 +38,7 @@ def export_plugin(config: Config, plugin: str, version: str | None = None, *, qu
         if not resolved.path.is_dir():
             raise ModelUnavailable(f"{plugin} has no version {version!r} in {config.models_dir / plugin}")
     else:
-        spec = (config.search.embedding_model if plugin == "search"
-                else getattr(settings, "embedding_model", None) or settings.model)
+        spec = cls.served_model(config, settings)
         resolved = resolve_model(spec or "", config=config, what=f"plugins.{plugin}.model")
     variant = "int8" if (quantize or settings.quantize) == "int8" else "float32"
     folder, served = prepare(resolved, config.models_dir, head=head, variant=variant, force=force,
