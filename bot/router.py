@@ -8,8 +8,9 @@ from typing import Any
 
 from bot import metrics
 from bot.config import Config
-from bot.errors import Forbidden, NlpbotError, UserInputError
+from bot.errors import EXIT_USAGE, Forbidden, ModelUnavailable, NlpbotError, UserInputError
 from bot.format import escape
+from bot.health import Health, plugin_source
 from bot.logs import REQUEST_ID
 from bot.plugin import CommandSpec, Plugin
 from bot.plugin_manager import command_table
@@ -31,9 +32,10 @@ def _first_word(text: str) -> tuple[str, str]:
 class Router:
     """Turns what a person typed into a Request, runs the matching command, and always returns a Reply."""
 
-    def __init__(self, plugins: dict[str, Plugin], config: Config) -> None:
+    def __init__(self, plugins: dict[str, Plugin], config: Config, *, health: Health | None = None) -> None:
         self.plugins = plugins
         self.config = config
+        self.health = health or Health()
         self.commands = command_table(plugins)
 
     def parse(
@@ -86,10 +88,14 @@ class Router:
                 plugin, spec = self.commands[request.command]
                 plugin_name = plugin.name
                 reply = self._run(plugin, spec, request)
+                if self.health.problem(plugin_source(plugin.name)) is not None:
+                    self._recheck(plugin)  # it answered: maybe its model has come (trained, promoted) since
             outcome = "error" if reply.is_error else "ok"
         except NlpbotError as exc:
             log.info("request %s (%s) refused: %s", request.request_id, request.command, exc)
-            reply, outcome = Reply.error(str(exc), plugin=plugin_name), "refused"
+            reply, outcome = Reply.error(str(exc), plugin=plugin_name, exit_code=exc.exit_code), "refused"
+            if isinstance(exc, ModelUnavailable) and plugin_name in self.plugins:
+                self._recheck(self.plugins[plugin_name])  # /healthz: the model is missing or broken, or only this pair
         except Exception:  # noqa: BLE001 - a bug must never reach Slack as a stack trace
             log.exception("request %s (%s by %s) failed", request.request_id, request.command, request.user_id)
             reply = Reply.error(
@@ -107,6 +113,17 @@ class Router:
                      request.user_id, request.source, outcome, 1000 * elapsed)
         REQUEST_ID.reset(token)
         return reply
+
+    def _recheck(self, plugin: Plugin) -> None:
+        """File the plugin as unavailable on `health` if it lacks a working model now, else clear it."""
+        try:
+            plugin.check_ready()
+        except NlpbotError as exc:
+            self.health.report(plugin_source(plugin.name), str(exc))
+        except Exception:  # noqa: BLE001 - a check that breaks must not turn an answer into a failure
+            log.exception("checking the models of plugin %s failed", plugin.name)
+        else:
+            self.health.clear(plugin_source(plugin.name))
 
     def _run(self, plugin: Plugin, spec: CommandSpec, request: Request) -> Reply:
         if spec.admin_only and not request.is_admin:
@@ -155,4 +172,5 @@ class Router:
         shown = escape(command[:40])
         reply.text = f"I don't know the command `{shown}`. Here is what I can do:\n\n" + reply.text
         reply.data["unknown"] = command[:40]
+        reply.exit_code = EXIT_USAGE  # `nlpbot ask "/foo"` was asked wrongly; Slack shows the same help
         return reply

@@ -125,6 +125,9 @@ class SearchPlugin(Plugin):
     def warm_up(self) -> None:
         self._embedder()
 
+    def required_models(self) -> dict[str, str]:
+        return {"search.embedding_model": self.search_settings.embedding_model}
+
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
         index = self.open_index(options.get("index"))
         k = int(options.get("k") or self.settings.k)

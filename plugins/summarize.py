@@ -88,6 +88,11 @@ class SummarizePlugin(Plugin):
         else:
             self._generator()
 
+    def required_models(self) -> dict[str, str]:
+        if self.settings.backend == "extractive":
+            return {"plugins.summarize.embedding_model": self.settings.embedding_model}
+        return super().required_models()
+
     def _generator(self):
         return self.model("seq2seq", runtime="torch")  # ONNX serving has no seq2seq generation
 

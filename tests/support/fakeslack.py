@@ -4,8 +4,10 @@ It records every call. Like Slack it knows channels and who is in them (`not_in_
 `is_archived`, `missing_scope` with `needed`), pages `conversations.members`, `.history` (with `oldest`/`latest`)
 and `.list`, gives permalinks (`chat.getPermalink`) and people's timezones (`users.info` tz), accepts at most 5 posts to a
 response_url and only within its lifetime (404 `used_url` / `expired_url`), wants a fresh trigger_id for
-`views.open`, and updates only messages it has. Every broken rule is kept in `violations`; the fixtures assert
-there are none, so a bot that breaks one fails its test.
+`views.open`, and updates only messages it has. Like Slack it wants a token it issued on every Web API call
+(`not_authed` without one, `invalid_auth` for one it never issued, `token_revoked` after `revoke`), an app-level
+token for `apps.connections.open`. Every broken rule is kept in `violations`; the fixtures assert there are none, so
+a bot that breaks one fails its test.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 BOT_USER_ID = "UBOT0001"
+BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"  # what installing the app gave the workspace
+APP_TOKEN = "xapp-1-A0001-17653672481-8f742231b10e8888abcd99yyyzzz"  # its app-level token (Socket Mode)
+NO_TOKEN = {"oauth.v2.access"}  # takes the app's client id and secret instead
 RESPONSE_URL_POSTS = 5  # https://api.slack.com/interactivity/handling#message_responses
 RESPONSE_URL_LIFETIME_S = 30 * 60
 TRIGGER_LIFETIME_S = 3.0
@@ -76,6 +81,8 @@ class FakeSlack:
         self.files: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type), served under /files/
         self.file_token = ""  # the bearer token a file download must carry
         self.oauth_codes: dict[str, dict[str, Any]] = {}  # an OAuth code -> what oauth.v2.access grants for it
+        self.tokens = {BOT_TOKEN, APP_TOKEN}  # tokens it issued (oauth.v2.access adds the ones it grants)
+        self.revoked: set[str] = set()
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._lock = threading.Lock()
         self._ts = 1700000000
@@ -140,6 +147,11 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
+    def revoke(self, token: str) -> None:
+        """Uninstalling the app (or an admin) revokes a token: Slack answers `token_revoked` from then on."""
+        with self._lock:
+            self.revoked.add(token)
+
     def fail(self, path: str, *, status: int = 429, times: int = 1, retry_after: int | None = 1) -> None:
         """The next `times` calls to `path` get `status` (429 carries Retry-After)."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -165,6 +177,9 @@ class FakeSlack:
 
     def _answer(self, call: Call) -> dict[str, Any]:
         method = call.path.removeprefix("/api/")
+        refused = self._token_error(method, call)
+        if refused:
+            return refused
         needed = self.NEEDED.get(method)
         if needed and needed not in self.scopes:
             return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(sorted(self.scopes))}
@@ -173,6 +188,23 @@ class FakeSlack:
             return {"ok": False, "error": "unknown_method"}
         with self._lock:
             return handler(call.body)
+
+    def _token_error(self, method: str, call: Call) -> dict[str, Any] | None:
+        if method in NO_TOKEN:
+            return None
+        headers = {key.lower(): value for key, value in call.headers.items()}
+        token = headers.get("authorization", "").removeprefix("Bearer ").strip() or str(call.body.get("token") or "")
+        with self._lock:
+            if not token:
+                return {"ok": False, "error": "not_authed"}
+            if token in self.revoked:
+                return {"ok": False, "error": "token_revoked"}
+            if token not in self.tokens:
+                return {"ok": False, "error": "invalid_auth"}
+        app_level = token.startswith("xapp-")
+        if app_level != (method == "apps.connections.open"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return None
 
     def _channel(self, channel_id: str, *, read: str | None = None) -> tuple[Channel | None, dict | None]:
         """The channel as the bot may use it, or Slack's error for it (`read` = history or read scope)."""
@@ -323,7 +355,13 @@ class FakeSlack:
 
     def _api_oauth_v2_access(self, body: dict) -> dict:
         grant = self.oauth_codes.pop(body.get("code", ""), None)  # a code is good once, as Slack's are
+        if grant and grant.get("access_token"):
+            self.tokens.add(grant["access_token"])
         return {"ok": True, **grant} if grant else {"ok": False, "error": "invalid_code"}
+
+    def _api_apps_connections_open(self, body: dict) -> dict:
+        """A Socket Mode URL; nothing serves WebSockets here, so a connection to it fails (tests check refusals)."""
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.server.server_address[1]}/socket"}
 
     def _api_chat_postEphemeral(self, body: dict) -> dict:  # noqa: N802 - Slack's method name
         where, user = str(body.get("channel") or ""), str(body.get("user") or "")

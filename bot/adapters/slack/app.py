@@ -27,6 +27,7 @@ from bot.adapters.slack.links import Permalinks
 from bot.adapters.slack.modals import INDEX, TRAIN, modal_for, submission
 from bot.adapters.slack.oauth import TeamClient, TeamFileDownloader, use_team_tokens
 from bot.adapters.slack.reply import SlackResponder
+from bot.adapters.slack.startup import verify_bot_token
 from bot.core import Nlpbot
 from bot.format import to_slack_messages
 from bot.reply import Reply
@@ -39,6 +40,25 @@ log = logging.getLogger(__name__)
 BUSY = "I'm busy with other requests right now; please try again in a minute."
 
 
+class _KnownNoise(logging.Filter):
+    """bolt warns that the token it reads from SLACK_BOT_TOKEN is unused when given a client: ours carries it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger bolt's loggers are configured from: its INFO lines (a refused request's body among them) only at
+    DEBUG, and without the warning above."""
+    logger = logging.getLogger("slack_bolt")
+    logger.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+    if not any(isinstance(existing, _KnownNoise) for existing in logger.filters):
+        logger.addFilter(_KnownNoise())
+    return logger
+
+
 class SlackAdapter:
     """Wires a bolt App to the bot: listeners, de-duplication, the worker pool and the replies."""
 
@@ -48,13 +68,18 @@ class SlackAdapter:
         settings = bot.config.slack
         base_url = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
         self.client = TeamClient(token=token or None, base_url=base_url, retry_handlers=retry_handlers(), timeout=30)
+        # The one start-up check of the bot token (auth.test), with the client and URL that serve: a refused token or
+        # an API out of reach stops here with advice (SlackStartupError), before any model loads or port opens.
+        self.identity = verify_bot_token(self.client) if oauth_settings is None else None
         self.app = App(
             client=self.client,
             signing_secret=signing_secret,
             process_before_response=True,  # listeners only ack and enqueue, so bolt answers Slack at once
             request_verification_enabled=not socket_mode,
+            token_verification_enabled=False,  # checked just above
             oauth_settings=oauth_settings,  # several workspaces (bot.adapters.slack.oauth); None: the one token given
             name=bot.config.bot.name,
+            logger=bolt_logger(),
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
         self.recent = open_state(bot.config.state.redis_url, ttl=settings.dedup_ttl_s)  # shared by replicas

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+
+from bot.health import Health, plugin_source
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything larger before reading it
 TEXT = "text/plain; charset=utf-8"
@@ -26,8 +31,10 @@ class SlackASGI:
     event loop keeps accepting while a burst of 200 commands is verified and enqueued.
     """
 
-    def __init__(self, *, app: App | None, events_path: str, plugins: list[str], pending: Callable[[], int]) -> None:
+    def __init__(self, *, app: App | None, events_path: str, plugins: list[str], pending: Callable[[], int],
+                 health: Health | None = None) -> None:
         self.app, self.events_path, self.plugins, self.pending = app, events_path, plugins, pending
+        self.health = health or Health()  # problems several parts file: a plugin without its model, Redis, ...
         self.started = time.time()
         self.draining = False
         self._active = 0
@@ -63,8 +70,12 @@ class SlackASGI:
         return routes
 
     async def _health(self, send: Callable) -> None:
-        health = {"status": "draining" if self.draining else "ok", "plugins": self.plugins,
-                  "uptime_s": round(time.time() - self.started, 1), "in_flight": self.pending()}
+        """{"status": "ok" | "degraded" | "draining", "plugins": the ones that serve, "problems": [{"source",
+        "problem"}], "uptime_s", "in_flight"}; degraded still answers 200: the bot serves, not everything."""
+        problems = self.health.problems()
+        health = {"status": "draining" if self.draining else "degraded" if problems else "ok",
+                  "plugins": [name for name in self.plugins if self.health.problem(plugin_source(name)) is None],
+                  "problems": problems, "uptime_s": round(time.time() - self.started, 1), "in_flight": self.pending()}
         # 503 while draining tells a load balancer to send new work to another replica
         await _send(send, 503 if self.draining else 200, json.dumps(health).encode(), "application/json")
 
@@ -96,6 +107,8 @@ class SlackASGI:
         finally:
             with self._lock:
                 self._active -= 1
+        if response.status == 401:  # bolt logs the refused body only at DEBUG (bot.adapters.slack.app.bolt_logger)
+            log.info("refused a request to %s: its Slack signature or timestamp is missing, wrong or too old", path)
         content_type = (response.headers.get("content-type") or [TEXT])[0]
         extra = [(key.encode(), value.encode()) for key, values in response.headers.items()
                  if key.lower() not in ("content-type", "content-length") for value in values]
