@@ -161,7 +161,7 @@ class Router:
             lines.append(f"*{plugin.name}* — {plugin.description}")
             for spec in specs:
                 lock = " _(admins)_" if spec.admin_only else ""
-                lines.append(f"• `{spec.usage or '/' + spec.name}` {spec.help}{lock}")
+                lines.append(f"• `{spec.usage or '/' + spec.name}` — {spec.help}{lock}")  # apart in plain text too
         lines.append("\nIn a channel, mention me with a command (`@nlpbot summarize`); in a DM, just type it. "
                      "`/nlp help COMMAND` shows one command.")
         return Reply(title=f"{self.config.bot.name} commands", text="\n".join(lines), plugin="core", in_channel=False,

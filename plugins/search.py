@@ -150,13 +150,17 @@ class SearchPlugin(Plugin):
         if not answer.found:
             return Reply(text=self._dont_know(index, answer, readable), data=data)
         metadata = {(hit.source, hit.chunk): hit.extra.get("metadata") for hit in answer.hits}
-        lines = []
+        by_chunk: dict[tuple[str, int], list[Any]] = {}  # two answering sentences of one chunk: one quote, both bold
         for item in answer.sentences:
-            label = source_label(item.source, metadata.get((item.source, item.chunk)))
+            by_chunk.setdefault((item.source, item.chunk), []).append(item)
+        lines = []
+        for (source, chunk), items in by_chunk.items():
+            item = items[0]
+            label = source_label(source, metadata.get((source, chunk)))
             heading = f" › {escape(item.heading)}" if item.heading else ""
             opens = f" · {link(item.link, 'open')}" if item.link else ""
-            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label}{heading}{opens} · chunk {item.chunk} "
-                         f"· score {item.score:.2f}")
+            quote = context(item.highlighted.replace(f"*{item.sentence}*", item.sentence, 1), [i.sentence for i in items])
+            lines.append(f"{quote}\n— {label}{heading}{opens} · chunk {chunk} · score {item.score:.2f}")
         return Reply(text="\n\n".join(lines), footer=f"From the index `{index.name}`: {escape(question[:200])}", data=data)
 
     @staticmethod
@@ -266,16 +270,29 @@ class SearchPlugin(Plugin):
                            "problems": [str(problem) for problem in report.problems]})
 
 
-def context(highlighted: str, sentence: str, *, around: int = 120) -> str:
-    """The answering sentence in bold with a little of the text around it, escaped for mrkdwn."""
-    marked = f"*{sentence}*"
-    at = highlighted.find(marked)
-    before, after = (highlighted[:at], highlighted[at + len(marked):]) if at >= 0 else ("", "")
-    before, after = " ".join(before.split()), " ".join(after.split())
-    before = ("…" + before[-around:]) if len(before) > around else before
-    after = (after[:around] + "…") if len(after) > around else after
-    bold = "*" + escape(" ".join(sentence.replace("*", "").split())) + "*"
-    return ">" + " ".join(part for part in (escape(before), bold, escape(after)) if part)
+def context(text: str, sentences: list[str], *, around: int = 120) -> str:
+    """A chunk's answering sentences in bold with a little of the text around them, as one quote, escaped for mrkdwn
+    (of what lies between two sentences, at most `around` characters on either side)."""
+    spans = sorted((at, at + len(sentence)) for sentence in dict.fromkeys(sentences) if (at := text.find(sentence)) >= 0)
+    if not spans:
+        return ">" + " … ".join(_bold(sentence) for sentence in sentences)
+    before = " ".join(text[:spans[0][0]].split())
+    pieces = [escape(("…" + before[-around:]) if len(before) > around else before)]
+    cursor = spans[0][0]
+    for start, end in spans:
+        if start < cursor:  # overlaps the sentence before it, which shows it
+            continue
+        between = " ".join(text[cursor:start].split())
+        pieces.append(escape(between[:around] + " … " + between[-around:] if len(between) > 2 * around else between))
+        pieces.append(_bold(text[start:end]))
+        cursor = end
+    after = " ".join(text[cursor:].split())
+    pieces.append(escape((after[:around] + "…") if len(after) > around else after))
+    return ">" + " ".join(piece for piece in pieces if piece)
+
+
+def _bold(sentence: str) -> str:
+    return "*" + escape(" ".join(sentence.replace("*", "").split())) + "*"
 
 
 def render_hit(rank: int, hit: Hit) -> str:

@@ -231,8 +231,7 @@ class SummarizePlugin(Plugin):
                   else f"abstractive · {self.settings.model} · {result['chunks']} chunk(s), {result['rounds']} round(s)")
         return Reply(
             title=f"Summary of {where}" if where else "Summary",
-            text=f"{escape(result['summary'])}\n_From {source} to {summary_words:,} words._",
-            fields=[("Source", source), ("Summary", f"{summary_words:,} words")],
+            text=f"{escape(result['summary'])}\n_From {source} to {summary_words:,} words._",  # said once
             footer=footer,
             data={**{k: v for k, v in result.items() if k not in {"texts", "words", "sentences", "sources"}},
                   "source_words": source_words, "source_messages": messages, "summary_words": summary_words,

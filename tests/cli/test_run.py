@@ -75,6 +75,7 @@ def test_ask_prints_readable_text_without_slack_markup(make_config, tiny_sentime
     assert refused.stdout.startswith("⚠ ") and ":warning:" not in refused.stdout
     helped = nlpbot("ask", "help", config=config)
     assert "_(admins)_" not in helped.stdout and "(admins)" in helped.stdout
+    assert "/sentiment #channel [N] — Score a text" in helped.stdout  # usage and description apart
     assert not any(mark in helped.stdout for mark in ("*", "`", "<", ">"))
 
 

@@ -221,3 +221,13 @@ def test_an_admin_drops_an_index_and_search_stops_finding_it_but_not_while_it_is
     assert not (workspace / "indexes" / "scratch").exists()
     assert not [path for path in (workspace / "indexes").iterdir() if "scratch" in path.name]  # no leftovers
     assert not searchbot.ask("/search in:docs lunch").is_error
+
+
+def test_two_answering_sentences_of_one_chunk_are_quoted_once(searchbot):
+    reply = searchbot.ask("/ask How do I reset my password, and how long is the reset link valid?")
+    sentences = reply.data["sentences"]
+    chunks = {(item["source"], item["chunk"]) for item in sentences}
+    assert len(sentences) == 2 and len(chunks) == 1  # both from accounts.md's one chunk
+    quotes = [line for line in reply.text.splitlines() if line.startswith(">")]
+    assert len(quotes) == 1  # not the same chunk twice
+    assert all(f"*{' '.join(item['sentence'].split())}*" in quotes[0] for item in sentences)
