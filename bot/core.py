@@ -96,6 +96,14 @@ class Nlpbot:
                 self.health.clear(plugin_source(plugin.name))
         return self.unavailable()
 
+    def refresh_models(self) -> list[str]:
+        """What a running bot does every [schedule] model_check_s: swap in newly promoted models, and look again for
+        the models of the plugins filed as unavailable (one trained or copied in since clears its mark)."""
+        changed = self.hub.refresh_trained()
+        for name in self.unavailable():
+            self.router.recheck(self.plugins[name])
+        return changed
+
     def unavailable(self) -> dict[str, str]:
         """The plugins known to lack a working model now, with why: {plugin: problem}."""
         return {name: problem for name in self.plugins

@@ -89,13 +89,13 @@ class Router:
                 plugin_name = plugin.name
                 reply = self._run(plugin, spec, request)
                 if self.health.problem(plugin_source(plugin.name)) is not None:
-                    self._recheck(plugin)  # it answered: maybe its model has come (trained, promoted) since
+                    self.recheck(plugin)  # it answered: maybe its model has come (trained, promoted) since
             outcome = "error" if reply.is_error else "ok"
         except NlpbotError as exc:
             log.info("request %s (%s) refused: %s", request.request_id, request.command, exc)
             reply, outcome = Reply.error(str(exc), plugin=plugin_name, exit_code=exc.exit_code), "refused"
             if isinstance(exc, ModelUnavailable) and plugin_name in self.plugins:
-                self._recheck(self.plugins[plugin_name])  # /healthz: the model is missing or broken, or only this pair
+                self.recheck(self.plugins[plugin_name])  # /healthz: the model is missing or broken, or only this pair
         except Exception:  # noqa: BLE001 - a bug must never reach Slack as a stack trace
             log.exception("request %s (%s by %s) failed", request.request_id, request.command, request.user_id)
             reply = Reply.error(
@@ -114,7 +114,7 @@ class Router:
         REQUEST_ID.reset(token)
         return reply
 
-    def _recheck(self, plugin: Plugin) -> None:
+    def recheck(self, plugin: Plugin) -> None:
         """File the plugin as unavailable on `health` if it lacks a working model now, else clear it."""
         try:
             plugin.check_ready()

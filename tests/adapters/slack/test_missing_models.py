@@ -10,7 +10,7 @@ import urllib.request
 from bot.models import versions
 from tests.support.bots import BOT_TOKEN, BotServer, TestBot, sentiment_config, write_config
 from tests.support.commandline import nlpbot
-from tests.support.slackhttp import slash
+from tests.support.slackhttp import slash, wait_until
 
 NO_TRANSLATE = "\n[plugins.translate]\nenabled = false\n"  # it ships without a model: degraded or stopped by it too
 
@@ -25,9 +25,12 @@ def healthz(server: BotServer) -> dict:
         return json.loads(response.read())
 
 
-def test_degrade_serves_the_rest_and_says_what_is_missing(tmp_path, fake_slack):
-    """The default: an empty models folder, sentiment untrained. /healthz and the answer both say how to train it."""
-    config = write_config(tmp_path, sentiment_config("trained:sentiment") + NO_TRANSLATE)
+def test_degrade_serves_the_rest_says_what_is_missing_and_recovers_when_the_model_comes(tmp_path, tiny_sentiment,
+                                                                                        fake_slack):
+    """The default: an empty models folder, sentiment untrained. /healthz and the answer both say how to train it;
+    a version promoted into the (shared) models folder clears it within [schedule] model_check_s, unasked."""
+    config = write_config(tmp_path, sentiment_config("trained:sentiment") + NO_TRANSLATE
+                          + "\n[schedule]\nmodel_check_s = 0.5\n")
     server = BotServer(config, fake_slack)
     try:
         health = healthz(server)
@@ -39,6 +42,10 @@ def test_degrade_serves_the_rest_and_says_what_is_missing(tmp_path, fake_slack):
         (answer,) = [call.body for call in fake_slack.wait_for("/response/untrained")]
         assert "no trained sentiment model is serving yet" in answer["text"] and "nlpbot train sentiment" in answer["text"]
         assert "plugin sentiment is unavailable" in server.log.read_text()  # the operator's one line about it
+        shutil.copytree(tiny_sentiment, tmp_path / "models" / "sentiment" / "v0001-20261206T1200")
+        versions.promote(tmp_path / "models", "sentiment", "v0001-20261206T1200")  # as `nlpbot train` would
+        wait_until(lambda: healthz(server)["status"] == "ok", timeout=30)
+        assert "sentiment" in healthz(server)["plugins"]
     finally:
         server.stop()
 
