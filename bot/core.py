@@ -7,7 +7,6 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from bot.config import Config
-from bot.errors import NlpbotError
 from bot.health import Health, plugin_source
 from bot.models import ModelHub
 from bot.plugin import Plugin, Services
@@ -88,12 +87,7 @@ class Nlpbot:
         """Which enabled plugins cannot answer for want of a model, and why (with the fix): each plugin's models are
         looked for, not loaded (a second or less). Each one found missing is reported to `health` (/healthz)."""
         for plugin in self.plugins.values():
-            try:
-                plugin.check_ready()
-            except NlpbotError as exc:
-                self.health.report(plugin_source(plugin.name), str(exc))
-            else:
-                self.health.clear(plugin_source(plugin.name))
+            self.router.recheck(plugin)
         return self.unavailable()
 
     def refresh_models(self) -> list[str]:
