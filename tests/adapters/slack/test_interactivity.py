@@ -121,7 +121,7 @@ def test_the_entities_shortcut_offers_a_menu_per_entity_and_a_correction_exports
     fake.wait_for("/response/ner-click")
     store = FeedbackStore(http_bot.log.parent / "state" / "feedback.sqlite")
     out = tmp_path / "ner.jsonl"
-    assert store.export("ner", out) == 1
+    assert store.export("ner", out, spans="entities") == 1
     store.close()
     problems = Problems()
     [record] = read_entities(out, problems)
