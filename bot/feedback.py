@@ -3,7 +3,8 @@
 Every answer that offers buttons is remembered first (`remember`: the text, what the model said, which model
 version said it); a click (`record`) stores who corrected it to which label, and when. The export writes the
 latest correction per answer in the record shape of the plugin's declaration: {"text", "label"} for a label,
-{"text", FIELD: [{"start", "end", "type"}]} for spans (the shapes the training kinds read).
+{"text", "labels": [...]} for a set of labels, {"text", FIELD: [{"start", "end", "type"}]} for spans (the shapes
+the training kinds read).
 """
 
 from __future__ import annotations
@@ -36,11 +37,14 @@ class Feedback:
 
     A plugin declares it per instance (`Plugin.feedback()`), so a classifier's labels can come from its config or
     its trained version. An answer offers it when its data holds "text" and "model_version" (what answered).
-    Two shapes, the records of the two classification training kinds::
+    Three shapes, the records the classification training kinds read::
 
         Feedback(labels=("negative", "neutral", "positive"))
-        # data["label"] is wrong: the other labels are offered (the answer's "top" guesses first);
+        # data["label"] is wrong (None: not sure): the other labels are offered, the answer's "top" guesses first;
         # a correction is {"text": ..., "label": "negative"}
+
+        Feedback(labels=("bug", "billing", "urgent"), multiple=True)
+        # data["labels"] (a list) is wrong: a menu of every label, the answer's selected; {"text": ..., "labels": [...]}
 
         Feedback(labels=("PERSON", "ORG", "GPE"), spans="entities", remove="not a name")
         # each span in data["entities"] ({"start", "end", "type", "text"}) may have another type or be none at
@@ -48,17 +52,30 @@ class Feedback:
     """
 
     labels: tuple[str, ...]
-    spans: str | None = None  # the answer's data field listing the spans, and the record's; None: one label
+    spans: str | None = None  # the answer's data field listing the spans, and the record's; None: labels
     remove: str = "none of these"  # spans: the choice that says a span is not one at all
+    multiple: bool = False  # a set of labels per text (data["labels"]) rather than one
 
     def accepts(self, label: str, output: dict[str, Any], span: int | None) -> bool:
-        """Whether a click may correct this answer to LABEL (a forged payload may say anything)."""
+        """Whether a click may correct this answer to LABEL (a forged payload may say anything); with `multiple`,
+        LABEL is a JSON list of labels."""
+        if self.multiple:
+            chosen = _label_list(label)
+            return span is None and chosen is not None and set(chosen) <= set(self.labels)
         if self.spans is None:
             return span is None and label in self.labels
         found = output.get(self.spans) or []
         if span is None or not 0 <= span < len(found):
             return False
         return label == OUTSIDE or label in self.labels or label in {item.get("type") for item in found}
+
+
+def _label_list(stored: str) -> list[str] | None:
+    try:
+        chosen = json.loads(stored)
+    except json.JSONDecodeError:
+        return None
+    return chosen if isinstance(chosen, list) and all(isinstance(label, str) for label in chosen) else None
 
 
 class FeedbackStore:
@@ -107,11 +124,11 @@ class FeedbackStore:
         with self._lock:
             return dict(self._db.execute("SELECT plugin, COUNT(*) FROM feedback GROUP BY plugin ORDER BY plugin"))
 
-    def examples(self, plugin: str, *, spans: str | None = None) -> list[dict[str, Any]]:
-        """The training examples the clicks make, one per corrected answer (the latest click per label or span wins).
-
-        `spans` is the plugin's `Feedback.spans`: the answer's field whose spans the clicks corrected, and the record's.
-        """
+    def examples(self, plugin: str, feedback: Feedback | None = None) -> list[dict[str, Any]]:
+        """The training examples the clicks make, one per corrected answer (the latest click per label or span wins),
+        in the record shape of the plugin's declaration (default: one label)."""
+        feedback = feedback or Feedback(labels=())
+        spans = feedback.spans
         with self._lock:
             answers = {row[0]: (row[1], json.loads(row[2])) for row in self._db.execute(
                 "SELECT id, text, output FROM answers WHERE plugin = ? AND id IN (SELECT answer_id FROM feedback)",
@@ -121,21 +138,25 @@ class FeedbackStore:
         corrected: dict[str, Any] = {}
         for answer_id, label, entity in clicks:
             text, output = answers[answer_id]
-            if spans is None:
+            if feedback.multiple:
+                chosen = _label_list(label)
+                if entity is None and chosen is not None:
+                    corrected[answer_id] = {"text": text, "labels": chosen}
+            elif spans is None:
                 if entity is None:
                     corrected[answer_id] = {"text": text, "label": label}
-                continue
-            record = corrected.setdefault(answer_id, {"text": text, spans: [
-                {"start": e["start"], "end": e["end"], "type": e["type"]} for e in output.get(spans) or []]})
-            if entity is not None and 0 <= entity < len(record[spans]):
-                record[spans][entity]["type"] = label
-        if spans is not None:
+            else:
+                record = corrected.setdefault(answer_id, {"text": text, spans: [
+                    {"start": e["start"], "end": e["end"], "type": e["type"]} for e in output.get(spans) or []]})
+                if entity is not None and 0 <= entity < len(record[spans]):
+                    record[spans][entity]["type"] = label
+        if spans is not None and not feedback.multiple:
             for record in corrected.values():
                 record[spans] = [e for e in record[spans] if e["type"] != OUTSIDE]
         return list(corrected.values())
 
-    def export(self, plugin: str, out: Path, *, spans: str | None = None) -> int:
-        examples = self.examples(plugin, spans=spans)
+    def export(self, plugin: str, out: Path, feedback: Feedback | None = None) -> int:
+        examples = self.examples(plugin, feedback)
         write_jsonl(out, examples)
         return len(examples)
 

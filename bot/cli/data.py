@@ -56,7 +56,7 @@ def _export_feedback(config, args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else config.resolve_path(f"data/feedback-{args.source}.jsonl")
     store = FeedbackStore.for_config(config)
     try:
-        count = store.export(args.source, out, spans=declared[args.source].spans)
+        count = store.export(args.source, out, declared[args.source])
     finally:
         store.close()
     if not count:

@@ -2,12 +2,13 @@
 
 A shortcut is acked at once and answered ephemerally in the message's thread (chat.postEphemeral; the
 shortcut's response_url when the bot cannot post there). An answer from a plugin that declares feedback carries
-"wrong? -> the right label" buttons (a menu past a few labels, a menu per span for spans); a click is checked
-against the plugin's declaration and stored by `bot.feedback` as a labelled example.
+"wrong? -> the right label" buttons (a menu past a few labels or for a set of labels, a menu per span); a click is
+checked against the plugin's declaration and stored by `bot.feedback` as a labelled example.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -95,6 +96,12 @@ class Interactivity:
         data = reply.data
         if declared is None or not isinstance(data.get("text"), str) or "model_version" not in data:
             return []
+        if declared.multiple:
+            if not isinstance(data.get("labels"), list) or not declared.labels:
+                return []
+            answer = self._remember(reply, user)
+            return self._hint() + [{"type": "actions", "block_id": "feedback", "elements": [
+                self._labels_menu(answer, declared.labels, data["labels"])]}]
         if declared.spans is None:
             if "label" not in data:
                 return []
@@ -131,6 +138,16 @@ class Interactivity:
                  "options": [_option(label, f"{answer}::{label}") for label in choices[:OPTIONS]]}]
 
     @staticmethod
+    def _labels_menu(answer: str, labels: tuple[str, ...], given: list) -> dict:
+        """Every label, those the answer gave selected; a change sends the whole selection (the answer is in the
+        action_id, since a selection may be empty)."""
+        options = [_option(label, label) for label in labels[:OPTIONS] if len(label) <= VALUE_CHARS]
+        chosen = [option for option in options if option["value"] in given]
+        return {"type": "multi_static_select", "action_id": f"feedback:labels:{answer}",
+                "placeholder": _plain("The right labels are…"), "options": options,
+                **({"initial_options": chosen} if chosen else {})}
+
+    @staticmethod
     def _span_menu(answer: str, index: int, span: dict, declared: Feedback, spans: list[dict]) -> dict:
         found = [str(item.get("type")) for item in spans]
         types = [t for t in dict.fromkeys([*declared.labels, *found]) if t != span.get("type")]
@@ -152,13 +169,21 @@ class Interactivity:
         if stored is None:
             return
         metrics.FEEDBACK.labels(plugin=stored["plugin"]).inc()
-        what = declared.remove if label == OUTSIDE else f"*{escape(label)}*"
+        if declared.multiple:
+            what = ", ".join(f"*{escape(chosen)}*" for chosen in json.loads(label)) or "no label at all"
+        else:
+            what = declared.remove if label == OUTSIDE else f"*{escape(label)}*"
         self._respond(body.get("response_url"), Reply(text=f"Thanks! Noted as {what}: it will help the next training run.",
                                                       in_channel=False))
 
     @staticmethod
     def _parse_click(action: dict) -> tuple[str, int | None, str]:
-        """(answer id, span index or None, label) from a button's value or a menu's selected option."""
+        """(answer id, span index or None, label) from a button's value or a menu's selected option(s); a
+        multi-select's labels as a JSON list."""
+        if action.get("type") == "multi_static_select":
+            chosen = [str(option.get("value") or "") for option in action.get("selected_options") or []
+                      if isinstance(option, dict)]
+            return str(action.get("action_id", "")).rsplit(":", 1)[-1], None, json.dumps(chosen)
         if action.get("type") == "static_select":
             value = str((action.get("selected_option") or {}).get("value") or "")
         else:

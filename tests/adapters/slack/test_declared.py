@@ -1,6 +1,6 @@
-"""Any plugin's declarations reach Slack with no adapter code for it: a plugin written in this test gets its message
-shortcut, its feedback (a menu past five labels, checked on click), its form with files and its subcommands' help,
-over signed HTTP against the fake Slack, and its place in the manifest."""
+"""Any plugin's declarations reach Slack with no adapter code for it: plugins written in this test get their message
+shortcut, their feedback (a menu past five labels, a multi-select for a set of labels; checked on click), a form
+with files and their subcommands' help, over signed HTTP against the fake Slack, and their place in the manifest."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.support.signing import signed_headers, slash_command_body
 from tests.support.slackhttp import FORM, post, slash, submit_view, wait_until
 
 TEAMS = ("bug", "question", "billing", "feature", "security", "access", "outage")
+TOPICS = Feedback(labels=("api", "docs", "pricing"), multiple=True)
 
 
 class Triage(Plugin):
@@ -57,6 +58,22 @@ class Triage(Plugin):
         return Reply(text=f"{' '.join(args)}: {examples} example(s){' (verbose)' if verbose else ''}")
 
 
+class Tags(Plugin):
+    """A multi-label classifier: a set of labels per text."""
+
+    name = "tags"
+    description = "Which topics does a text touch?"
+
+    def feedback(self) -> Feedback:
+        return TOPICS
+
+    @command(usage="/tags TEXT")
+    def tags(self, request: Request) -> Reply:
+        """Tag a text with its topics."""
+        text = request.require_text()
+        return Reply(text="api, docs", data={"text": text, "labels": ["api", "docs"], "model_version": "rules-1"})
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, tiny_sentiment, module_fake_slack):
     """The bot with the triage plugin, served in this process by the real HTTP adapter (uvicorn)."""
@@ -65,7 +82,7 @@ def served(tmp_path_factory, tiny_sentiment, module_fake_slack):
 
     folder = tmp_path_factory.mktemp("declared")
     config = write_config(folder, f'[bot]\nadmins = ["UADMIN01"]\n[plugins.sentiment]\nmodel = "{tiny_sentiment}"\n')
-    bot = Nlpbot(load_config(config), extra_plugins={"triage": Triage})
+    bot = Nlpbot(load_config(config), extra_plugins={"triage": Triage, "tags": Tags})
     adapter = SlackAdapter(bot, token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=module_fake_slack.api_url)
     ready, bound = threading.Event(), {}
     threading.Thread(target=serve_http, kwargs=dict(adapter=adapter, host="127.0.0.1", port=0, path="/slack/events",
@@ -122,6 +139,34 @@ def test_its_shortcut_answers_with_a_menu_of_the_other_labels_and_a_pick_is_stor
     assert pick(served, fake, menu, forged, user="UTRIAGE3", name="triage-forged") == 200
     time.sleep(1.0)
     assert fake.calls_to("/response/triage-forged") == [] and served.store.examples("triage")[-1]["label"] == "outage"
+
+
+def test_a_set_of_labels_is_corrected_in_one_menu_and_exported_as_labels(served, module_fake_slack):
+    fake = module_fake_slack
+    slash(served, fake, "/tags", "The API reference lacks the rate limits", name="tags", user="UTAGS001")
+    [answer] = fake.wait_for("/response/tags")
+    [menu] = [e for block in answer.body["blocks"] if block["type"] == "actions" for e in block["elements"]]
+    assert menu["type"] == "multi_static_select" and [o["value"] for o in menu["initial_options"]] == ["api", "docs"]
+
+    def choose(values: list[str], name: str) -> None:
+        assert interaction(served, {
+            "type": "block_actions", "trigger_id": "1.2.z", "token": "unused", "api_app_id": "A0001",
+            "team": {"id": "T0001"}, "user": {"id": "UTAGS002"}, "channel": {"id": "C0GENERAL"},
+            "container": {"type": "message"}, "response_url": fake.response_url(name),
+            "actions": [{"type": "multi_static_select", "action_id": menu["action_id"], "block_id": "feedback",
+                         "selected_options": [o for o in menu["options"] if o["value"] in values]
+                         + [{"text": {"type": "plain_text", "text": v}, "value": v} for v in values
+                            if v not in {o["value"] for o in menu["options"]}], "action_ts": "1.4"}]}) == 200
+
+    choose(["api", "pricing"], "tags-chosen")
+    assert "Noted as *api*, *pricing*" in fake.wait_for("/response/tags-chosen")[0].body["text"]
+    assert served.store.examples("tags", TOPICS)[-1] == {"text": "The API reference lacks the rate limits",
+                                                         "labels": ["api", "pricing"]}
+    choose(["api", "security"], "tags-forged")  # a label the plugin never offered: nothing is stored
+    choose([], "tags-none")
+    assert "no label at all" in fake.wait_for("/response/tags-none")[0].body["text"]
+    assert fake.calls_to("/response/tags-forged") == []
+    assert served.store.examples("tags", TOPICS)[-1]["labels"] == []  # the latest correction wins
 
 
 def test_a_bare_command_opens_its_form_and_the_submission_runs_it_with_the_files(served, module_fake_slack):
