@@ -46,7 +46,8 @@ class Router:
         typed = " ".join(text.lower().split())
         if spec.admin_only and not is_admin:
             return None
-        return next((form for form in plugin.forms() if form.command == command and form.opens_on == typed), None)
+        return next((form for form in plugin.forms() if form.command == command and form.opens_on == typed
+                     and all(field.choices for field in form.inputs if field.kind == "choice")), None)  # a choice to make
 
     def parse(
         self,
