@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -278,9 +279,14 @@ class SearchPlugin(Plugin):
                            "problems": [str(problem) for problem in report.problems]})
 
 
+_FENCE = re.compile(r"`{3,}[\w+-]*")  # a Markdown code fence and its language: ```sh
+
+
 def context(text: str, sentences: list[str], *, around: int = 120) -> str:
     """A chunk's answering sentences in bold with a little of the text around them, as one quote, escaped for mrkdwn
-    (of what lies between two sentences, at most `around` characters on either side)."""
+    (of what lies between two sentences, at most `around` characters on either side). A Markdown code fence in the
+    chunk is left out: within a quote it would open a code block that swallows the rest, bold marks included."""
+    text, sentences = _FENCE.sub(" ", text), [_FENCE.sub(" ", sentence) for sentence in sentences]
     spans = sorted((at, at + len(sentence)) for sentence in dict.fromkeys(sentences) if (at := text.find(sentence)) >= 0)
     if not spans:
         return ">" + " … ".join(_bold(sentence) for sentence in sentences)
@@ -306,6 +312,6 @@ def _bold(sentence: str) -> str:
 def render_hit(rank: int, hit: Hit) -> str:
     similarity = hit.extra.get("similarity")
     score = f"score {hit.score:.4f}" + (f" (similarity {similarity:.2f})" if similarity is not None else "")
-    snippet = " ".join(hit.text.split())
+    snippet = " ".join(_FENCE.sub(" ", hit.text).split())
     snippet = snippet[:300] + ("…" if len(snippet) > 300 else "")
     return f"{rank}. {source_label(hit.source, hit.extra.get('metadata'))} · chunk {hit.chunk} · {score}\n>{escape(snippet)}"
