@@ -172,7 +172,7 @@ class Router:
             if sub is not None:
                 return self._subcommand_help(spec, sub)
             lines = [spec.help, f"Usage: `{spec.usage or '/' + spec.name}`"]
-            lines += [f"• `{sub.usage or f'/{spec.name} {sub.name}'}` {sub.help}" for sub in spec.subcommands]
+            lines += [f"• `{sub.usage or f'/{spec.name} {sub.name}'}` — {sub.help}" for sub in spec.subcommands]
             if spec.subcommands:
                 lines.append(f"`/{spec.name} help SUBCOMMAND` shows one.")
             lines += ["_Admins only._"] if spec.admin_only else []
@@ -195,7 +195,7 @@ class Router:
     @staticmethod
     def _subcommand_help(spec: CommandSpec, sub: SubcommandSpec) -> Reply:
         lines = [sub.help, f"Usage: `{sub.usage or f'/{spec.name} {sub.name}'}`"]
-        lines += [f"• `{option.shown}` {option.help}".rstrip() for option in sub.options]
+        lines += [f"• `{option.shown}` — {option.help}" if option.help else f"• `{option.shown}`" for option in sub.options]
         lines += ["_Admins only._"] if spec.admin_only else []
         return Reply(title=f"/{spec.name} {sub.name}", text="\n".join(lines), plugin="core", in_channel=False,
                      data={"commands": [spec.name], "subcommand": sub.name})
