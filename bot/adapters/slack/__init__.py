@@ -4,5 +4,7 @@ Nothing is imported here, so a light module (markup, for the console) does not l
 app (listeners, de-duplication, workers), markup (Slack's text -> plain text and typed references), reply
 (response_url or one live message), conversation (history for members only), files, links (permalinks),
 modals (file forms), interactivity (shortcuts, feedback buttons), errors (Slack errors as advice), oauth
-(several workspaces), home (the App Home tab), recaps (the RecapSource that bot.recaps reads).
+(several workspaces), workspaces (a workspace that uninstalls is forgotten), home (the App Home tab), recaps (the
+RecapSource that bot.recaps reads), history (reading channels within Slack's history limits), messagelog and
+logkeeper (the message log the distributed limits read, kept from channel events).
 """

@@ -14,7 +14,9 @@ def test_every_plugin_command_has_a_slash_command_in_the_manifest():
     declared = {entry["command"].lstrip("/") for entry in manifest["features"]["slash_commands"]}
     bot = Nlpbot(load_config(ROOT / "config.toml"))
     assert set(bot.router.commands) | {"nlp"} == declared
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_home_opened"}
+    from bot.adapters.slack.app import BOT_EVENTS
+
+    assert sorted(manifest["settings"]["event_subscriptions"]["bot_events"]) == sorted(BOT_EVENTS)
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "app_mentions:read", "im:history", "channels:history", "files:read"} <= scopes
 
