@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
-from bot.shared import PREFIX, shared_redis
+from bot.shared import PREFIX, says_when_unreachable, shared_redis
 
 LastRun = tuple[float, str, str]  # (finished, "ok" | "failed", the line it showed)
 
@@ -49,6 +49,7 @@ class SQLiteJobRuns:
             conn.executemany("DELETE FROM job_runs WHERE job_id = ?", [(job_id,) for job_id in job_ids])
 
 
+@says_when_unreachable("the jobs' last runs")
 class RedisJobRuns:
     """The last run of each job, in one Redis hash every replica reads."""
 

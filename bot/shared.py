@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from bot.config import Config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, NlpbotError
+
+T = TypeVar("T")
 
 PREFIX = "nlpbot:"  # every key this project writes in Redis starts with it
 _CLIENTS: dict[str, Any] = {}
@@ -39,4 +42,29 @@ def shared_redis(config: Config) -> Any | None:
         return _CLIENTS[url]
 
 
-__all__ = ["PREFIX", "redis_url", "shared_redis"]
+def says_when_unreachable(what: str) -> Callable[[type[T]], type[T]]:
+    """A class decorator for a Redis-backed store: a Redis error in a public method becomes an NlpbotError naming
+    what could not be reached, so a person gets a sentence and the CLI exits 3, never a traceback."""
+
+    def convert(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:
+                if type(exc).__module__.split(".")[0] != "redis":
+                    raise
+                raise NlpbotError(f"cannot reach Redis ([state] redis_url) for {what}: {exc}") from exc
+
+        return call
+
+    def decorate(cls: type[T]) -> type[T]:
+        for name, value in list(vars(cls).items()):
+            if callable(value) and not name.startswith("_"):
+                setattr(cls, name, convert(value))
+        return cls
+
+    return decorate
+
+
+__all__ = ["PREFIX", "redis_url", "says_when_unreachable", "shared_redis"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.config import Config, JobSpec
-from bot.shared import PREFIX, shared_redis
+from bot.shared import PREFIX, says_when_unreachable, shared_redis
 
 
 class SubscriptionSpec(JobSpec):
@@ -154,6 +154,7 @@ class SQLiteRecapStore:
             conn.execute("INSERT OR REPLACE INTO recap_marks VALUES (?, ?)", (job_id, last_ts))
 
 
+@says_when_unreachable("recap subscriptions")
 class RedisRecapStore:
     """The RecapStore of several replicas: two Redis hashes (subscriptions as JSON, and marks) by job id."""
 

@@ -75,3 +75,18 @@ def test_the_last_run_of_a_job_is_the_same_for_every_replica(kind, tmp_path, red
     assert there.last() == {"nightly": (4.0, "ok", "docs: 1 added"), "recap-U1-C1": (6.0, "ok", "#c1: 2 new message(s)")}
     there.forget(["recap-U1-C1"])
     assert set(here.last()) == {"nightly"}
+
+
+def test_a_shared_store_that_cannot_be_reached_says_so(make_config):
+    import subprocess
+    import sys
+
+    from tests.support.bots import ROOT
+    from tests.support.redisserver import free_port
+
+    config = make_config(f'[state]\nredis_url = "redis://127.0.0.1:{free_port()}/0"')  # nothing listens there
+    listed = subprocess.run([sys.executable, "-m", "bot", "jobs", "list", "--config", str(config)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 3, listed.stderr
+    assert "cannot reach Redis ([state] redis_url) for the jobs' last runs" in listed.stderr
+    assert "Traceback" not in listed.stderr

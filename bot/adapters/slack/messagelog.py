@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
-from bot.shared import PREFIX, shared_redis
+from bot.shared import PREFIX, says_when_unreachable, shared_redis
 
 KEPT = ("ts", "user", "text", "thread_ts", "subtype", "bot_id")  # what a message keeps in the log
 
@@ -190,6 +190,7 @@ class SQLiteMessageLog:
         self._run("INSERT OR REPLACE INTO meta VALUES ('alive', ?)", (when,))
 
 
+@says_when_unreachable("the message log")
 class RedisMessageLog:
     """The log shared by replicas: per channel a hash of messages by ts and two sorted sets (top level, replies)."""
 
