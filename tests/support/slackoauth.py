@@ -26,8 +26,10 @@ def get(server, path: str, *, cookie: str | None = None) -> http.client.HTTPResp
     return response
 
 
-def install(server, fake, team: str, token: str) -> tuple[http.client.HTTPResponse, http.client.HTTPResponse, str]:
-    """A person opens /slack/install, approves on Slack's page, and Slack sends them back with a code."""
+def install(server, fake, team: str, token: str, *, back_to=None) -> tuple[http.client.HTTPResponse,
+                                                                          http.client.HTTPResponse, str]:
+    """A person opens /slack/install, approves on Slack's page, and Slack sends them back with a code (to
+    `back_to`, another replica behind the same load balancer, when given)."""
     start = get(server, "/slack/install")
     assert start.status == 302
     authorize = urlsplit(start.getheader("Location"))
@@ -40,7 +42,8 @@ def install(server, fake, team: str, token: str) -> tuple[http.client.HTTPRespon
                               "team": {"id": team, "name": f"Team {team}"}, "enterprise": None,
                               "is_enterprise_install": False}
     cookie = start.getheader("Set-Cookie").split(";", 1)[0]  # the browser that started the install
-    return get(server, f"/slack/oauth_redirect?code={code}&state={query['state'][0]}", cookie=cookie), start, cookie
+    return (get(back_to or server, f"/slack/oauth_redirect?code={code}&state={query['state'][0]}", cookie=cookie),
+            start, cookie)
 
 
 def mention_from(server, team: str, *, ts: str, event_id: str) -> int:

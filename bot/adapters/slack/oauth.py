@@ -1,7 +1,8 @@
 """One bot, several workspaces: bolt's OAuth install flow, SQLite stores, and each team's own bot token.
 
 With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, /slack/install sends a person to Slack's authorize page and
-/slack/oauth_redirect stores the workspace's installation (SQLAlchemy stores in [slack] install_db). bolt then
+/slack/oauth_redirect stores the workspace's installation (SQLAlchemy stores in [slack] install_db; with several
+replicas in Redis, where [state] points: installations.py). bolt then
 authorizes every request by its team; `team_token_middleware` makes that team's token the one `TeamClient` uses
 for the request, in the listener and in the worker that answers it, and the files a request shares are bound
 to it when they arrive (`downloader_for_this_team`). Work outside a request (recaps, scheduled jobs) asks
@@ -23,8 +24,10 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.adapters.slack.files import FileDownloader
+from bot.adapters.slack.installations import RedisInstallationStore, RedisOAuthStateStore
 from bot.config import Config
 from bot.errors import ConfigError
+from bot.shared import shared_redis
 
 # The bot scopes of slack/manifest.yml: an OAuth install asks for exactly these (tests/adapters/slack/test_manifest.py checks).
 BOT_SCOPES = ("app_mentions:read", "channels:history", "channels:read", "groups:history", "groups:read",
@@ -65,8 +68,12 @@ def team_token_middleware(context: BoltContext, next: Callable[[], BoltResponse]
     return next()
 
 
-def installation_store(config: Config, *, client_id: str) -> SQLAlchemyInstallationStore:
-    """Every workspace's installation (its bot token), in [slack] install_db: one store (one engine) per file."""
+def installation_store(config: Config, *, client_id: str) -> SQLAlchemyInstallationStore | RedisInstallationStore:
+    """Every workspace's installation (its bot token): in Redis where [state] points (every replica), else in
+    [slack] install_db, one store (one engine) per file."""
+    client = shared_redis(config)
+    if client is not None:
+        return RedisInstallationStore(client, client_id=client_id)
     path = config.resolve_path(config.slack.install_db)
     key = (str(path), client_id)
     with _STORES_LOCK:
@@ -102,8 +109,11 @@ def team_token(config: Config, team: str | None) -> str:
 def oauth_settings(config: Config, *, client_id: str, client_secret: str) -> OAuthSettings:
     """bolt's OAuth settings with SQLite stores under the config folder (created on first use)."""
     installations = installation_store(config, client_id=client_id)
-    states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRATION_S, engine=installations.engine)
-    states.create_tables()
+    if isinstance(installations, RedisInstallationStore):
+        states = RedisOAuthStateStore(installations.client, expiration_seconds=STATE_EXPIRATION_S)
+    else:
+        states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRATION_S, engine=installations.engine)
+        states.create_tables()
     return OAuthSettings(client_id=client_id, client_secret=client_secret, scopes=list(BOT_SCOPES),
                          installation_store=installations, state_store=states, install_page_rendering_enabled=False,
                          state_expiration_seconds=STATE_EXPIRATION_S)
