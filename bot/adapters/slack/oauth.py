@@ -25,14 +25,11 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.adapters.slack.files import FileDownloader
 from bot.adapters.slack.installations import RedisInstallationStore, RedisOAuthStateStore
+from bot.adapters.slack.manifest import BOT_SCOPES  # the manifest's: an OAuth install asks for exactly these
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.shared import shared_redis
 
-# The bot scopes of slack/manifest.yml: an OAuth install asks for exactly these (tests/adapters/slack/test_manifest.py checks).
-BOT_SCOPES = ("app_mentions:read", "channels:history", "channels:read", "groups:history", "groups:read",
-              "im:history", "im:read", "im:write", "chat:write", "commands", "files:read", "files:write",
-              "users:read")
 STATE_EXPIRATION_S = 600  # an install link works for ten minutes
 
 _STORES: dict[tuple[str, str], SQLAlchemyInstallationStore] = {}
