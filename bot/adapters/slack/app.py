@@ -134,7 +134,7 @@ class SlackAdapter:
         self._accept_event(body, event, source="dm", bot_user_id=context.bot_user_id)
 
     def _on_home(self, event: dict) -> None:
-        if event.get("tab", "home") == "home":
+        if event.get("tab", "home") == "home" and markup.is_user_id(event.get("user")):
             self.pool.submit(self._publish_home, event.get("user", ""))
 
     def _publish_home(self, user_id: str) -> None:
@@ -149,6 +149,9 @@ class SlackAdapter:
             log.error("could not publish the Home tab for %s: %s", user_id, exc)
 
     def _accept_event(self, body: dict, event: dict, *, source: str, bot_user_id: str | None) -> None:
+        if not markup.is_channel_id(event.get("channel")) or not markup.is_user_id(event.get("user")):
+            log.warning("ignoring a %s event (%s) with no channel or person to answer", source, body.get("event_id"))
+            return  # Slack always sends both; there is nowhere to answer
         keys = [("event", body.get("event_id")), ("message", event.get("channel"), event.get("ts"))]
         repeats = [self.recent.seen(key) for key in keys if all(key[1:])]  # mark every key, then decide
         if any(repeats):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything larger before reading it
 TEXT = "text/plain; charset=utf-8"
@@ -107,7 +110,12 @@ class SlackASGI:
             return flow.handle_installation(request)
         if flow is not None and path == flow.redirect_uri_path:
             return flow.handle_callback(request)
-        return contextvars.copy_context().run(self.app.dispatch, request)  # a request's team token stays its own
+        try:
+            return contextvars.copy_context().run(self.app.dispatch, request)  # a request's team token stays its own
+        except Exception as exc:  # noqa: BLE001 - bolt itself failed on the payload's shape ("actions": null):
+            # a signed request it cannot read is the sender's error (400), never the server's (500)
+            log.warning("a signed payload could not be handled: %s: %s", type(exc).__name__, exc)
+            return BoltResponse(status=400, body="malformed payload")
 
 
 async def _read_body(receive: Callable) -> bytes | None:

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,6 +80,23 @@ def post_signed(url: str, body: bytes, content_type: str) -> tuple[int, str]:
             return response.status, response.read().decode(errors="replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
+
+
+MALFORMED = {  # shapes bolt itself cannot read (it raised out of dispatch, and the server answered 500)
+    "actions null": {"type": "block_actions", "actions": None},
+    "actions empty": {"type": "block_actions", "actions": []},
+    "actions an object": {"type": "block_actions", "actions": {"action_id": "feedback:label:positive"}},
+    "view null": {"type": "view_submission", "view": None},
+    "view without a type": {"type": "view_submission", "view": {"callback_id": None}},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(MALFORMED))
+def test_a_signed_payload_bolt_cannot_read_gets_a_400(http_bot, shape):
+    payload = {"user": {"id": "UFUZZ001"}, "team": {"id": "T0001"}, "trigger_id": "1.2.3", **MALFORMED[shape]}
+    status, text = post_signed(http_bot.url, urlencode({"payload": json.dumps(payload)}).encode(), FORM)
+    assert (status, text) == (400, "malformed payload")
+    assert http_bot.process.poll() is None
 
 
 def test_signed_garbage_never_gets_a_500_or_a_stack_trace_and_the_bot_keeps_answering(http_bot, module_fake_slack):
