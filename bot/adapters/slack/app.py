@@ -138,11 +138,10 @@ class SlackAdapter:
             self.pool.submit(self._publish_home, event.get("user", ""))
 
     def _publish_home(self, user_id: str) -> None:
-        from bot.adapters.slack.home import home_view
-        from bot.format import to_blocks
+        from bot.adapters.slack.home import home_blocks, home_view
 
         try:
-            blocks = to_blocks(home_view(self.bot, user_id))[:100]  # a Home tab holds at most 100 blocks
+            blocks = home_blocks(home_view(self.bot, user_id))  # within Slack's 100, saying what was left out
             self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
         except (SlackApiError, OSError) as exc:
             metrics.SLACK_API_ERRORS.labels(method="views.publish").inc()
