@@ -97,7 +97,9 @@ class Scheduler:
         down happens once at start-up (within misfire_grace_s).
         """
         global _ACTIVE
-        self.state = open_state(self.config.state.redis_url, ttl=self.settings.misfire_grace_s)
+        state = self.config.state
+        self.state = open_state(state.redis_url, ttl=self.settings.misfire_grace_s, timeout_s=state.timeout_s,
+                                retry_s=state.retry_s)
         _ACTIVE = self
         self.scheduler.start(paused=True)
         stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}

@@ -57,7 +57,9 @@ class SlackAdapter:
             name=bot.config.bot.name,
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
-        self.recent = open_state(bot.config.state.redis_url, ttl=settings.dedup_ttl_s)  # shared by replicas
+        state = bot.config.state  # shared by replicas; if Redis fails, this process de-duplicates alone
+        self.recent = open_state(state.redis_url, ttl=settings.dedup_ttl_s, timeout_s=state.timeout_s,
+                                 retry_s=state.retry_s)
         self.memberships = Memberships(self.client, ttl_s=settings.membership_ttl_s)
         self.links = Permalinks(self.client)  # a summary's sources, linked under it
         self.downloader = FileDownloader(token) if oauth_settings is None else TeamFileDownloader()

@@ -16,6 +16,8 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot import health
+
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything larger before reading it
@@ -66,10 +68,13 @@ class SlackASGI:
         return routes
 
     async def _health(self, send: Callable) -> None:
-        health = {"status": "draining" if self.draining else "ok", "plugins": self.plugins,
+        """ok, degraded (still answering: `problems` says what runs degraded and since when) or draining (503)."""
+        problems = [problem.to_dict() for problem in health.problems()]
+        status = "draining" if self.draining else "degraded" if problems else "ok"
+        report = {"status": status, "problems": problems, "plugins": self.plugins,
                   "uptime_s": round(time.time() - self.started, 1), "in_flight": self.pending()}
-        # 503 while draining tells a load balancer to send new work to another replica
-        await _send(send, 503 if self.draining else 200, json.dumps(health).encode(), "application/json")
+        # 503 while draining tells a load balancer to send new work to another replica; degraded still answers
+        await _send(send, 503 if self.draining else 200, json.dumps(report).encode(), "application/json")
 
     async def _slack(self, scope: dict, receive: Callable, send: Callable, path: str) -> None:
         if self.draining:

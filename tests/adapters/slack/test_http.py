@@ -107,7 +107,7 @@ def test_url_verification_challenge_is_answered(http_bot):
 def test_healthz_and_metrics(http_bot):
     with urllib.request.urlopen(http_bot.base + "/healthz", timeout=5) as response:
         health = json.loads(response.read())
-    assert health["status"] == "ok" and "sentiment" in health["plugins"]
+    assert health["status"] == "ok" and health["problems"] == [] and "sentiment" in health["plugins"]
     with urllib.request.urlopen(http_bot.base + "/metrics", timeout=5) as response:
         metrics = response.read().decode()
     assert "nlpbot_requests_total" in metrics
