@@ -45,6 +45,14 @@ def test_an_undeclared_refusal_fails_the_test_and_a_declared_one_does_not(fake_s
     fake_slack.check()
 
 
+def test_a_response_url_takes_five_posts_and_a_sixth_fails_the_test(fake_slack):
+    hook = WebhookClient(fake_slack.response_url("five"))
+    assert [hook.send(text=f"post {n}").status_code for n in range(5)] == [200] * 5
+    assert hook.send(text="one too many").status_code == 404
+    with pytest.raises(AssertionError, match="/response/five refused with used_url"):
+        fake_slack.check()
+
+
 def test_wait_for_returns_only_what_slack_accepted(fake_slack):
     with fake_slack.expect("channel_not_found"):
         refusal(lambda: client(fake_slack).chat_postMessage(channel="C0NOWHERE", text="lost"))

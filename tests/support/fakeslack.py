@@ -323,7 +323,7 @@ class FakeSlack:
             if expectation.matches(call):
                 expectation.calls.append(call)
                 return
-        details = answer.get("errors") or answer.get("needed") or "" if isinstance(answer, dict) else ""
+        details = (answer.get("errors") or answer.get("needed") or "") if isinstance(answer, dict) else ""
         self.violations.append(f"{call.path.removeprefix('/api/')} refused with {call.error}"
                                + (f" {details}" if details else "") + f" (body {_short(call.body)})")
 
