@@ -2,7 +2,8 @@
 
 Every replica runs its own scheduler over its own job store (APScheduler's stores must never be shared);
 each due run first claims its slot (the job id and the scheduled time) in the state store
-(`bot.state`: Redis `SET NX EX` across replicas), so exactly one replica runs it and the others skip it.
+(`bot.state`: Redis `SET NX PX` across replicas), so exactly one replica runs it and the others skip it
+(while Redis is unreachable each replica runs it once: a reindex twice is harmless, a recap missed is not).
 People's recap subscriptions are jobs too, kept beside the configured ones in the same file; how a recap is made
 is bot.recaps' business, with the recap source that whoever builds the scheduler gives it (bot/cli: Slack's).
 """
