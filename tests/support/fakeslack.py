@@ -261,7 +261,8 @@ class FakeSlack:
         self.server.server_close()
 
     def fail(self, path: str, *, status: int = 429, times: int = 1, retry_after: int | None = 1) -> None:
-        """The next `times` calls to `path` get `status` (429 carries Retry-After)."""
+        """The next `times` calls to `path` get `status` (429 carries Retry-After): refusals the test declares, so
+        they are no violation; a retry sooner than Retry-After is one."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         with self._lock:
             self._failures.setdefault(path, []).extend([(status, headers)] * times)
