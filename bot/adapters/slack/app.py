@@ -84,6 +84,11 @@ class SlackAdapter:
 
     def _on_command(self, ack, body: dict, context) -> None:
         started = time.perf_counter()
+        if not markup.is_user_id(body.get("user_id")) or not (body.get("response_url")
+                                                               or markup.is_channel_id(body.get("channel_id"))):
+            log.warning("ignoring %s with no person or place to answer", str(body.get("command"))[:40])
+            ack()  # Slack always sends the user, the channel and a response_url: there is nobody to answer
+            return
         key = ("submit", body.get("user_id"), body.get("channel_id"), body.get("command"), body.get("text", "").strip())
         if self.recent.seen(key, ttl=self.bot.config.slack.double_submit_s):
             metrics.DUPLICATES.labels(kind="double_submit").inc()
