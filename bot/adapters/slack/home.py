@@ -13,7 +13,7 @@ from bot.models import versions
 from bot.reply import Reply
 
 HOME_BLOCKS = 100  # Slack: a Home tab (and a modal) holds at most 100 blocks
-JOBS_SHOWN = 25  # the next runs first; `/nlp-admin jobs` lists every job
+JOBS_SHOWN = 25  # the next runs first; the admin commands list every job
 
 
 def home_view(bot: Any, user_id: str) -> Reply:
@@ -36,10 +36,10 @@ def home_view(bot: Any, user_id: str) -> Reply:
         jobs = sorted(bot.services.scheduler.describe(), key=lambda job: (job.next_run is None, job.next_run or 0, job.id))
         lines.append(f"```\n{jobs_table(jobs[:JOBS_SHOWN])}\n```")
         if len(jobs) > JOBS_SHOWN:
-            lines.append(f"…and {len(jobs) - JOBS_SHOWN} more jobs: `/nlp-admin jobs` lists them all.")
+            lines.append(f"…and {len(jobs) - JOBS_SHOWN} more jobs (the admin commands below list every job).")
+    admin = [f"`/{name}`" for name, (_, spec) in sorted(bot.router.commands.items()) if spec.admin_only]
     return Reply(title=f"{bot.config.bot.name}: admin overview", text="\n".join(lines),
-                 footer="`/nlp-admin models`, `/nlp-admin train PLUGIN`, `/nlp-admin rollback PLUGIN`, "
-                        "`/nlp-admin reindex`")
+                 footer=f"Admin commands: {', '.join(admin) or 'none'} (`/nlp help COMMAND` for each)")
 
 
 def home_blocks(reply: Reply) -> list[dict[str, Any]]:
@@ -49,5 +49,5 @@ def home_blocks(reply: Reply) -> list[dict[str, Any]]:
         return blocks
     left_out = len(blocks) - (HOME_BLOCKS - 1)
     note = (f"…{left_out} more sections do not fit in the Home tab (Slack shows {HOME_BLOCKS} blocks); "
-            "`/nlp help` and `/nlp-admin jobs` show everything.")
+            "`/nlp help` and the admin commands show everything.")
     return [*blocks[:HOME_BLOCKS - 1], {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}]
