@@ -33,7 +33,8 @@ def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str, float]
 
 def slash(server, fake, command: str, text: str, *, name: str, user: str = "UUSER001", secret=SIGNING_SECRET,
           timestamp=None, extra_headers=None):
-    body = slash_command_body(command, text, user_id=user, channel_id="C0GENERAL", response_url=fake.response_url(name))
+    body = slash_command_body(command, text, user_id=user, channel_id="C0GENERAL", response_url=fake.response_url(name),
+                              trigger_id=fake.trigger_id())  # fresh, as every command Slack sends carries its own
     headers = {**signed_headers(secret, body, timestamp=timestamp, content_type=FORM), **(extra_headers or {})}
     return post(server.url, body, headers)
 
