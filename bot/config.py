@@ -300,6 +300,8 @@ class TrainingSettings(RunDefaults):
 
 class StateSettings(Section):
     redis_url: str = Field("", description="shared state for several replicas (redis://HOST:6379/0); empty: in-process")
+    timeout_s: float = Field(0.5, gt=0, description="a Redis call waits this long before this process decides alone")
+    retry_s: float = Field(2.0, gt=0, description="while Redis is unreachable, how often the bot tries it again")
 
 
 class Config(Section):

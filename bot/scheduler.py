@@ -2,7 +2,8 @@
 
 Every replica runs its own scheduler over its own job store (APScheduler's stores must never be shared);
 each due run first claims its slot (the job id and the scheduled time) in the state store
-(`bot.state`: Redis `SET NX EX` across replicas), so exactly one replica runs it and the others skip it.
+(`bot.state`: Redis `SET NX PX` across replicas), so exactly one replica runs it and the others skip it
+(while Redis is unreachable each replica runs it once: a reindex twice is harmless, a recap missed is not).
 People's recap subscriptions are jobs too, kept in bot.recaps' store (SQLite beside the job store, or Redis shared
 by every replica): each running scheduler picks up the ones made elsewhere every `sync_s` and checks, before a run,
 that the subscription still exists. How a recap is made is bot.recaps' business, with the recap source that whoever
@@ -121,7 +122,9 @@ class Scheduler:
         down happens once at start-up (within misfire_grace_s).
         """
         global _ACTIVE
-        self.state = open_state(self.config.state.redis_url, ttl=self.settings.misfire_grace_s)
+        state = self.config.state
+        self.state = open_state(state.redis_url, ttl=self.settings.misfire_grace_s, timeout_s=state.timeout_s,
+                                retry_s=state.retry_s)
         _ACTIVE = self
         self.scheduler.start(paused=True)
         stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}

@@ -37,8 +37,9 @@ def shared_redis(config: Config) -> Any | None:
         raise ConfigError("[state] redis_url needs the redis client: pip install 'nlpbot[redis]'") from None
     with _LOCK:
         if url not in _CLIENTS:
-            _CLIENTS[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
-                                                 health_check_interval=30)
+            # connecting waits [state] timeout_s, as de-duplication does (bot.state); a read may take longer
+            _CLIENTS[url] = redis.Redis.from_url(url, socket_timeout=max(5.0, config.state.timeout_s),
+                                                 socket_connect_timeout=config.state.timeout_s, health_check_interval=30)
         return _CLIENTS[url]
 
 

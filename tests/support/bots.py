@@ -13,11 +13,11 @@ from typing import Sequence
 from bot.adapters.slack.markup import parse
 from bot.config import load_config
 from bot.core import Nlpbot
-from tests.support.fakeslack import FakeSlack
+from tests.support.fakeslack import BOT_TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+__all__ = ["BOT_TOKEN", "SIGNING_SECRET", "ROOT", "TestBot", "BotServer", "write_config", "sentiment_config"]
 
 
 def write_config(folder: Path, body: str) -> Path:

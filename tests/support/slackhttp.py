@@ -35,7 +35,7 @@ def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str, float]
 def slash(server, fake, command: str, text: str, *, name: str, user: str = "UUSER001", secret=SIGNING_SECRET,
           timestamp=None, extra_headers=None, team: str = "T0001"):
     body = slash_command_body(command, text, user_id=user, channel_id="C0GENERAL", response_url=fake.response_url(name),
-                              team_id=team)
+                              trigger_id=fake.trigger_id(), team_id=team)  # fresh: every command Slack sends has one
     headers = {**signed_headers(secret, body, timestamp=timestamp, content_type=FORM), **(extra_headers or {})}
     return post(server.url, body, headers)
 

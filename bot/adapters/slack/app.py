@@ -25,7 +25,7 @@ from bot.adapters.slack.files import shared_files
 from bot.adapters.slack.history import LiveHistory, LoggedHistory, history_tier
 from bot.adapters.slack.interactivity import Interactivity
 from bot.adapters.slack.links import Permalinks
-from bot.adapters.slack.logkeeper import MessageKeeper
+from bot.adapters.slack.logkeeper import MessageKeeper, listen_for_the_log
 from bot.adapters.slack.messagelog import open_message_log
 from bot.adapters.slack.modals import CALLBACK_ID, modal, submission
 from bot.adapters.slack.oauth import TeamClient, downloader_for_this_team, use_team_tokens
@@ -62,7 +62,9 @@ class SlackAdapter:
             name=bot.config.bot.name,
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
-        self.recent = open_state(bot.config.state.redis_url, ttl=settings.dedup_ttl_s)  # shared by replicas
+        state = bot.config.state  # shared by replicas; if Redis fails, this process de-duplicates alone
+        self.recent = open_state(state.redis_url, ttl=settings.dedup_ttl_s, timeout_s=state.timeout_s,
+                                 retry_s=state.retry_s)
         self.memberships = Memberships(self.client, ttl_s=settings.membership_ttl_s)
         self.links = Permalinks(self.client)  # a summary's sources, linked under it
         self.live_history = LiveHistory(self.client)
@@ -75,9 +77,7 @@ class SlackAdapter:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
-        self.app.event("member_joined_channel")(self._on_joined)
-        self.app.event("channel_left")(self._on_left)
-        self.app.event("group_left")(self._on_left)
+        listen_for_the_log(self.app, self.keeper)  # the bot joining and leaving channels
         self.workspaces = Workspaces(self, installations=oauth_settings.installation_store if oauth_settings else None)
         self.app.view(CALLBACK_ID)(self._on_submit)
         self.interactivity = Interactivity(self)
@@ -93,6 +93,11 @@ class SlackAdapter:
 
     def _on_command(self, ack, body: dict, context) -> None:
         started = time.perf_counter()
+        if not markup.is_user_id(body.get("user_id")) or not (body.get("response_url")
+                                                               or markup.is_channel_id(body.get("channel_id"))):
+            log.warning("ignoring %s with no person or place to answer", str(body.get("command"))[:40])
+            ack()  # Slack always sends the user, the channel and a response_url: there is nobody to answer
+            return
         key = ("submit", body.get("user_id"), body.get("channel_id"), body.get("command"), body.get("text", "").strip())
         if self.recent.seen(key, ttl=self.bot.config.slack.double_submit_s):
             metrics.DUPLICATES.labels(kind="double_submit").inc()
@@ -157,31 +162,24 @@ class SlackAdapter:
             return  # only people's direct messages (with or without files); channel messages reach us as mentions
         self._accept_event(body, event, source="dm", bot_user_id=context.bot_user_id)
 
-    def _on_joined(self, body: dict, event: dict, context) -> None:
-        if self.keeper is not None and event.get("user") == context.bot_user_id:  # the log of the channel starts
-            self.keeper.joined(context.team_id or body.get("team_id") or "", event.get("channel", ""),
-                               float(event.get("event_ts") or time.time()))
-
-    def _on_left(self, body: dict, event: dict, context) -> None:
-        if self.keeper is not None:  # channel_left / group_left: the bot left or was removed; its log goes
-            self.keeper.left(context.team_id or body.get("team_id") or "", event.get("channel", ""))
-
     def _on_home(self, event: dict) -> None:
-        if event.get("tab", "home") == "home":
+        if event.get("tab", "home") == "home" and markup.is_user_id(event.get("user")):
             self.pool.submit(self._publish_home, event.get("user", ""))
 
     def _publish_home(self, user_id: str) -> None:
-        from bot.adapters.slack.home import home_view
-        from bot.format import to_blocks
+        from bot.adapters.slack.home import home_blocks, home_view
 
         try:
-            blocks = to_blocks(home_view(self.bot, user_id))[:100]  # a Home tab holds at most 100 blocks
+            blocks = home_blocks(home_view(self.bot, user_id))  # within Slack's 100, saying what was left out
             self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
         except (SlackApiError, OSError) as exc:
             metrics.SLACK_API_ERRORS.labels(method="views.publish").inc()
             log.error("could not publish the Home tab for %s: %s", user_id, exc)
 
     def _accept_event(self, body: dict, event: dict, *, source: str, bot_user_id: str | None) -> None:
+        if not markup.is_channel_id(event.get("channel")) or not markup.is_user_id(event.get("user")):
+            log.warning("ignoring a %s event (%s) with no channel or person to answer", source, body.get("event_id"))
+            return  # Slack always sends both; there is nowhere to answer
         keys = [("event", body.get("event_id")), ("message", event.get("channel"), event.get("ts"))]
         repeats = [self.recent.seen(key) for key in keys if all(key[1:])]  # mark every key, then decide
         if any(repeats):

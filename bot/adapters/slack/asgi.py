@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+
+from bot import health
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything larger before reading it
 TEXT = "text/plain; charset=utf-8"
@@ -63,10 +68,13 @@ class SlackASGI:
         return routes
 
     async def _health(self, send: Callable) -> None:
-        health = {"status": "draining" if self.draining else "ok", "plugins": self.plugins,
+        """ok, degraded (still answering: `problems` says what runs degraded and since when) or draining (503)."""
+        problems = [problem.to_dict() for problem in health.problems()]
+        status = "draining" if self.draining else "degraded" if problems else "ok"
+        report = {"status": status, "problems": problems, "plugins": self.plugins,
                   "uptime_s": round(time.time() - self.started, 1), "in_flight": self.pending()}
-        # 503 while draining tells a load balancer to send new work to another replica
-        await _send(send, 503 if self.draining else 200, json.dumps(health).encode(), "application/json")
+        # 503 while draining tells a load balancer to send new work to another replica; degraded still answers
+        await _send(send, 503 if self.draining else 200, json.dumps(report).encode(), "application/json")
 
     async def _slack(self, scope: dict, receive: Callable, send: Callable, path: str) -> None:
         if self.draining:
@@ -107,7 +115,12 @@ class SlackASGI:
             return flow.handle_installation(request)
         if flow is not None and path == flow.redirect_uri_path:
             return flow.handle_callback(request)
-        return contextvars.copy_context().run(self.app.dispatch, request)  # a request's team token stays its own
+        try:
+            return contextvars.copy_context().run(self.app.dispatch, request)  # a request's team token stays its own
+        except Exception as exc:  # noqa: BLE001 - bolt itself failed on the payload's shape ("actions": null):
+            # a signed request it cannot read is the sender's error (400), never the server's (500)
+            log.warning("a signed payload could not be handled: %s: %s", type(exc).__name__, exc)
+            return BoltResponse(status=400, body="malformed payload")
 
 
 async def _read_body(receive: Callable) -> bytes | None:

@@ -121,4 +121,24 @@ class MessageKeeper:
         return self.store.drop(team)
 
 
-__all__ = ["MessageKeeper", "OUTAGE_S"]
+def listen_for_the_log(app: Any, keeper: MessageKeeper | None) -> None:
+    """The bolt listeners for the bot joining a channel (its log starts) and leaving it (its log goes); registered
+    whatever the limits, since the manifest subscribes to the events (`keeper` None: the internal limits, no log)."""
+
+    def team_of(body: dict, context: Any) -> str:
+        return context.team_id or body.get("team_id") or ""
+
+    def on_joined(body: dict, event: dict, context: Any) -> None:
+        if keeper is not None and event.get("user") == context.bot_user_id:
+            keeper.joined(team_of(body, context), event.get("channel", ""), float(event.get("event_ts") or time.time()))
+
+    def on_left(body: dict, event: dict, context: Any) -> None:
+        if keeper is not None:  # channel_left / group_left: the bot left or was removed
+            keeper.left(team_of(body, context), event.get("channel", ""))
+
+    app.event("member_joined_channel")(on_joined)
+    app.event("channel_left")(on_left)
+    app.event("group_left")(on_left)
+
+
+__all__ = ["MessageKeeper", "OUTAGE_S", "listen_for_the_log"]

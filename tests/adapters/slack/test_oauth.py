@@ -30,11 +30,12 @@ def test_two_workspaces_install_and_each_is_answered_with_its_own_token(oauth_bo
         assert done.status == 200, done.body
     assert (oauth_bot.log.parent / "state" / "slack-installs.sqlite").is_file()
 
+    fake_slack.add_channel("C0TEAM", "team", members=["UPERSON1"])
     for team, token, ts in (("T0002", "xoxb-team-two", "1700002000.000100"),
                             ("T0003", "xoxb-team-three", "1700002001.000100")):
         assert mention_from(oauth_bot, team, ts=ts, event_id=f"Ev0{team}") == 200
         [answer] = fake_slack.wait_for("/api/chat.postMessage", timeout=60, where=lambda c, ts=ts: c.body.get("thread_ts") == ts)
-        assert answer.headers["Authorization"] == f"Bearer {token}"
+        assert answer.headers["Authorization"] == f"Bearer {token}" and answer.team == team
         assert "what a great team" in answer.body["text"]
 
     assert mention_from(oauth_bot, "T0999", ts="1700002002.000100", event_id="Ev0NOTINST") == 200

@@ -7,22 +7,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bot.models import versions
 from bot.state import InProcessState, RedisState
-from tests.support.bots import ROOT, SIGNING_SECRET, BotServer, write_config
+from tests.support.bots import ROOT, SIGNING_SECRET, write_config
 from tests.support.fakeslack import BOT_USER_ID
 from tests.support.redisserver import RedisServer
+from tests.support.replicas import job_slots, settled_job_slots, start_replicas
 from tests.support.signing import event_body, signed_headers
 from tests.support.tinymodels import tiny_text_classifier
 from tests.support.slackhttp import post, slash, wait_until
@@ -94,12 +93,8 @@ def replicas(tmp_path_factory, shared, tiny_sentiment, module_fake_slack, redis_
     for name in ("replica-a", "replica-b"):  # each its own folder: its own job store and log
         folder = tmp_path_factory.mktemp(name)
         configs.append(write_config(folder, SERVING + tables))
-    with ThreadPoolExecutor(2) as pool:  # both start at once: half the wait
-        starting = [pool.submit(BotServer, config, module_fake_slack) for config in configs]
-    servers = [future.result() for future in starting if future.exception() is None]
+    servers = start_replicas(configs, module_fake_slack)
     try:
-        for future in starting:
-            future.result()
         yield servers
     finally:
         for server in servers:
@@ -130,22 +125,13 @@ def test_a_double_submit_landing_on_both_replicas_is_answered_once(replicas, mod
     assert len(module_fake_slack.calls_to("/response/twice")) == 1
 
 
-def job_slots(replicas) -> tuple[list[set[str]], list[set[str]]]:
-    """Per replica: the slots it ran, and the slots it found claimed by the other (from its log)."""
-    ran, skipped = [], []
-    for server in replicas:
-        log = server.log.read_text()
-        ran.append(set(re.findall(r"job docs-often \(slot (\S+)\): running it here", log)))
-        skipped.append(set(re.findall(r"job docs-often \(slot (\S+)\): another replica runs it", log)))
-    return ran, skipped
-
-
 def test_a_scheduled_job_runs_once_across_both_replicas(replicas):
     deadline = time.monotonic() + 10 * JOB_EVERY_S
-    ran, skipped = job_slots(replicas)
+    ran, skipped = job_slots(replicas, "docs-often")
     while not skipped[0] | skipped[1] and time.monotonic() < deadline:  # slots that both replicas fired
         time.sleep(0.5)
-        ran, skipped = job_slots(replicas)
+        ran, skipped = job_slots(replicas, "docs-often")
+    ran, skipped = settled_job_slots(replicas, "docs-often")
     assert ran[0] | ran[1], "the job never ran"
     assert skipped[0] | skipped[1], "both replicas should have fired the same slot"
     assert not ran[0] & ran[1], f"both replicas ran the slots {sorted(ran[0] & ran[1])}"

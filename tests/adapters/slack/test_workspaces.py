@@ -92,6 +92,7 @@ def test_recaps_and_jobs_run_with_their_workspaces_installation_and_an_uninstall
     assert ran.returncode == 0 and tokens == {"Bearer xoxb-leaving"}, ran.stderr
     assert "onboarding guide" in json.dumps(fake.posts("DUSER001")[-1]["blocks"])
 
+    fake.revoke("xoxb-leaving")  # as Slack does on an uninstall: a call with it now is refused, a violation
     deliver(bot, {"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"}, team="T0021")
     wait_until(lambda: "Slack workspace T0021 uninstalled the app" in bot.log.read_text(), timeout=30)
     said = [line for line in bot.log.read_text().splitlines() if "Slack workspace T0021" in line][0]
