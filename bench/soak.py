@@ -233,6 +233,8 @@ class Traffic:
         with self.fake._lock:
             new, self.seen = self.fake.calls[self.seen:], len(self.fake.calls)
         for call in new:
+            if not call.accepted:  # Slack refused it: no answer reached anyone (the fake's violations say why)
+                continue
             if call.path.startswith("/response/"):
                 self.answers.setdefault(call.path.removeprefix("/response/"), []).append(call)
             elif call.path == "/api/chat.postMessage":
@@ -352,9 +354,10 @@ def soak(args: argparse.Namespace) -> dict:
         alive = server.process.poll() is None
         server.stop()
         fake.stop()
+    refused = list(fake.violations)
     outcomes = {step: traffic.last_answer(name) for step, name in admin_names.items()}
     return {"samples": samples, "events": events, "tally": traffic.tally, "alive": alive, "outcomes": outcomes,
-            "versions": serving_versions(workdir), "log": server.log, "warm_s": warm_s, "load_before": load_before}
+            "versions": serving_versions(workdir), "log": server.log, "refused": refused, "warm_s": warm_s, "load_before": load_before}
 
 
 def verdicts(result: dict, warmup_min: float) -> list[tuple[str, bool, str]]:
@@ -368,6 +371,9 @@ def verdicts(result: dict, warmup_min: float) -> list[tuple[str, bool, str]]:
     return [
         ("failed requests", not tally.failures and result["alive"],
          f"{len(tally.failures)} of {tally.sent} failed; server {'alive' if result['alive'] else 'DIED'} at the end"),
+        ("Slack accepted every call", not result["refused"],
+         f"{len(result['refused'])} refusal(s) or broken rule(s)"
+         + (f", first: {result['refused'][0][:160]!r}" if result["refused"] else "")),
         ("RSS growth after warm-up < 5%", growth < 5.0,
          f"{base['rss_mb']:.1f} MB at {base['minute']:.1f} min -> {last['rss_mb']:.1f} MB at the end "
          f"({growth:+.1f}%; peak {peak:.1f} MB)"),
