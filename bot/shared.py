@@ -33,13 +33,17 @@ def shared_redis(config: Config) -> Any | None:
         return None
     try:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
     except ImportError:
         raise ConfigError("[state] redis_url needs the redis client: pip install 'nlpbot[redis]'") from None
     with _LOCK:
         if url not in _CLIENTS:
-            # connecting waits [state] timeout_s, as de-duplication does (bot.state); a read may take longer
+            # Connecting waits [state] timeout_s, with one immediate retry, as de-duplication does (bot.state): never
+            # redis-py's retries with backoff, which would hold an ack up while Redis is down. A read may take longer.
             _CLIENTS[url] = redis.Redis.from_url(url, socket_timeout=max(5.0, config.state.timeout_s),
-                                                 socket_connect_timeout=config.state.timeout_s, health_check_interval=30)
+                                                 socket_connect_timeout=config.state.timeout_s,
+                                                 retry=Retry(NoBackoff(), 1), health_check_interval=30)
         return _CLIENTS[url]
 
 

@@ -70,7 +70,7 @@ def installation_store(config: Config, *, client_id: str) -> SQLAlchemyInstallat
     [slack] install_db, one store (one engine) per file."""
     client = shared_redis(config)
     if client is not None:
-        return RedisInstallationStore(client, client_id=client_id)
+        return RedisInstallationStore(client, client_id=client_id, retry_s=config.state.retry_s)
     path = config.resolve_path(config.slack.install_db)
     key = (str(path), client_id)
     with _STORES_LOCK:
