@@ -201,7 +201,10 @@ class Scheduler:
         except Exception as exc:  # noqa: BLE001 - a failed job is recorded, the scheduler goes on
             message, status = str(exc) if isinstance(exc, NlpbotError) else f"{type(exc).__name__}: {exc}", "failed"
             log.error("job %s failed: %s", spec.id, message)
-        self.runs.record(spec.id, started, time.time(), status, message)
+        try:
+            self.runs.record(spec.id, started, time.time(), status, message)
+        except NlpbotError as exc:  # a shared store that is down must not turn a run that happened into a failure
+            log.warning("job %s: %s; this run is not in its last runs", spec.id, exc)
         if status == "failed":
             raise NlpbotError(f"job {spec.id} failed: {message}")
         return message
