@@ -15,6 +15,11 @@ posted (`cant_update_message`), and refuses what breaks Block Kit's limits (`inv
 Every refusal (`ok: false`, or a non-2xx from a response_url or a file) is a violation unless the test declared
 it, with `fail(...)` or `with fake.expect("not_in_channel"): ...`; the fixtures assert there are none after each
 test, and `wait_for` returns only calls Slack accepted, so no test passes on a call Slack refused.
+
+`distributed_limits()` makes it answer history as Slack does for apps outside the Marketplace since 2025 (one
+call a minute per method and token, a sooner one a violation; 15 messages a page); `say`, `edit`, `delete`,
+`join` (with no one named: the bot) and `leave` change a channel as people do and return the event Slack would
+send (tests deliver it with tests/support/slackhttp.py's `deliver`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ NO_TOKEN = frozenset({"oauth.v2.access"})  # the app's client id and secret auth
 RESPONSE_URL_POSTS = 5  # https://api.slack.com/interactivity/handling#message_responses
 RESPONSE_URL_LIFETIME_S = 30 * 60
 TRIGGER_LIFETIME_S = 3.0
+HISTORY_METHODS = ("/api/conversations.history", "/api/conversations.replies")
+DISTRIBUTED_PAGE, DISTRIBUTED_EVERY_S = 15, 60.0  # Slack's 2025 limits for apps distributed outside the Marketplace
 MANIFEST = Path(__file__).resolve().parents[2] / "slack" / "manifest.yml"
 # The fake grants what an install of our manifest grants: a scope the manifest forgets is `missing_scope` here too.
 SCOPES = frozenset(yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"])
@@ -143,6 +150,9 @@ class FakeSlack:
         self.replies: dict[tuple[str, str], list[dict]] = {}
         self.files: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type), served under /files/
         self.file_token = ""  # the bearer token a file download must carry
+        self.file_tokens: dict[str, str] = {}  # name -> the token of the workspace it was shared in
+        self.history_tier = "internal"  # "distributed": distributed_limits()
+        self._history_calls: dict[tuple[str, str], float] = {}  # (token, method path) -> when it was last served
         self.oauth_codes: dict[str, dict[str, Any]] = {}  # an OAuth code -> what oauth.v2.access grants for it
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._lock = threading.Lock()
@@ -225,12 +235,18 @@ class FakeSlack:
             new, self._reported = self.violations[self._reported:], len(self.violations)
         assert not new, "the bot broke Slack's rules or Slack refused it: " + "; ".join(new)
 
-    def join(self, channel_id: str, *users: str) -> None:
-        """People join a channel (an ephemeral message reaches only members)."""
+    def join(self, channel_id: str, *users: str) -> dict[str, Any]:
+        """People join a channel (an ephemeral message reaches only members); no one named: the bot joins. Returns
+        the member_joined_channel event Slack sends (for the first who joined)."""
+        users = users or (BOT_USER_ID,)
         with self._lock:
-            self.channels[channel_id].members.update(users)
+            channel = self.channels[channel_id]
+            channel.members.update(users)
             for user in users:
-                self.users.setdefault(user, {"id": user, "name": user.lower(), "real_name": user, "is_bot": False})
+                if user != BOT_USER_ID:
+                    self.users.setdefault(user, {"id": user, "name": user.lower(), "real_name": user, "is_bot": False})
+        return {"type": "member_joined_channel", "user": users[0], "channel": channel_id, "event_ts": self._now_ts(),
+                "channel_type": "G" if channel.private else "C", "team": TEAM_ID}
 
     def set_timezone(self, user: str, tz: str) -> None:
         """The person's profile timezone, as users.info returns it (tz, tz_label, tz_offset in seconds, now)."""
@@ -250,6 +266,7 @@ class FakeSlack:
                    token: str) -> str:
         """Serve `content` as Slack serves url_private_download (only with `Authorization: Bearer token`)."""
         self.files[name], self.file_token = (content, content_type), token
+        self.file_tokens[name] = token
         return f"{self.url}/files/{name}"
 
     def start(self) -> FakeSlack:
@@ -408,6 +425,7 @@ class FakeSlack:
         found = [m for m in self.history.get(body.get("channel"), [])
                  if (oldest <= float(m["ts"]) <= latest if inclusive else oldest < float(m["ts"]) < latest)]
         start, limit = int(body.get("cursor") or 0), max(1, min(int(body.get("limit") or 100), 999))
+        limit = min(limit, DISTRIBUTED_PAGE) if self.history_tier == "distributed" else limit
         more = start + limit < len(found)
         return {"ok": True, "messages": found[start:start + limit], "has_more": more,
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
@@ -443,7 +461,13 @@ class FakeSlack:
     def _api_conversations_replies(self, body: dict) -> dict:
         _, error = self._readable(body)
         key = (body.get("channel"), body.get("ts"))
-        return error or {"ok": True, "messages": self.replies.get(key, []), "has_more": False}
+        thread = self.replies.get(key, [])
+        if error or self.history_tier != "distributed":
+            return error or {"ok": True, "messages": thread, "has_more": False}
+        start, limit = int(body.get("cursor") or 0), min(int(body.get("limit") or 1000), DISTRIBUTED_PAGE)
+        more = start + limit < len(thread)
+        return {"ok": True, "messages": thread[start:start + limit], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _api_conversations_members(self, body: dict) -> dict:
         channel, error = self._channel(str(body.get("channel") or ""), read="read")
@@ -528,6 +552,80 @@ class FakeSlack:
                                "blocks": body.get("blocks"), "thread_ts": body.get("thread_ts")})
         return {"ok": True, "message_ts": f"{self._ts}.000900"}
 
+    # -- Slack's 2025 history limits for apps distributed outside the Marketplace -------------------------
+    def distributed_limits(self) -> FakeSlack:
+        """conversations.history and conversations.replies as a non-Marketplace app gets them (2025): one call a
+        minute per method and token (a sooner one is a violation, answered 429 with Retry-After), 15 messages a page."""
+        self.history_tier = "distributed"
+        return self
+
+    def _paced(self, call: Call) -> tuple[int, dict[str, str]] | None:
+        """Under the distributed limits, a history read sooner than a minute after the last one of its method and
+        token: a violation, answered 429 with Retry-After (the caller holds the lock). None: it may be served."""
+        if self.history_tier != "distributed" or call.path not in HISTORY_METHODS:
+            return None
+        key, now = (_token(call), call.path), time.monotonic()
+        last = self._history_calls.get(key)
+        if last is not None and now - last < DISTRIBUTED_EVERY_S:
+            self.violations.append(f"{call.path.removeprefix('/api/')} {now - last:.1f} s after the last one "
+                                   "(distributed limits: one a minute)")
+            return 429, {"Retry-After": str(math.ceil(DISTRIBUTED_EVERY_S - (now - last)))}
+        self._history_calls[key] = now
+        return None
+
+    # -- people talking in channels: what changes, and the event Slack sends for it ---------------------
+    def _now_ts(self) -> str:
+        with self._lock:  # real time, in ms: the bot keeps recent messages only
+            self._clock_ms = max(getattr(self, "_clock_ms", 0) + 1, int(time.time() * 1000))
+            return f"{self._clock_ms // 1000}.{self._clock_ms % 1000:03d}100"
+
+    def say(self, channel: str, text: str, *, user: str, thread_ts: str | None = None, ts: str | None = None) -> dict:
+        """A person posts in a channel (or a thread): it is in history / replies, and its message event is returned."""
+        message = {"type": "message", "user": user, "text": text, "ts": ts or self._now_ts(),
+                   **({"thread_ts": thread_ts} if thread_ts else {})}
+        with self._lock:
+            if thread_ts:
+                parent = next(m for m in self.history.get(channel, []) if m["ts"] == thread_ts)
+                parent.update(reply_count=parent.get("reply_count", 0) + 1, latest_reply=message["ts"])
+                self.replies.setdefault((channel, thread_ts), [parent]).append(message)
+            else:
+                self.history.setdefault(channel, []).insert(0, message)
+                self.history[channel].sort(key=lambda m: -float(m["ts"]))
+        kind = "group" if self.channels[channel].private else "channel"
+        return {**message, "channel": channel, "channel_type": kind, "event_ts": message["ts"]}
+
+    def _find(self, channel: str, ts: str) -> tuple[list[dict], dict]:
+        for messages in [self.history.get(channel, [])] + [t for (c, _), t in self.replies.items() if c == channel]:
+            for message in messages:
+                if message["ts"] == ts:
+                    return messages, message
+        raise KeyError(f"no message {ts} in {channel}")
+
+    def edit(self, channel: str, ts: str, text: str) -> dict:
+        """A person edits a message: the message_changed event."""
+        with self._lock:
+            _, message = self._find(channel, ts)
+            previous = dict(message)
+            message.update(text=text, edited={"user": message.get("user"), "ts": f"{time.time():.6f}"})
+        return {"type": "message", "subtype": "message_changed", "channel": channel, "hidden": True,
+                "message": dict(message), "previous_message": previous, "event_ts": self._now_ts(), "ts": ts,
+                "channel_type": "group" if self.channels[channel].private else "channel"}
+
+    def delete(self, channel: str, ts: str) -> dict:
+        """A person deletes a message: the message_deleted event."""
+        with self._lock:
+            messages, message = self._find(channel, ts)
+            messages.remove(message)
+        return {"type": "message", "subtype": "message_deleted", "channel": channel, "hidden": True,
+                "deleted_ts": ts, "previous_message": message, "event_ts": self._now_ts(),
+                "channel_type": "group" if self.channels[channel].private else "channel"}
+
+    def leave(self, channel: str) -> dict:
+        """The bot is removed from a channel: the channel_left (group_left for a private one) event."""
+        self.channels[channel].members.discard(BOT_USER_ID)
+        kind = "group_left" if self.channels[channel].private else "channel_left"
+        return {"type": kind, "channel": channel, "actor_id": "UADMIN01", "event_ts": self._now_ts()}
+
     def _response_post(self, name: str, body: dict) -> tuple[int, str]:
         """Slack's rules for a response_url: 5 posts at most, within its lifetime, with a valid message."""
         created, posts = self._response_urls.setdefault(name, [time.monotonic(), 0])
@@ -568,7 +666,7 @@ class FakeSlack:
                 with fake._lock:
                     fake.calls.append(call)
                     failures = fake._failures.get(path)
-                    limited = fake._rate_limited(call)
+                    limited = fake._rate_limited(call) or fake._paced(call)  # _paced: the distributed limits
                     failure = None if limited else failures.pop(0) if failures else None
                     if limited or failure:  # declared by the test (fail), or a violation already
                         status, headers = limited or failure
@@ -595,7 +693,7 @@ class FakeSlack:
                     token = _token(call)
                     if found is None:
                         status, payload = 404, {"ok": False, "error": "file_not_found"}
-                    elif token != fake.file_token:
+                    elif token != fake.file_tokens.get(path.removeprefix("/files/"), fake.file_token):
                         status, payload = 403, {"ok": False, "error": "not_authed"}
                     elif token in fake.revoked:
                         status, payload = 403, {"ok": False, "error": "token_revoked"}

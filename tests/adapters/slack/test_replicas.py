@@ -1,9 +1,15 @@
 """Two `nlpbot run --adapter http` replicas behind one real Redis: a retried event, a double submit and a
-scheduled job are each handled once across both; a promotion on the shared models folder reaches both."""
+scheduled job are each handled once across both; a person's recap subscription is listed alike by both and runs
+once; a promotion on the shared models folder reaches both."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -12,13 +18,13 @@ import pytest
 
 from bot.models import versions
 from bot.state import InProcessState, RedisState
-from tests.support.bots import SIGNING_SECRET, write_config
+from tests.support.bots import ROOT, SIGNING_SECRET, write_config
 from tests.support.fakeslack import BOT_USER_ID
 from tests.support.redisserver import RedisServer
 from tests.support.replicas import job_slots, settled_job_slots, start_replicas
 from tests.support.signing import event_body, signed_headers
 from tests.support.tinymodels import tiny_text_classifier
-from tests.support.slackhttp import post, slash
+from tests.support.slackhttp import post, slash, wait_until
 
 JOB_EVERY_S = 3
 FIRST, SECOND = "v0001-20261129T1000", "v0002-20261129T1100"
@@ -143,3 +149,52 @@ def test_a_version_promoted_on_the_shared_folder_serves_on_both_replicas(replica
                                                   for s in replicas):
         time.sleep(0.5)
     assert all(f"now serving sentiment {SECOND} (was {FIRST})" in server.log.read_text() for server in replicas)
+
+
+def ask(server, fake, text: str, *, name: str, user: str = "UUSER001") -> str:
+    assert slash(server, fake, "/summarize", text, name=name, user=user)[0] == 200
+    [answer] = fake.wait_for(f"/response/{name}", timeout=90)
+    return answer.body["text"]
+
+
+def jobs_listed(server) -> dict[str, dict]:
+    """`nlpbot jobs list --json` run beside a replica, with its config: what that replica's host shows."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    listed = subprocess.run([sys.executable, "-m", "bot", "jobs", "list", "--json", "--config",
+                             str(server.log.parent / "config.toml")], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    return {job["id"]: job for job in json.loads(listed.stdout)}
+
+
+def test_a_recap_subscribed_on_one_replica_is_listed_by_both_and_runs_once(replicas, module_fake_slack):
+    fake, (first, second) = module_fake_slack, replicas
+    fake.add_channel("C0SHARED", "shared-news", members=["UUSER001"])
+    fake.set_timezone("UUSER001", "UTC")
+    fake.history["C0SHARED"] = [{"type": "message", "user": "UUSER001", "ts": f"{time.time() - 300:.6f}",
+                                 "text": "The office closes early on Friday for the summer party."}]
+    due = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    if (due - dt.datetime.now(dt.timezone.utc)).total_seconds() < 30:  # time to subscribe and list first
+        due += dt.timedelta(minutes=1)
+    answer = ask(first, fake, f"subscribe <#C0SHARED|shared-news> daily {due:%H:%M}", name="replica-sub")
+    assert f"Subscribed: a recap of #shared-news daily at {due:%H:%M} (UTC)" in answer
+    listings = [ask(server, fake, word, name=f"replica-list-{n}") for n, (server, word)  # two words: no double submit
+                in enumerate(zip(replicas, ("list", "LIST")))]
+    assert listings[0] == listings[1] and f"#shared-news: daily at {due:%H:%M} (UTC); next" in listings[0]
+    assert all("recap-UUSER001-C0SHARED" in jobs_listed(server) for server in replicas)
+
+    job = "recap-UUSER001-C0SHARED"
+    recaps = lambda: [m for m in fake.posts("DUSER001") if "Recap of #shared-news" in json.dumps(m["blocks"])]  # noqa: E731
+    wait_until(lambda: recaps(), timeout=(due - dt.datetime.now(dt.timezone.utc)).total_seconds() + 150)
+    time.sleep(3.0)  # the other replica fired the same slot by now
+    fired = [line.rsplit(": ", 1)[-1] for server in replicas for line in server.log.read_text().splitlines()
+             if f"job {job} (slot " in line]
+    assert sorted(fired) == ["another replica runs it", "running it here"], fired  # both fired it, one ran it
+    assert len(recaps()) == 1
+    assert "summer party" in json.dumps(recaps()[0]["blocks"])
+    shown = [jobs_listed(server)[job] for server in replicas]
+    assert shown[0] == shown[1] and shown[0]["last_status"] == "ok" and "sent to 1 reader(s)" in shown[0]["last_message"]
+
+    assert "Unsubscribed" in ask(second, fake, "unsubscribe <#C0SHARED|shared-news>", name="replica-unsub")
+    assert "You have no recaps" in ask(first, fake, "list", name="replica-list-after")
+    assert all(job not in jobs_listed(server) for server in replicas)
