@@ -75,6 +75,15 @@ class SlackSettings(Section):
     health_port: int = Field(3000, ge=0, le=65535, description="Socket Mode: where /healthz and /metrics answer")
     install_db: Path = Field(Path("state/slack-installs.sqlite"),
                              description="OAuth: installations and states (with SLACK_CLIENT_ID/SECRET set)")
+    history_limits: Literal["internal", "distributed"] | None = Field(None, description=(
+        "Slack's rate limits on reading history: \"distributed\" (apps installed outside the Marketplace, since 2025: "
+        "conversations.history and .replies once a minute, 15 messages a page; channels are read from the bot's "
+        "message log) or \"internal\" (an app in its own workspace); unset: distributed with OAuth, else internal"))
+    message_log_days: float = Field(14.0, gt=0, le=365, description=(
+        "distributed limits: how long the message log keeps a channel's messages (a weekly recap, and the "
+        "threads up to a week older whose new replies it shows)"))
+    message_log_db: Path = Field(Path("state/slack-messages.sqlite"),
+                                 description="distributed limits: the message log, when [state] redis_url is empty")
 
 
 class ModelSettings(Section):
@@ -114,6 +123,9 @@ class JobSpec(Section):
     data: str | None = Field(None, description="retrain: training data (default: [training.PLUGIN] data)")
     post_to: str | None = Field(None, description='recap: "#channel" (only if all its members are in the target) '
                                                   'or "dm" (each member of the target, privately)')
+    team: str | None = Field(None, pattern=r"^[TE][A-Z0-9]{2,}$", description=(
+        "recap: the workspace (team id, T...) whose installation reads and posts it, with several workspaces "
+        "(OAuth); with one SLACK_BOT_TOKEN leave it out"))
     verbose: bool = Field(False, description='recap: post "nothing new" too (default: no empty recaps)')
 
     @field_validator("timezone")
@@ -129,8 +141,8 @@ class JobSpec(Section):
     @model_validator(mode="after")
     def _recap_fields(self) -> JobSpec:
         if self.action != "recap":
-            if self.post_to is not None:
-                raise ValueError("post_to is for recaps (action = \"recap\")")
+            if self.post_to is not None or self.team is not None:
+                raise ValueError("post_to and team are for recaps (action = \"recap\")")
             return self
         if not self.target.startswith("#") and self.target[:1] not in {"C", "G"}:
             raise ValueError(f'a recap\'s target is a channel: "#name" or its id (got {self.target!r})')
@@ -166,6 +178,8 @@ class ScheduleSettings(Section):
     timezone: str = "UTC"
     misfire_grace_s: int = Field(3600, ge=1, description="a run missed while the bot was down still happens this late")
     model_check_s: float = Field(10.0, gt=0, description="how often the bot looks for newly promoted models")
+    sync_s: float = Field(10.0, gt=0, description="how often a running scheduler picks up recap subscriptions made "
+                                                "elsewhere (another replica, `nlpbot chat`)")
     jobs: list[JobSpec] = Field(default_factory=list)
 
     @field_validator("jobs")
@@ -289,6 +303,8 @@ class TrainingSettings(RunDefaults):
 
 class StateSettings(Section):
     redis_url: str = Field("", description="shared state for several replicas (redis://HOST:6379/0); empty: in-process")
+    timeout_s: float = Field(0.5, gt=0, description="a Redis call waits this long before this process decides alone")
+    retry_s: float = Field(2.0, gt=0, description="while Redis is unreachable, how often the bot tries it again")
 
 
 class Config(Section):

@@ -20,6 +20,11 @@ BATCH_SIZE = Histogram(
 )
 MODEL_LOAD_SECONDS = Gauge("nlpbot_model_load_seconds", "Seconds the last load of a model took", ["kind", "model"])
 SLACK_API_ERRORS = Counter("nlpbot_slack_api_errors_total", "Slack Web API calls that failed after retries", ["method"])
+DEGRADED = Gauge("nlpbot_degraded", "1 while a part of the bot runs degraded (GET /healthz says what and since when)",
+                 ["source"])
+STATE_OUTAGES = Counter("nlpbot_state_outages_total", "Times the shared state store (Redis) became unreachable")
+STATE_FALLBACKS = Counter("nlpbot_state_fallbacks_total", "De-duplications and job claims decided in this process "
+                          "alone because the shared state store was unreachable", ["operation"])
 FEEDBACK = Counter("nlpbot_feedback_total", "Feedback button clicks stored as labelled examples", ["plugin"])
 
 _children: dict[tuple[int, tuple[str, ...]], object] = {}

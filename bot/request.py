@@ -145,6 +145,7 @@ class Request:
     channel_id: str | None = None
     thread_ts: str | None = None
     is_admin: bool = False
+    team_id: str | None = None  # the workspace it came from (Slack's team id); None in the console
     request_id: str = field(default_factory=lambda: f"{random.getrandbits(48):012x}")  # no UUID object, no syscall
     conversation: Conversation = field(default_factory=NoConversation)
     responder: Responder = field(default_factory=CollectingResponder)

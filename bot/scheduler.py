@@ -2,24 +2,26 @@
 
 Every replica runs its own scheduler over its own job store (APScheduler's stores must never be shared);
 each due run first claims its slot (the job id and the scheduled time) in the state store
-(`bot.state`: Redis `SET NX EX` across replicas), so exactly one replica runs it and the others skip it.
-People's recap subscriptions are jobs too, kept beside the configured ones in the same file; how a recap is made
-is bot.recaps' business, with the recap source that whoever builds the scheduler gives it (bot/cli: Slack's).
+(`bot.state`: Redis `SET NX PX` across replicas), so exactly one replica runs it and the others skip it
+(while Redis is unreachable each replica runs it once: a reindex twice is harmless, a recap missed is not).
+People's recap subscriptions are jobs too, kept in bot.recaps' store (SQLite beside the job store, or Redis shared
+by every replica): each running scheduler picks up the ones made elsewhere every `sync_s` and checks, before a run,
+that the subscription still exists. How a recap is made is bot.recaps' business, with the recap source that whoever
+builds the scheduler gives it (bot/cli: Slack's).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 import time
-from contextlib import closing
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from bot.config import Config, JobSpec, cron_trigger
 from bot.errors import NlpbotError, UserInputError
+from bot.joblist import JobStatus, jobs_table, open_job_runs
 from bot.recaps.jobs import SourceFactory, recap_action, shown_target, subscription_jobs
+from bot.recaps.store import SubscriptionSpec, open_recap_store
 from bot.state import InProcessState, StateStore, open_state
 
 log = logging.getLogger(__name__)
@@ -41,10 +43,11 @@ def run_job(job_id: str) -> str:
 
 
 class Scheduler:
-    """Configured jobs, their next runs (persisted) and their last results (kept in the same SQLite file)."""
+    """Configured jobs and people's recaps, their next runs (persisted) and their last results."""
 
     def __init__(self, config: Config, *, bot: Any = None, recap_source: SourceFactory | None = None) -> None:
-        """`recap_source(config)` gives recap jobs the chat they read and post to; without one they fail clearly."""
+        """`recap_source(config, team)` gives recap jobs the chat they read and post to; without one they fail
+        clearly."""
         from apscheduler.jobstores.memory import MemoryJobStore
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
@@ -53,16 +56,15 @@ class Scheduler:
         self.settings = config.schedule
         self.db = config.resolve_path(self.settings.state_db)
         self.db.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.db)) as conn, conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS job_runs (job_id TEXT, started REAL, finished REAL, "
-                         "status TEXT, message TEXT)")
+        self.runs = open_job_runs(config, self.db)
+        self.recaps = open_recap_store(config)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.db}"), "memory": MemoryJobStore()},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace_s},
             timezone=self.settings.timezone,
         )
         self.jobs: dict[str, JobSpec] = {job.id: job for job in self.settings.jobs}
-        self.jobs.update((spec.id, spec) for spec in subscription_jobs(self.db))
+        self.sync()
         self.actions: dict[str, Action] = {**ACTIONS, "recap": recap_action(recap_source)}
         self.state: StateStore = InProcessState(1.0)  # replaced in start(): only a running scheduler claims runs
 
@@ -81,6 +83,29 @@ class Scheduler:
         if self.scheduler.running and self.scheduler.get_job(job_id, jobstore="default"):
             self.scheduler.remove_job(job_id, jobstore="default")
 
+    def sync(self) -> None:
+        """People's recaps as the store has them now: new ones scheduled, changed ones rescheduled, gone ones dropped."""
+        try:
+            wanted = {spec.id: spec for spec in subscription_jobs(self.recaps)}
+        except Exception as exc:  # noqa: BLE001 - a shared store that is down: keep what we have, try at the next sync
+            log.warning("could not read the recap subscriptions (%s: %s); trying again in %.0f s",
+                        type(exc).__name__, exc, self.settings.sync_s)
+            return
+        for job_id in [job_id for job_id, spec in self.jobs.items() if isinstance(spec, SubscriptionSpec)]:
+            if job_id not in wanted:
+                self.remove(job_id)
+        for job_id, spec in wanted.items():
+            if self.jobs.get(job_id) != spec:
+                self.add(spec)
+
+    def forget_team(self, team: str) -> list[str]:
+        """A workspace uninstalled the app: its people's recaps are deleted, everywhere; returns their job ids."""
+        gone = [sub.id for sub in self.recaps.remove_team(team)]
+        for job_id in gone:
+            self.remove(job_id)
+        self.runs.forget(gone)
+        return gone
+
     def slot(self, job_id: str) -> str:
         """The latest scheduled time of a job at or before now: every replica names a due run the same way."""
         trigger, now = self._trigger(self.jobs[job_id]), dt.datetime.now(dt.timezone.utc)
@@ -97,7 +122,9 @@ class Scheduler:
         down happens once at start-up (within misfire_grace_s).
         """
         global _ACTIVE
-        self.state = open_state(self.config.state.redis_url, ttl=self.settings.misfire_grace_s)
+        state = self.config.state
+        self.state = open_state(state.redis_url, ttl=self.settings.misfire_grace_s, timeout_s=state.timeout_s,
+                                retry_s=state.retry_s)
         _ACTIVE = self
         self.scheduler.start(paused=True)
         stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
@@ -109,6 +136,8 @@ class Scheduler:
                 continue
             self.scheduler.add_job(run_job, trigger, args=[spec.id], id=spec.id, name=f"{spec.action} {spec.target}",
                                    jobstore="default", replace_existing=True)
+        self.scheduler.add_job(self.sync, "interval", seconds=self.settings.sync_s, id="sync-recaps",
+                               jobstore="memory", replace_existing=True)
         if self.bot is not None:
             self.scheduler.add_job(self.bot.refresh_models, "interval", seconds=self.settings.model_check_s,
                                    id="refresh-models", jobstore="memory", replace_existing=True)
@@ -128,6 +157,7 @@ class Scheduler:
 
     def next_runs(self) -> dict[str, dt.datetime | None]:
         if self.scheduler.running:
+            self.sync()  # a recap subscribed on another replica a moment ago shows its next run here too
             return {job.id: job.next_run_time for job in self.scheduler.get_jobs(jobstore="default")}
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
@@ -139,9 +169,7 @@ class Scheduler:
             store.shutdown()
 
     def last_runs(self) -> dict[str, tuple[float, str, str]]:
-        with closing(sqlite3.connect(self.db)) as conn:
-            rows = conn.execute("SELECT job_id, finished, status, message FROM job_runs ORDER BY finished").fetchall()
-        return {job_id: (finished, status, message) for job_id, finished, status, message in rows}
+        return self.runs.last()
 
     def describe(self) -> list[JobStatus]:
         """Every configured job with its next run (from the store) and its last recorded run."""
@@ -163,6 +191,9 @@ class Scheduler:
         spec = self.jobs.get(job_id)
         if spec is None:
             raise UserInputError(f"no job {job_id!r}; configured: {', '.join(sorted(self.jobs)) or 'none'}")
+        if isinstance(spec, SubscriptionSpec) and self.recaps.get(job_id) is None:
+            self.remove(job_id)  # unsubscribed on another replica (or the workspace left) since the last sync
+            return "unsubscribed: not run"
         started = time.time()
         log.info("job %s: %s %s", spec.id, spec.action, spec.target)
         try:
@@ -170,8 +201,10 @@ class Scheduler:
         except Exception as exc:  # noqa: BLE001 - a failed job is recorded, the scheduler goes on
             message, status = str(exc) if isinstance(exc, NlpbotError) else f"{type(exc).__name__}: {exc}", "failed"
             log.error("job %s failed: %s", spec.id, message)
-        with closing(sqlite3.connect(self.db)) as conn, conn:
-            conn.execute("INSERT INTO job_runs VALUES (?, ?, ?, ?, ?)", (spec.id, started, time.time(), status, message))
+        try:
+            self.runs.record(spec.id, started, time.time(), status, message)
+        except NlpbotError as exc:  # a shared store that is down must not turn a run that happened into a failure
+            log.warning("job %s: %s; this run is not in its last runs", spec.id, exc)
         if status == "failed":
             raise NlpbotError(f"job {spec.id} failed: {message}")
         return message
@@ -194,49 +227,6 @@ def _retrain(config: Config, spec: JobSpec, bot: Any) -> str:
 
 Action = Callable[[Config, JobSpec, Any], str]
 ACTIONS: dict[str, Action] = {"reindex": _reindex, "retrain": _retrain}  # and "recap", with the scheduler's source
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    """One configured job as people see it: what, when next, and how its last run went."""
-
-    id: str
-    action: str
-    target: str
-    cron: str
-    timezone: str
-    next_run: dt.datetime | None
-    last_finished: dt.datetime | None
-    last_status: str  # "ok", "failed" or "never"
-    last_message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The shape of `nlpbot jobs list --json`: times as ISO 8601 strings or null."""
-        return {"id": self.id, "action": self.action, "target": self.target, "cron": self.cron, "timezone": self.timezone,
-                "next_run": _iso(self.next_run), "last_run": _iso(self.last_finished),
-                "last_status": self.last_status, "last_message": self.last_message}
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M %Z").strip() if value else "-"
-
-
-def jobs_table(jobs: list[JobStatus]) -> str:
-    """The one rendering of the jobs list (`nlpbot jobs list`, `/nlp-admin jobs`, the App Home tab)."""
-    if not jobs:
-        return "No jobs configured: add [[schedule.jobs]] tables to config.toml."
-    width, target = max(20, *(len(j.id) for j in jobs)), max(14, *(len(j.target) for j in jobs))  # recap ids are long
-    lines = [f"{'ID':<{width}} {'ACTION':<8} {'TARGET':<{target}} {'CRON':<16} {'NEXT RUN':<22} LAST RUN"]
-    for job in jobs:
-        last = (f"{_when(job.last_finished)} {job.last_status}: {job.last_message[:60]}" if job.last_finished
-                else "never")
-        lines.append(f"{job.id:<{width}} {job.action:<8} {job.target:<{target}} {job.cron:<16} "
-                     f"{_when(job.next_run):<22} {last}")
-    return "\n".join(lines)
 
 
 __all__ = ["Scheduler", "JobStatus", "jobs_table", "run_job"]

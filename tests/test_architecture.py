@@ -131,10 +131,10 @@ def test_no_module_is_long_without_saying_why(name):
 # imports and TYPE_CHECKING imports included). Plugins (plugins/*.py) sit between the plugin API and the adapters.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("errors, config and text", ("bot", "bot.errors", "bot.config", "bot.text", "bot.logs", "bot.metrics", "bot.reply",
-                                 "bot.format", "bot.request", "bot.bootstrap", "bot.workers", "bot.state",
-                                 "bot.health")),
+                                 "bot.format", "bot.request", "bot.bootstrap", "bot.workers", "bot.health", "bot.state",
+                                 "bot.shared")),
     ("models, search, training, recaps", ("bot.models", "bot.search", "bot.training", "bot.recaps", "bot.feedback")),
-    ("services", ("bot.scheduler",)),
+    ("services", ("bot.scheduler", "bot.joblist")),
     ("plugin API", ("bot.declarations", "bot.plugin", "bot.plugin_manager", "bot.exports", "bot.router", "bot.core")),
     ("plugins", ("plugins",)),
     ("adapters", ("bot.adapters", "bot.engines")),

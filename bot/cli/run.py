@@ -44,11 +44,12 @@ def _bot(args: argparse.Namespace, *, console: bool):
     return Nlpbot(config, recap_source=slack_recaps)  # recaps read and post through Slack, whatever serves
 
 
-def slack_recaps(config: Config) -> Any:
-    """The Slack adapter's recap source, imported when a recap runs (`nlpbot ask` never loads slack_sdk for it)."""
+def slack_recaps(config: Config, team: str | None = None) -> Any:
+    """The Slack adapter's recap source for a workspace, imported when a recap runs (`nlpbot ask` never loads
+    slack_sdk for it)."""
     from bot.adapters.slack.recaps import recap_source
 
-    return recap_source(config)
+    return recap_source(config, team)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -44,7 +44,8 @@ def compose(activity: Activity, where: str, *, since: str, summarizer: Any, link
         if found:
             lines += ["", f"*{title}*", *(item(text, ts) for text, ts in found[:ITEMS])]
     return Reply(title=f"Recap of {where}", text="\n".join(lines).strip() or f"{len(everything)} new message(s).",
-                 footer=f"{len(everything)} new message(s) since {since}",
+                 footer=f"{len(everything)} new message(s) since {since}" + (f". {activity.missing}" if activity.missing
+                                                                             else ""),
                  data={"channel": cid, "messages": len(everything), "message_refs": [{"channel": cid, "ts": ts}
                                                                                  for ts in dict.fromkeys(sources)]})
 

@@ -12,13 +12,13 @@ from bot.errors import ConfigError
 from bot.recaps.compose import compose
 from bot.recaps.schedule import PERIOD_S, frequency
 from bot.recaps.source import RecapSource
-from bot.recaps.store import RecapStore
+from bot.recaps.store import open_recap_store
 from bot.reply import Reply
 
 
 def run_recap(config: Config, spec: JobSpec, bot: Any, source: RecapSource) -> str:
     """Recap `spec.target` for its readers; returns the line `nlpbot jobs list` shows as the last run."""
-    store = RecapStore(config.resolve_path(config.schedule.state_db))
+    store = open_recap_store(config)
     subscriber = getattr(spec, "subscriber", None)
     if subscriber:
         channel_id, name = spec.target, getattr(spec, "channel_name", "") or spec.target

@@ -6,7 +6,7 @@ Slack's, bot.adapters.slack.recaps). bot.recaps never imports an adapter.
 
 Example::
 
-    scheduler = Scheduler(config, bot=bot, recap_source=lambda config: MySource(config))
+    scheduler = Scheduler(config, bot=bot, recap_source=lambda config, team: MySource(config, team))
     source.members("C0123", where="#general")  # frozenset({"U1", "U2"}): people, the bot left out
     source.post("U1", Reply(title="Recap of #general", text="..."))  # in U1's direct messages
 """
@@ -29,6 +29,7 @@ class Activity:
     threads: dict[str, list[Message]] = field(default_factory=dict)  # parent ts -> its replies, oldest first
     newest_ts: str | None = None  # of everything read (bots included): the next recap starts after it
     parents: dict[str, Message] = field(default_factory=dict)  # ts -> the message that started a thread
+    missing: str = ""  # what the source could not read yet, said under the recap ("" when it read everything)
 
 
 @runtime_checkable

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -16,9 +15,9 @@ from bot.request import Request
 
 
 class Jobs(Protocol):
-    """The scheduler as subscriptions use it: its job store's file, and jobs added and removed at run time."""
+    """The scheduler as subscriptions use it: its recap store, and jobs added and removed at run time."""
 
-    db: Path
+    recaps: RecapStore
 
     def add(self, spec: JobSpec) -> None: ...
 
@@ -42,14 +41,15 @@ def respond(request: Request, jobs: Jobs) -> Reply:
         raise Forbidden(f"You're not a member of #{channel.name}, so I won't recap it for you: "
                         "I only show a channel's messages to the people in it.")
     zone = request.conversation.timezone(request.user_id)
-    sub = Subscription(request.user_id, channel.id, channel.name, frequency, day, at, zone or "UTC", verbose)
+    sub = Subscription(request.user_id, channel.id, channel.name, frequency, day, at, zone or "UTC", verbose,
+                       team=request.team_id or "")
     note = "" if zone else " (Your profile has no timezone, so the time is UTC.)"
     return Reply(text=subscribe(jobs, sub) + note, in_channel=False)
 
 
 def subscribe(jobs: Jobs, sub: Subscription) -> str:
     """Store the subscription and schedule it (at once in a running scheduler, else at its next start)."""
-    RecapStore(jobs.db).save(sub)
+    jobs.recaps.save(sub)
     jobs.add(sub.spec())
     next_run = jobs.next_runs().get(sub.id)
     nxt = f" The next one: {next_run.astimezone(ZoneInfo(sub.timezone)):%a %d %b %H:%M %Z}." if next_run else ""
@@ -59,14 +59,14 @@ def subscribe(jobs: Jobs, sub: Subscription) -> str:
 
 def unsubscribe(jobs: Jobs, user: str, channel_id: str, channel_name: str) -> str:
     job_id = Subscription(user, channel_id, channel_name, "daily", "", "00:00", "UTC").id
-    if not RecapStore(jobs.db).remove(job_id):
+    if not jobs.recaps.remove(job_id):
         return f"You have no recap of #{channel_name}."
     jobs.remove(job_id)
     return f"Unsubscribed: no more recaps of #{channel_name}."
 
 
 def listing(jobs: Jobs, user: str) -> str:
-    subs = RecapStore(jobs.db).of(user)
+    subs = jobs.recaps.of(user)
     if not subs:
         return f"You have no recaps. Subscribe with `{USAGE.split('  |  ')[0]}`."
     next_runs = jobs.next_runs()

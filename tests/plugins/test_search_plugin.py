@@ -165,7 +165,9 @@ def test_a_shared_file_is_downloaded_with_the_bot_token_and_indexed(searchbot, f
     event_files = [{"id": "F0PARK", "name": "parking.md", "mimetype": "text/markdown", "size": len(text),
                     "url_private_download": url},
                    {"id": "F0PIC", "name": "cat.png", "mimetype": "image/png", "url_private_download": url}]
-    refused = searchbot.ask("/index in:files", user_id=ADMIN, files=shared_files(event_files, FileDownloader("xoxb-wrong")))
+    with fake_slack.expect("not_authed", on="/files/F0PARK"):
+        refused = searchbot.ask("/index in:files", user_id=ADMIN,
+                                files=shared_files(event_files, FileDownloader("xoxb-wrong")))
     assert refused.is_error and "HTTP 403" in refused.text and "only text, Markdown, HTML and PDF" in refused.text
     assert sources(searchbot, "files") == []
 

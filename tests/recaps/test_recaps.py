@@ -76,7 +76,7 @@ def test_the_decision_rules_keep_their_measured_held_out_scores():
 
 def test_a_subscriber_gets_what_is_new_through_the_source_the_scheduler_was_given(tmp_path, chat):
     assert isinstance(chat, RecapSource)
-    scheduler = Scheduler(load_config(write_config(tmp_path, "")), recap_source=lambda config: chat)
+    scheduler = Scheduler(load_config(write_config(tmp_path, "")), recap_source=lambda config, team: chat)
     subscribe(scheduler, Subscription("UUSER001", "C0TEAM", "team", "daily", "", "09:00", "Europe/Berlin"))
     ran = scheduler.run_now("recap-UUSER001-C0TEAM")
     assert ran.startswith("#team: 2 new message(s) since ") and ran.endswith("; sent to 1 reader(s)")
@@ -96,7 +96,7 @@ def test_a_subscriber_gets_what_is_new_through_the_source_the_scheduler_was_give
 
 
 def test_a_recap_for_someone_who_left_reads_nothing_and_says_why(tmp_path, chat):
-    scheduler = Scheduler(load_config(write_config(tmp_path, "")), recap_source=lambda config: chat)
+    scheduler = Scheduler(load_config(write_config(tmp_path, "")), recap_source=lambda config, team: chat)
     subscribe(scheduler, Subscription("UMEMBER2", "C0TEAM", "team", "weekly", "mon", "08:30", "Europe/Berlin"))
     chat.channels["C0TEAM"][1].discard("UMEMBER2")
     assert scheduler.run_now("recap-UMEMBER2-C0TEAM") == "skipped: UMEMBER2 is not a member of #team"

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Sequence
 
 from bot.adapters.slack.markup import parse
 from bot.config import load_config
@@ -16,6 +17,7 @@ from tests.support.fakeslack import BOT_TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+__all__ = ["BOT_TOKEN", "SIGNING_SECRET", "ROOT", "TestBot", "BotServer", "write_config", "sentiment_config"]
 
 
 def write_config(folder: Path, body: str) -> Path:
@@ -58,17 +60,19 @@ def sentiment_config(model: Path, extra: str = "") -> str:
 class BotServer:
     """`nlpbot run --adapter http` in a subprocess, as it runs in production."""
 
-    def __init__(self, config: Path, fake: FakeSlack, *, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: Path, fake: FakeSlack, *, env: dict[str, str] | None = None, args: Sequence[str] = (),
+                 start_timeout_s: float = 120.0) -> None:
+        """`args` go after `nlpbot run ...` (e.g. ["--warm"]: every model loads before the port listens)."""
         self.log = config.parent / "bot.log"
         environment = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                        "SLACK_API_URL": fake.api_url, "PYTHONUNBUFFERED": "1", **(env or {})}
         self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--adapter", "http", "--port", "0", "--host", "127.0.0.1",
-             "--config", str(config)],
+             "--config", str(config), *args],
             cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=self._log_file, text=True,
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_timeout_s
         line = ""
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()

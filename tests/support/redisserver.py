@@ -1,4 +1,5 @@
-"""A real redis-server on a free port for the tests (Debian's package; `make test` installs it)."""
+"""A real redis-server on a free port for the tests (Debian's package; `make test` installs it); `kill` and
+`start` again on the same port, for outages."""
 
 from __future__ import annotations
 
@@ -18,15 +19,20 @@ def free_port() -> int:
 class RedisServer:
     """`redis-server` with no persistence, bound to localhost; `url` is what [state] redis_url takes."""
 
-    def __init__(self, folder: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
+    def __init__(self, folder: Path, *, port: int | None = None) -> None:
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
             raise RuntimeError("redis-server is not installed: `make test` installs it (apt-get install redis-server)")
-        self.port = free_port()
+        self.folder = folder
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
+        """Start (again, after `kill`: same port, empty, as a restarted Redis without persistence comes back)."""
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -38,6 +44,11 @@ class RedisServer:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def kill(self) -> None:
+        """Gone at once, as a crashed Redis is: SIGKILL, no goodbye to its clients."""
+        self.process.kill()
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
         self.process.terminate()

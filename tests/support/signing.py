@@ -16,9 +16,9 @@ def signed_headers(secret: str, body: str, *, timestamp: int | None = None, cont
 
 
 def slash_command_body(command: str, text: str, *, user_id: str, channel_id: str, response_url: str,
-                       trigger_id: str = "13345224609.738474920.8088930838d88f008e0") -> str:
+                       trigger_id: str = "13345224609.738474920.8088930838d88f008e0", team_id: str = "T0001") -> str:
     return urlencode({
-        "token": "legacy-verification-token-unused", "team_id": "T0001", "team_domain": "example",
+        "token": "legacy-verification-token-unused", "team_id": team_id, "team_domain": "example",
         "channel_id": channel_id, "channel_name": "general", "user_id": user_id, "user_name": "someone",
         "command": command, "text": text, "api_app_id": "A0001", "response_url": response_url, "trigger_id": trigger_id,
     })

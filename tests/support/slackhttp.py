@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import urllib.error
@@ -32,8 +33,9 @@ def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str, float]
 
 
 def slash(server, fake, command: str, text: str, *, name: str, user: str = "UUSER001", secret=SIGNING_SECRET,
-          timestamp=None, extra_headers=None):
-    body = slash_command_body(command, text, user_id=user, channel_id="C0GENERAL", response_url=fake.response_url(name))
+          timestamp=None, extra_headers=None, team: str = "T0001"):
+    body = slash_command_body(command, text, user_id=user, channel_id="C0GENERAL", response_url=fake.response_url(name),
+                              trigger_id=fake.trigger_id(), team_id=team)  # fresh: every command Slack sends has one
     headers = {**signed_headers(secret, body, timestamp=timestamp, content_type=FORM), **(extra_headers or {})}
     return post(server.url, body, headers)
 
@@ -45,6 +47,18 @@ def mention(server, event_id: str, text: str, *, user: str, ts: str, files: list
     status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
     assert status == 200
     return event
+
+
+_EVENT_IDS = itertools.count(1)
+
+
+def deliver(server, event: dict, *, team: str = "T0001") -> None:
+    """Slack delivers one event (a fresh event id) to the bot, signed; it must be acked with a 200."""
+    body = json.loads(event_body(event, event_id=f"Ev0DELIVER{next(_EVENT_IDS):05d}"))
+    body["team_id"] = body["authorizations"][0]["team_id"] = team
+    text = json.dumps(body)
+    status, _, _ = post(server.url, text, signed_headers(SIGNING_SECRET, text, content_type="application/json"))
+    assert status == 200, status
 
 
 def submit_view(server, view: dict, *, user: str) -> int:

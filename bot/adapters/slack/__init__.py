@@ -4,6 +4,8 @@ Nothing is imported here, so a light module (markup, for the console) does not l
 app (listeners, de-duplication, workers), markup (Slack's text -> plain text and typed references), reply
 (response_url or one live message), conversation (history for members only), files, links (permalinks),
 modals (plugins' forms), interactivity (plugins' shortcuts, feedback buttons), errors (Slack errors as advice),
-oauth (several workspaces), home (the App Home tab), recaps (the RecapSource that bot.recaps reads), manifest
-(the app manifest from the plugins, with the scopes and events this adapter uses).
+oauth (several workspaces), workspaces (a workspace that uninstalls is forgotten), home (the App Home tab), recaps
+(the RecapSource that bot.recaps reads), history (reading channels within Slack's history limits), messagelog and
+logkeeper (the message log the distributed limits read, kept from channel events), manifest (the app manifest
+from the plugins, with the scopes and events this adapter uses).
 """

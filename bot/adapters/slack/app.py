@@ -1,9 +1,9 @@
 """The Slack adapter (slack-bolt): verify, ack at once, de-duplicate, hand off to a worker, answer in place.
 
-Slash commands are acked before any model runs and answered through their response_url; mentions are
-answered in their thread; direct messages in the DM; long work reports in one live message (reply.py).
-Channels are read only for their members (conversation.py). The same event delivered again (Slack's
-retries) and a user's double submit are answered once.
+Commands answer through their response_url, mentions in their thread, DMs in the DM, long work in one live
+message (reply.py). Channels are read for members only (conversation.py), within Slack's history limits
+(history.py; the message log kept from channel events: logkeeper.py). Slack's retries and double submits are
+answered once. A workspace that uninstalls the app is forgotten (workspaces.py).
 """
 
 from __future__ import annotations
@@ -21,13 +21,17 @@ from bot import metrics
 from bot.adapters.slack import markup
 from bot.adapters.slack.conversation import Memberships, SlackConversation
 from bot.adapters.slack.errors import DEFAULT_API_URL, retry_handlers
-from bot.adapters.slack.files import FileDownloader, shared_files
+from bot.adapters.slack.files import shared_files
+from bot.adapters.slack.history import LiveHistory, LoggedHistory, history_tier
 from bot.adapters.slack.interactivity import Interactivity
 from bot.adapters.slack.links import Permalinks
+from bot.adapters.slack.logkeeper import MessageKeeper, listen_for_the_log
+from bot.adapters.slack.messagelog import open_message_log
 from bot.adapters.slack.modals import CALLBACK_ID, modal, submission
-from bot.adapters.slack.oauth import TeamClient, TeamFileDownloader, use_team_tokens
+from bot.adapters.slack.oauth import TeamClient, downloader_for_this_team, use_team_tokens
 from bot.adapters.slack.reply import SlackResponder
-from bot.adapters.slack.startup import verify_bot_token
+from bot.adapters.slack.startup import bolt_logger, verify_bot_token
+from bot.adapters.slack.workspaces import Workspaces
 from bot.core import Nlpbot
 from bot.errors import NlpbotError
 from bot.format import escape, to_slack_messages
@@ -41,58 +45,42 @@ log = logging.getLogger(__name__)
 BUSY = "I'm busy with other requests right now; please try again in a minute."
 
 
-class _KnownNoise(logging.Filter):
-    """bolt warns that the token it reads from SLACK_BOT_TOKEN is unused when given a client: ours carries it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
-
-
-def bolt_logger() -> logging.Logger:
-    """The logger bolt's loggers are configured from: its INFO lines (a refused request's body among them) only at
-    DEBUG, and without the warning above."""
-    logger = logging.getLogger("slack_bolt")
-    logger.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
-    if not any(isinstance(existing, _KnownNoise) for existing in logger.filters):
-        logger.addFilter(_KnownNoise())
-    return logger
-
-
 class SlackAdapter:
     """Wires a bolt App to the bot: listeners, de-duplication, the worker pool and the replies."""
 
     def __init__(self, bot: Nlpbot, *, token: str, signing_secret: str = "", api_url: str | None = None,
                  socket_mode: bool = False, oauth_settings: OAuthSettings | None = None) -> None:
-        self.bot = bot
+        self.bot, self.token = bot, token
         settings = bot.config.slack
         base_url = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
         self.client = TeamClient(token=token or None, base_url=base_url, retry_handlers=retry_handlers(), timeout=30)
-        # The one start-up check of the bot token (auth.test), with the client and URL that serve: a refused token or
-        # an API out of reach stops here with advice (SlackStartupError), before any model loads or port opens.
-        self.identity = verify_bot_token(self.client) if oauth_settings is None else None
+        self.identity = verify_bot_token(self.client) if oauth_settings is None else None  # auth.test once, or advice
         self.app = App(
-            client=self.client,
-            signing_secret=signing_secret,
+            client=self.client, signing_secret=signing_secret, logger=bolt_logger(),  # bolt_logger: INFO only at DEBUG
             process_before_response=True,  # listeners only ack and enqueue, so bolt answers Slack at once
             request_verification_enabled=not socket_mode,
             token_verification_enabled=False,  # checked just above
             oauth_settings=oauth_settings,  # several workspaces (bot.adapters.slack.oauth); None: the one token given
             name=bot.config.bot.name,
-            logger=bolt_logger(),
         )
         self.pool = WorkerPool(workers=bot.config.bot.workers, queue_size=bot.config.bot.queue_size)
-        self.recent = open_state(bot.config.state.redis_url, ttl=settings.dedup_ttl_s)  # shared by replicas
+        state = bot.config.state  # shared by replicas; if Redis fails, this process de-duplicates alone
+        self.recent = open_state(state.redis_url, ttl=settings.dedup_ttl_s, timeout_s=state.timeout_s,
+                                 retry_s=state.retry_s)
         self.memberships = Memberships(self.client, ttl_s=settings.membership_ttl_s)
         self.links = Permalinks(self.client)  # a summary's sources, linked under it
-        self.downloader = FileDownloader(token) if oauth_settings is None else TeamFileDownloader()
+        self.live_history = LiveHistory(self.client)
+        distributed = history_tier(bot.config, oauth=oauth_settings is not None) == "distributed"
+        self.message_log = open_message_log(bot.config) if distributed else None
+        self.keeper = MessageKeeper(self.message_log, days=settings.message_log_days) if self.message_log else None
         if oauth_settings is not None:
             use_team_tokens(self.app)
         self.app.command(re.compile(r"^/.+"))(self._on_command)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
+        listen_for_the_log(self.app, self.keeper)  # the bot joining and leaving channels
+        self.workspaces = Workspaces(self, installations=oauth_settings.installation_store if oauth_settings else None)
         self.app.view(CALLBACK_ID)(self._on_submit)
         self.interactivity = Interactivity(self)
         self.app.error(self._on_malformed)
@@ -107,6 +95,11 @@ class SlackAdapter:
 
     def _on_command(self, ack, body: dict, context) -> None:
         started = time.perf_counter()
+        if not markup.is_user_id(body.get("user_id")) or not (body.get("response_url")
+                                                               or markup.is_channel_id(body.get("channel_id"))):
+            log.warning("ignoring %s with no person or place to answer", str(body.get("command"))[:40])
+            ack()  # Slack always sends the user, the channel and a response_url: there is nobody to answer
+            return
         key = ("submit", body.get("user_id"), body.get("channel_id"), body.get("command"), body.get("text", "").strip())
         if self.recent.seen(key, ttl=self.bot.config.slack.double_submit_s):
             metrics.DUPLICATES.labels(kind="double_submit").inc()
@@ -114,7 +107,7 @@ class SlackAdapter:
             return
         request = self.request(
             body.get("text", ""), source="slash", user_id=body.get("user_id", ""), slash_command=body.get("command"),
-            channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id,
+            channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id, team_id=body.get("team_id"),
         )
         if self._open_modal(request, body.get("trigger_id", "")):
             ack()
@@ -151,7 +144,8 @@ class SlackAdapter:
         except NlpbotError as exc:
             form, text = None, str(exc)
         request = self.request(f"{wanted.command} {text}" if form else wanted.command, source="modal", user_id=user,
-                               files=shared_files(wanted.files, self.downloader))
+                               team_id=(body.get("team") or {}).get("id"),
+                               files=shared_files(wanted.files, downloader_for_this_team(self.token)))
         self._equip(request, in_dm=True)
         if form is None:
             request.responder.finish(Reply.error(escape(text) or "That form is not offered any more: type the command."))
@@ -162,26 +156,32 @@ class SlackAdapter:
         self._accept_event(body, event, source="mention", bot_user_id=context.bot_user_id)
 
     def _on_message(self, body: dict, event: dict, context) -> None:
+        if event.get("channel_type") in ("channel", "group"):  # message.channels / .groups: the log keeps them
+            if self.keeper is not None:
+                self.keeper.message(context.team_id or body.get("team_id") or "", event)
+            return
         if event.get("channel_type") != "im" or event.get("subtype") not in (None, "file_share") or event.get("bot_id"):
             return  # only people's direct messages (with or without files); channel messages reach us as mentions
         self._accept_event(body, event, source="dm", bot_user_id=context.bot_user_id)
 
     def _on_home(self, event: dict) -> None:
-        if event.get("tab", "home") == "home":
+        if event.get("tab", "home") == "home" and markup.is_user_id(event.get("user")):
             self.pool.submit(self._publish_home, event.get("user", ""))
 
     def _publish_home(self, user_id: str) -> None:
-        from bot.adapters.slack.home import home_view
-        from bot.format import to_blocks
+        from bot.adapters.slack.home import home_blocks, home_view
 
         try:
-            blocks = to_blocks(home_view(self.bot, user_id))[:100]  # a Home tab holds at most 100 blocks
+            blocks = home_blocks(home_view(self.bot, user_id))  # within Slack's 100, saying what was left out
             self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
         except (SlackApiError, OSError) as exc:
             metrics.SLACK_API_ERRORS.labels(method="views.publish").inc()
             log.error("could not publish the Home tab for %s: %s", user_id, exc)
 
     def _accept_event(self, body: dict, event: dict, *, source: str, bot_user_id: str | None) -> None:
+        if not markup.is_channel_id(event.get("channel")) or not markup.is_user_id(event.get("user")):
+            log.warning("ignoring a %s event (%s) with no channel or person to answer", source, body.get("event_id"))
+            return  # Slack always sends both; there is nowhere to answer
         keys = [("event", body.get("event_id")), ("message", event.get("channel"), event.get("ts"))]
         repeats = [self.recent.seen(key) for key in keys if all(key[1:])]  # mark every key, then decide
         if any(repeats):
@@ -191,7 +191,8 @@ class SlackAdapter:
         thread_ts = event.get("thread_ts") or (event.get("ts") if source == "mention" else None)
         request = self.request(
             event.get("text", ""), source=source, user_id=event.get("user", ""), channel_id=event.get("channel"),
-            thread_ts=thread_ts, bot_user_id=bot_user_id, files=shared_files(event.get("files") or [], self.downloader),
+            thread_ts=thread_ts, bot_user_id=bot_user_id, team_id=body.get("team_id"),
+            files=shared_files(event.get("files") or [], downloader_for_this_team(self.token)),
         )
         self._equip(request)
         if self.pool.submit(self._answer, request) is None:
@@ -209,14 +210,29 @@ class SlackAdapter:
         """The request's view of Slack: channels read as this person may read them, answers within Slack's rules."""
         request.conversation = SlackConversation(
             self.client, self.memberships, user_id=request.user_id, here=request.channel_id,
-            names={ref.id: ref.name for ref in request.channel_refs}, bot_name=self.bot.config.bot.name)
+            names={ref.id: ref.name for ref in request.channel_refs}, bot_name=self.bot.config.bot.name,
+            reader=self.history_reader(request.team_id))
         request.responder = SlackResponder(self.client, request, response_url=response_url, in_dm=in_dm,
                                            retry_handlers=retry_handlers())
+
+    def history_reader(self, team: str | None) -> LiveHistory | LoggedHistory:
+        """How a request of this workspace reads channels: the Web API, or the message log (distributed limits)."""
+        if self.message_log is None:
+            return self.live_history
+        return LoggedHistory(self.client, self.message_log, team or "", days=self.bot.config.slack.message_log_days)
+
+    @staticmethod
+    def with_notes(request: Request, reply: Reply) -> Reply:
+        """What the request's reads could not have yet (the distributed limits), said under the answer."""
+        notes = list(dict.fromkeys(getattr(request.conversation, "notes", [])))
+        if notes and not reply.is_error:
+            reply.text = f"{reply.text}\n_{' '.join(notes)}_"
+        return reply
 
     # -- workers: run the plugin, deliver the reply -----------------------------------------------
 
     def _answer(self, request: Request) -> None:
-        reply = self.links.add_sources(self.bot.router.handle(request))
+        reply = self.links.add_sources(self.with_notes(request, self.bot.router.handle(request)))
         extra = [] if reply.is_error else self.interactivity.feedback_blocks(reply, request.user_id)
         request.responder.finish(reply, extra_blocks=extra)  # "wrong?" buttons where the plugin declares feedback
 

@@ -16,6 +16,7 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot import health as process
 from bot.health import Health, plugin_source
 
 log = logging.getLogger(__name__)
@@ -70,14 +71,17 @@ class SlackASGI:
         return routes
 
     async def _health(self, send: Callable) -> None:
-        """{"status": "ok" | "degraded" | "draining", "plugins": the ones that serve, "problems": [{"source",
-        "problem"}], "uptime_s", "in_flight"}; degraded still answers 200: the bot serves, not everything."""
-        problems = self.health.problems()
-        health = {"status": "draining" if self.draining else "degraded" if problems else "ok",
+        """{"status": "ok" | "degraded" | "draining", "plugins": the ones that serve, "problems": [{"source", "detail",
+        "since", "for_s"}], "uptime_s", "in_flight"}; degraded still answers 200: the bot serves, not everything.
+        The problems are the process's (Redis) and this bot's (a plugin without its model)."""
+        problems = [problem.to_dict() for problem in sorted(
+            {*process.problems(), *self.health.problems()}, key=lambda problem: (problem.since, problem.source))]
+        status = "draining" if self.draining else "degraded" if problems else "ok"
+        report = {"status": status, "problems": problems,
                   "plugins": [name for name in self.plugins if self.health.problem(plugin_source(name)) is None],
-                  "problems": problems, "uptime_s": round(time.time() - self.started, 1), "in_flight": self.pending()}
-        # 503 while draining tells a load balancer to send new work to another replica
-        await _send(send, 503 if self.draining else 200, json.dumps(health).encode(), "application/json")
+                  "uptime_s": round(time.time() - self.started, 1), "in_flight": self.pending()}
+        # 503 while draining tells a load balancer to send new work to another replica; degraded still answers
+        await _send(send, 503 if self.draining else 200, json.dumps(report).encode(), "application/json")
 
     async def _slack(self, scope: dict, receive: Callable, send: Callable, path: str) -> None:
         if self.draining:
@@ -120,7 +124,12 @@ class SlackASGI:
             return flow.handle_installation(request)
         if flow is not None and path == flow.redirect_uri_path:
             return flow.handle_callback(request)
-        return contextvars.copy_context().run(self.app.dispatch, request)  # a request's team token stays its own
+        try:
+            return contextvars.copy_context().run(self.app.dispatch, request)  # a request's team token stays its own
+        except Exception as exc:  # noqa: BLE001 - bolt itself failed on the payload's shape ("actions": null):
+            # a signed request it cannot read is the sender's error (400), never the server's (500)
+            log.warning("a signed payload could not be handled: %s: %s", type(exc).__name__, exc)
+            return BoltResponse(status=400, body="malformed payload")
 
 
 async def _read_body(receive: Callable) -> bytes | None:

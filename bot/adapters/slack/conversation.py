@@ -1,31 +1,21 @@
-"""Channel history and threads through Slack's Web API, as clean Messages, read only for the channel's members."""
+"""Channel history and threads as clean Messages, read only for the channel's members, within Slack's history limits."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Callable, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack.errors import advice
+from bot.adapters.slack.history import LiveHistory, Reader, every, missing_note
 from bot.adapters.slack.markup import clean_text
 from bot.errors import Forbidden
 from bot.request import Message
 
 T = TypeVar("T")
-
-
-def every(fetch: Callable[[str | None], Any], key: str) -> Iterator[Any]:
-    """The `key` items of a cursor-paginated Web API method, page by page as they are needed (`fetch(cursor)`)."""
-    cursor = None
-    while True:
-        page = fetch(cursor)
-        yield from page.get(key, [])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return
 
 
 class Memberships:
@@ -53,13 +43,17 @@ class SlackConversation:
 
     The conversation they asked from is theirs already; any other channel is checked against its members
     before a single message is read. Slack's refusals become advice (SlackProblem), never a stack trace.
+    Messages come through a history reader (history.py): the Web API, or under the distributed limits the
+    message log; what such a read could not have yet is said in `notes`, which the adapter adds to the reply.
     """
 
     def __init__(self, client: WebClient, memberships: Memberships, *, user_id: str, here: str | None = None,
-                 names: dict[str, str] | None = None, bot_name: str = "nlpbot") -> None:
+                 names: dict[str, str] | None = None, bot_name: str = "nlpbot", reader: Reader | None = None) -> None:
         self.client, self.memberships = client, memberships
         self.user_id, self.here, self.bot_name = user_id, here, bot_name
         self.names = dict(names or {})  # channel id -> the name the person wrote, for replies
+        self.reader = reader or LiveHistory(client)
+        self.notes: list[str] = []
 
     def _where(self, channel_id: str) -> str:
         return f"#{self.names[channel_id]}" if channel_id in self.names else f"<#{channel_id}>"
@@ -102,18 +96,18 @@ class SlackConversation:
         return [Message(user=m.get("user", ""), text=clean_text(m.get("text", "")), ts=m.get("ts", ""))
                 for m in raw if not m.get("subtype") and not m.get("bot_id")]
 
+    def _noted(self, channel_id: str, missing: str) -> None:
+        if missing:
+            self.notes.append(missing_note(self._where(channel_id), missing))
+
     def history(self, channel_id: str, *, limit: int) -> list[Message]:
         self._require_member(channel_id)
-        raw: list[dict] = []
-        for message in every(lambda cursor: self._call(channel_id, lambda: self.client.conversations_history(
-                channel=channel_id, limit=min(200, limit - len(raw)), cursor=cursor)), "messages"):
-            raw.append(message)
-            if len(raw) >= limit:
-                break
-        return list(reversed(self._messages(raw)))  # oldest first, as people read them
+        read = self._call(channel_id, lambda: self.reader.history(channel_id, limit=limit))
+        self._noted(channel_id, read.missing)
+        return list(reversed(self._messages(read.messages)))  # oldest first, as people read them
 
     def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
         self._require_member(channel_id)
-        replies = every(lambda cursor: self._call(channel_id, lambda: self.client.conversations_replies(
-            channel=channel_id, ts=thread_ts, limit=200, cursor=cursor)), "messages")
-        return self._messages(list(replies))
+        read = self._call(channel_id, lambda: self.reader.replies(channel_id, thread_ts))
+        self._noted(channel_id, read.missing)
+        return self._messages(read.messages)

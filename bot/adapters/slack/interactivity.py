@@ -67,15 +67,15 @@ class Interactivity:
     def _answer_shortcut(self, body: dict, client: WebClient) -> None:
         shortcut = self.bot.router.shortcuts[body["callback_id"]][1]
         message, channel, user = body.get("message") or {}, body["channel"]["id"], body["user"]["id"]
-        thread_ts = message.get("thread_ts") or message.get("ts")
+        thread_ts, team = message.get("thread_ts") or message.get("ts"), (body.get("team") or {}).get("id")
         request = self.adapter.request(
             message.get("text", "") if shortcut.passes == "message" else "", source="shortcut", user_id=user,
-            slash_command=f"/{shortcut.command}", channel_id=channel, thread_ts=thread_ts,
+            slash_command=f"/{shortcut.command}", channel_id=channel, thread_ts=thread_ts, team_id=team,
             conversation=SlackConversation(client, self.adapter.memberships, user_id=user, here=channel,
-                                           bot_name=self.bot.config.bot.name),
+                                           bot_name=self.bot.config.bot.name, reader=self.adapter.history_reader(team)),
         )
         request.channel_refs = []  # the shortcut is about this message, never about a channel it names
-        reply = self.adapter.links.add_sources(self.bot.router.handle(request))
+        reply = self.adapter.links.add_sources(self.adapter.with_notes(request, self.bot.router.handle(request)))
         extra = [] if reply.is_error else self.feedback_blocks(reply, user)
         messages = to_slack_messages(reply)
         messages[-1]["blocks"] = messages[-1]["blocks"] + extra

@@ -21,7 +21,11 @@ from bot.router import GENERIC_COMMAND
 BOT_SCOPES = ("app_mentions:read", "channels:history", "channels:read", "groups:history", "groups:read",
               "im:history", "im:read", "im:write", "chat:write", "commands", "files:read", "files:write",
               "users:read")
-BOT_EVENTS = ("app_mention", "app_home_opened", "message.im")  # app.py's listeners (direct messages only)
+# The events app.py and workspaces.py listen to: message.channels and .groups, the bot's joins and leaves feed the
+# message log read under Slack's distributed history limits (history.py); app_uninstalled and tokens_revoked make
+# the bot forget a workspace.
+BOT_EVENTS = ("app_mention", "app_home_opened", "message.im", "message.channels", "message.groups",
+              "member_joined_channel", "channel_left", "group_left", "app_uninstalled", "tokens_revoked")
 EXAMPLE_URL = "https://nlpbot.example.com"
 DESCRIPTION = "A multi-task NLP bot: every command comes from a plugin. /nlp help lists them."
 # The limits of Slack's manifest schema (slackapi/manifest-schema, v1): a manifest past them is refused on paste.

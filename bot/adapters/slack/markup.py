@@ -19,6 +19,17 @@ CHANNEL_REF = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 _SPECIAL_REF = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 _SUBTEAM_REF = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def is_channel_id(value: object) -> bool:
+    """A channel, private channel or DM id as Slack writes them (C0123ABCD, G..., D...): something to answer in."""
+    return isinstance(value, str) and _CHANNEL_ID.fullmatch(value) is not None
+
+
+def is_user_id(value: object) -> bool:
+    return isinstance(value, str) and _USER_ID.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,25 @@
 """Slack as a RecapSource (bot.recaps.source): a channel's activity since a time, its members, permalinks, posts.
 
-A recap runs outside any request (the scheduler, or `nlpbot jobs run`), so it has its own client from
-SLACK_BOT_TOKEN and SLACK_API_URL, one per process. Subscribers to one channel recapped at the same time share
-one read: a channel's history is kept for `HISTORY_TTL_S` and serves any later `oldest` from it.
+A recap runs outside any request (the scheduler, or `nlpbot jobs run`), so it has its own client, one per workspace
+and process: with OAuth the bot token of the team the recap belongs to (its installation), else SLACK_BOT_TOKEN.
+Under the distributed history limits it reads the message log (history.py); else the Web API, where subscribers
+to one channel recapped in the same minute share one read.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack.conversation import Memberships, SlackConversation, every
+from bot.adapters.slack.conversation import Memberships, SlackConversation
 from bot.adapters.slack.errors import DEFAULT_API_URL, advice, retry_handlers
+from bot.adapters.slack.history import MessageLog, Reader, every, history_tier, missing_note, oauth_configured, reader
 from bot.adapters.slack.links import Permalinks
+from bot.adapters.slack.messagelog import open_message_log
+from bot.adapters.slack.oauth import team_token
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.format import to_slack_messages
@@ -24,37 +27,37 @@ from bot.recaps.source import Activity
 from bot.reply import Reply
 from bot.request import ChannelRef
 
-HISTORY_TTL_S = 120.0  # one scheduled minute's recaps share a read; the next day's read is fresh
-THREAD_LOOKBACK_S = 7 * 24 * 3600  # a thread started this long before a recap's window still shows its new replies
 _SOURCES: dict[tuple[str, str], SlackRecapSource] = {}
 _LOCK = threading.Lock()
 
 
-def recap_source(config: Config) -> SlackRecapSource:
-    """This process's Slack for recaps (one client, one cache), from the environment as `nlpbot run` reads it: the
-    factory `nlpbot run` and `nlpbot jobs run` give the scheduler (`Scheduler(..., recap_source=recap_source)`)."""
-    token = os.environ.get("SLACK_BOT_TOKEN")
-    if not token:
-        raise ConfigError("recaps read Slack: SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
+def recap_source(config: Config, team: str | None = None) -> SlackRecapSource:
+    """This process's Slack for one workspace's recaps (one client, one cache): the factory `nlpbot run` and
+    `nlpbot jobs run` give the scheduler (`Scheduler(..., recap_source=recap_source)`)."""
+    token = team_token(config, team)  # ConfigError when the workspace has no installation (any more)
     key = (token, os.environ.get("SLACK_API_URL") or DEFAULT_API_URL)
     with _LOCK:
         if key not in _SOURCES:
             client = WebClient(token=token, base_url=key[1].rstrip("/") + "/", retry_handlers=retry_handlers(),
                                timeout=30)
+            distributed = history_tier(config, oauth=oauth_configured()) == "distributed"
             _SOURCES[key] = SlackRecapSource(client, membership_ttl_s=config.slack.membership_ttl_s,
-                                             bot_name=config.bot.name)
+                                             bot_name=config.bot.name, team=team,
+                                             log=open_message_log(config) if distributed else None,
+                                             log_days=config.slack.message_log_days)
         return _SOURCES[key]
 
 
 class SlackRecapSource:
     """What a recap run needs from Slack (a RecapSource), each call made once per run where it can be."""
 
-    def __init__(self, client: WebClient, *, membership_ttl_s: float, bot_name: str = "nlpbot") -> None:
-        self.client, self.bot_name = client, bot_name
+    def __init__(self, client: WebClient, *, membership_ttl_s: float, bot_name: str = "nlpbot", team: str | None = None,
+                 log: MessageLog | None = None, log_days: float = 14.0) -> None:
+        self.client, self.bot_name, self.team = client, bot_name, team
         self.memberships = Memberships(client, ttl_s=membership_ttl_s)
         self.links = Permalinks(client)
-        self._history: dict[str, tuple[float, float, list[dict]]] = {}  # channel -> (expires, oldest, raw, newest first)
-        self._replies: dict[tuple[str, str], tuple[float, list[dict]]] = {}
+        self._log, self._log_days = log, log_days
+        self._reader: Reader | None = None
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._bot_user: str | None = None
@@ -67,8 +70,18 @@ class SlackRecapSource:
 
     def bot_user(self) -> str:
         if self._bot_user is None:
-            self._bot_user = self.client.auth_test()["user_id"]
+            found = self.client.auth_test()
+            self._bot_user, self.team = found["user_id"], self.team or found.get("team_id")
         return self._bot_user
+
+    @property
+    def reader(self) -> Reader:
+        """The Web API, or this workspace's part of the message log (its team id: the install's, or auth.test's)."""
+        if self._reader is None:
+            if self._log is not None and not self.team:
+                self.bot_user()
+            self._reader = reader(self.client, log=self._log, team=self.team, days=self._log_days)
+        return self._reader
 
     def channel(self, target: str) -> ChannelRef:
         """The channel "#name" or a channel id names (conversations.list, public and private, every page)."""
@@ -85,40 +98,18 @@ class SlackRecapSource:
         return self._call(where, lambda: self.memberships.members(channel_id)) - {self.bot_user()}
 
     def activity(self, channel_id: str, *, oldest: float, where: str) -> Activity:
-        """People's messages after `oldest`, and the replies after `oldest` in threads started up to
-        THREAD_LOOKBACK_S before it (history marks a parent's `latest_reply`; conversations.replies reads them)."""
+        """What people said after `oldest`, and the replies after `oldest` in threads started before it."""
         with self._lock:
             lock = self._locks.setdefault(channel_id, threading.Lock())
         with lock:  # a second subscriber recapped at the same moment waits, then reads the first one's copy
-            read = self._read_history(channel_id, oldest - THREAD_LOOKBACK_S, where)
-            parents = [m for m in read if m.get("reply_count") and not m.get("subtype") and not m.get("bot_id")
-                       and float(m.get("latest_reply") or m["ts"]) > oldest]
-            threads = {parent["ts"]: SlackConversation._messages(
-                [m for m in self._read_replies(channel_id, parent["ts"], where)
-                 if m.get("ts") != parent["ts"] and float(m.get("ts", 0)) > oldest]) for parent in parents}
-        raw = [m for m in read if float(m.get("ts", 0)) > oldest]
-        newest = max([m["ts"] for m in raw] + [r.ts for rs in threads.values() for r in rs], key=float, default=None)
-        return Activity(channel_id, list(reversed(SlackConversation._messages(raw))),
+            recent = self._call(where, lambda: self.reader.recent(channel_id, oldest))
+        threads = {ts: SlackConversation._messages(replies) for ts, replies in recent.threads.items()}
+        newest = max([m["ts"] for m in recent.top] + [r["ts"] for rs in recent.threads.values() for r in rs],
+                     key=float, default=None)
+        return Activity(channel_id, list(reversed(SlackConversation._messages(recent.top))),
                         {ts: sorted(rs, key=lambda m: float(m.ts)) for ts, rs in threads.items() if rs}, newest,
-                        parents={m.ts: m for m in SlackConversation._messages(parents)})
-
-    def _read_history(self, channel_id: str, oldest: float, where: str) -> list[dict]:
-        cached = self._history.get(channel_id)
-        if cached and cached[0] > time.monotonic() and cached[1] <= oldest:
-            return cached[2]
-        raw = list(every(lambda cursor: self._call(where, lambda: self.client.conversations_history(
-            channel=channel_id, oldest=f"{oldest:.6f}", limit=200, cursor=cursor)), "messages"))
-        self._history[channel_id] = (time.monotonic() + HISTORY_TTL_S, oldest, raw)
-        return raw
-
-    def _read_replies(self, channel_id: str, ts: str, where: str) -> list[dict]:
-        cached = self._replies.get((channel_id, ts))
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        raw = list(every(lambda cursor: self._call(where, lambda: self.client.conversations_replies(
-            channel=channel_id, ts=ts, limit=200, cursor=cursor)), "messages"))
-        self._replies[(channel_id, ts)] = (time.monotonic() + HISTORY_TTL_S, raw)
-        return raw
+                        parents={m.ts: m for m in SlackConversation._messages(recent.parents)},
+                        missing=missing_note(where, recent.missing) if recent.missing else "")
 
     def link(self, channel_id: str, ts: str, label: str) -> str:
         return self.links.link(channel_id, ts, label)

@@ -127,3 +127,22 @@ def _unreachable(client: Any, exc: OSError) -> str:
     reason = getattr(exc, "reason", None) or exc
     return (f"cannot reach Slack's Web API at {client.base_url} ({reason}): check the network and any proxy "
             "(HTTPS_PROXY), or SLACK_API_URL if you set it")
+
+
+class _KnownNoise(logging.Filter):
+    """bolt warns that the token it reads from SLACK_BOT_TOKEN is unused when given a client: ours carries it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger bolt's loggers are configured from: its INFO lines (a refused request's body among them) only at
+    DEBUG, and without the warning above."""
+    logger = logging.getLogger("slack_bolt")
+    logger.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+    if not any(isinstance(existing, _KnownNoise) for existing in logger.filters):
+        logger.addFilter(_KnownNoise())
+    return logger

@@ -116,6 +116,7 @@ def pick(server, fake, menu: dict, option: dict, *, user: str, name: str) -> int
 
 def test_its_shortcut_answers_with_a_menu_of_the_other_labels_and_a_pick_is_stored(served, module_fake_slack):
     fake, ts = module_fake_slack, "1700003000.000100"
+    fake.join("C0GENERAL", "UTRIAGE1")  # Slack shows an ephemeral answer to a member of the channel only
     assert interaction(served, {
         "type": "message_action", "callback_id": "triage_message", "trigger_id": "1.2.y", "token": "unused",
         "team": {"id": "T0001"}, "user": {"id": "UTRIAGE1"}, "channel": {"id": "C0GENERAL", "name": "general"},

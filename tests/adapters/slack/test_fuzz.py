@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,6 +81,33 @@ def post_signed(url: str, body: bytes, content_type: str) -> tuple[int, str]:
             return response.status, response.read().decode(errors="replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
+
+
+MALFORMED = {  # shapes bolt itself cannot read (it raised out of dispatch, and the server answered 500)
+    "actions null": {"type": "block_actions", "actions": None},
+    "actions empty": {"type": "block_actions", "actions": []},
+    "actions an object": {"type": "block_actions", "actions": {"action_id": "feedback:label:positive"}},
+    "view null": {"type": "view_submission", "view": None},
+    "view without a type": {"type": "view_submission", "view": {"callback_id": None}},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(MALFORMED))
+def test_a_signed_payload_bolt_cannot_read_gets_a_400(http_bot, shape):
+    payload = {"user": {"id": "UFUZZ001"}, "team": {"id": "T0001"}, "trigger_id": "1.2.3", **MALFORMED[shape]}
+    status, text = post_signed(http_bot.url, urlencode({"payload": json.dumps(payload)}).encode(), FORM)
+    assert (status, text) == (400, "malformed payload")
+    assert http_bot.process.poll() is None
+
+
+def test_a_command_with_nobody_to_answer_is_acked_and_dropped(http_bot, module_fake_slack):
+    before = len(module_fake_slack.calls)
+    for user, channel in (("", "C0GENERAL"), ("UFUZZ001", "")):  # Slack always sends a user, a channel, a URL
+        body = slash_command_body("/sentiment", "to nobody", user_id=user, channel_id=channel, response_url="")
+        assert post_signed(http_bot.url, body.encode(), FORM)[0] == 200
+    time.sleep(1.0)
+    assert module_fake_slack.calls[before:] == []  # not posted to #general, not to a channel ""
+    assert http_bot.log.read_text().count("ignoring /sentiment with no person or place to answer") == 2
 
 
 def test_signed_garbage_never_gets_a_500_or_a_stack_trace_and_the_bot_keeps_answering(http_bot, module_fake_slack):

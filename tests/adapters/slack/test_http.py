@@ -107,7 +107,9 @@ def test_url_verification_challenge_is_answered(http_bot):
 def test_healthz_and_metrics(http_bot):
     with urllib.request.urlopen(http_bot.base + "/healthz", timeout=5) as response:
         health = json.loads(response.read())
-    assert health["status"] == "ok" and "sentiment" in health["plugins"]
+    # The shipped translate plugin has no model here: it is listed as the one problem, and not among those that serve.
+    assert health["status"] == "degraded" and [p["source"] for p in health["problems"]] == ["plugin translate"]
+    assert "sentiment" in health["plugins"] and "translate" not in health["plugins"]
     with urllib.request.urlopen(http_bot.base + "/metrics", timeout=5) as response:
         metrics = response.read().decode()
     assert "nlpbot_requests_total" in metrics
@@ -118,8 +120,10 @@ def test_a_rate_limited_response_url_is_retried_after_retry_after(http_bot, modu
     module_fake_slack.fail("/response/limited", status=429, times=1, retry_after=1)
     status, _, _ = slash(http_bot, module_fake_slack, "/sentiment", "rate limits are fine", name="limited")
     assert status == 200
-    calls = module_fake_slack.wait_for("/response/limited", count=2, timeout=20)
-    assert calls[1].at - calls[0].at >= 0.9
+    [answer] = module_fake_slack.wait_for("/response/limited", timeout=20)
+    limited, retried = module_fake_slack.calls_to("/response/limited")
+    assert limited.status == 429 and retried is answer and "rate limits are fine" in answer.body["text"]
+    assert retried.at - limited.at >= 0.9  # the fake also fails the test if a retry comes before Retry-After
 
 
 def test_the_bot_never_logs_its_secrets(http_bot):
@@ -250,7 +254,7 @@ def test_a_bare_index_from_someone_not_an_admin_opens_nothing(http_bot, module_f
 def test_the_http_adapter_is_served_by_uvicorn(http_bot):
     with urllib.request.urlopen(http_bot.base + "/healthz", timeout=5) as response:
         assert response.headers["server"] == "uvicorn"
-        assert json.loads(response.read())["status"] == "ok"
+        assert json.loads(response.read())["status"] in {"ok", "degraded"}  # serving (degraded: translate has no model)
 
 
 def test_a_body_over_one_megabyte_is_refused_before_it_is_read(http_bot, module_fake_slack):

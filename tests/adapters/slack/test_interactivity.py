@@ -1,4 +1,8 @@
-"""Message shortcuts and feedback buttons through the real HTTP server, signed as Slack signs them."""
+"""Message shortcuts and feedback buttons through the real HTTP server, signed as Slack signs them.
+
+A shortcut's answer is an ephemeral message in the thread for a member of the channel; someone who is not a
+member (a public channel read without joining) gets it at the shortcut's response_url instead.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +30,11 @@ def interaction(server, payload: dict) -> int:
     return status
 
 
-def shortcut(server, fake, callback_id: str, text: str, *, user: str, ts: str, name: str) -> int:
+def shortcut(server, fake, callback_id: str, text: str, *, user: str, ts: str, name: str, member: bool = True) -> int:
+    if member:
+        fake.join(CHANNEL, user)
     return interaction(server, {
-        "type": "message_action", "callback_id": callback_id, "trigger_id": "1337.42.abcd", "token": "unused",
+        "type": "message_action", "callback_id": callback_id, "trigger_id": fake.trigger_id(), "token": "unused",
         "team": {"id": "T0001", "domain": "example"}, "user": {"id": user, "team_id": "T0001"},
         "channel": {"id": CHANNEL, "name": "general"}, "message_ts": ts, "response_url": fake.response_url(name),
         "message": {"type": "message", "user": "UAUTHOR1", "ts": ts, "text": text},
@@ -37,7 +43,7 @@ def shortcut(server, fake, callback_id: str, text: str, *, user: str, ts: str, n
 
 def click(server, fake, action: dict, *, user: str, name: str) -> int:
     return interaction(server, {
-        "type": "block_actions", "trigger_id": "1337.43.abcd", "token": "unused", "api_app_id": "A0001",
+        "type": "block_actions", "trigger_id": fake.trigger_id(), "token": "unused", "api_app_id": "A0001",
         "team": {"id": "T0001", "domain": "example"}, "user": {"id": user, "team_id": "T0001"},
         "channel": {"id": CHANNEL}, "container": {"type": "message", "is_ephemeral": True},
         "response_url": fake.response_url(name), "actions": [{**action, "block_id": "feedback", "action_ts": "1.2"}],
@@ -142,6 +148,18 @@ def test_summarize_thread_reads_the_messages_thread(http_bot, module_fake_slack)
     assert fake.calls_to("/api/conversations.replies")[-1].body["ts"] == ts
     assert "Summary of this thread" in answer.body["text"] and "launch email" in answer.body["text"]
     assert not actions_of(answer)  # no feedback buttons on summaries
+
+
+def test_someone_outside_the_channel_gets_the_shortcut_answer_at_its_response_url(http_bot, module_fake_slack):
+    fake, ts = module_fake_slack, "1700001300.000100"
+    with fake.expect("user_not_in_channel", on="chat.postEphemeral") as refused:  # Slack shows ephemerals to members
+        assert shortcut(http_bot, fake, "sentiment_message", "Reading along without joining is fine", user="UVISIT01",
+                        ts=ts, name="shortcut-visitor", member=False) == 200
+        [answer] = fake.wait_for("/response/shortcut-visitor", timeout=60)
+    assert [call.body["user"] for call in refused.calls] == ["UVISIT01"]
+    assert "Reading along without joining is fine" in answer.body["text"] and answer.body["response_type"] == "ephemeral"
+    assert len(actions_of(answer)) == 2  # the feedback buttons come along
+    assert not [message for message in fake.ephemeral if message["user"] == "UVISIT01"]
 
 
 def test_a_slash_sentiment_answer_carries_the_buttons_and_a_click_is_stored(http_bot, module_fake_slack):

@@ -33,7 +33,10 @@ def test_every_command_and_shortcut_the_bot_answers_is_in_the_manifest_with_the_
     assert {s["callback_id"] for s in shortcuts} == set(bot.router.shortcuts)
     assert {s["name"] for s in shortcuts} == {"Summarize thread", "Translate", "Sentiment", "Entities"}
     assert {s["type"] for s in shortcuts} == {"message"}
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_home_opened"}
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "message.im", "app_home_opened",  # requests
+        "message.channels", "message.groups", "member_joined_channel", "channel_left", "group_left",  # the message log
+        "app_uninstalled", "tokens_revoked"}  # a workspace that leaves is forgotten
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
     assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")

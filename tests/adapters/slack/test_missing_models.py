@@ -37,7 +37,7 @@ def test_degrade_serves_the_rest_says_what_is_missing_and_recovers_when_the_mode
         assert health["status"] == "degraded"
         assert "sentiment" not in health["plugins"] and "summarize" in health["plugins"]
         (problem,) = health["problems"]
-        assert problem["source"] == "plugin sentiment" and "nlpbot train sentiment" in problem["problem"]
+        assert problem["source"] == "plugin sentiment" and "nlpbot train sentiment" in problem["detail"]
         assert slash(server, fake_slack, "/sentiment", "I love this", name="untrained")[0] == 200
         (answer,) = [call.body for call in fake_slack.wait_for("/response/untrained")]
         assert "no trained sentiment model is serving yet" in answer["text"] and "nlpbot train sentiment" in answer["text"]

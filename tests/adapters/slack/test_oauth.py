@@ -2,63 +2,22 @@
 
 from __future__ import annotations
 
-import http.client
-import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.support.bots import SIGNING_SECRET, BotServer, sentiment_config, write_config
-from tests.support.fakeslack import BOT_USER_ID
-from tests.support.signing import signed_headers
-from tests.support.slackhttp import post
-
-CLIENT_ID = "1111.2222"
-
-
-def get(server, path: str, *, cookie: str | None = None) -> http.client.HTTPResponse:
-    parts = urlsplit(server.base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-    response = connection.getresponse()
-    response.body = response.read().decode()
-    connection.close()
-    return response
-
-
-def install(server, fake, team: str, token: str) -> tuple[http.client.HTTPResponse, http.client.HTTPResponse, str]:
-    """A person opens /slack/install, approves on Slack's page, and Slack sends them back with a code."""
-    start = get(server, "/slack/install")
-    assert start.status == 302
-    authorize = urlsplit(start.getheader("Location"))
-    query = parse_qs(authorize.query)
-    assert f"{authorize.scheme}://{authorize.netloc}{authorize.path}" == "https://slack.com/oauth/v2/authorize"
-    assert query["client_id"] == [CLIENT_ID] and "chat:write" in query["scope"][0].split(",")
-    code = f"code-{team}"
-    fake.oauth_codes[code] = {"app_id": "A0001", "authed_user": {"id": "UINSTALL"}, "scope": query["scope"][0],
-                              "token_type": "bot", "access_token": token, "bot_user_id": BOT_USER_ID,
-                              "team": {"id": team, "name": f"Team {team}"}, "enterprise": None,
-                              "is_enterprise_install": False}
-    cookie = start.getheader("Set-Cookie").split(";", 1)[0]  # the browser that started the install
-    return get(server, f"/slack/oauth_redirect?code={code}&state={query['state'][0]}", cookie=cookie), start, cookie
-
-
-def mention_from(server, team: str, *, ts: str, event_id: str) -> int:
-    body = json.dumps({
-        "token": "unused", "team_id": team, "api_app_id": "A0001", "type": "event_callback", "event_id": event_id,
-        "event_time": int(time.time()), "authorizations": [{"team_id": team, "user_id": BOT_USER_ID, "is_bot": True}],
-        "event": {"type": "app_mention", "user": "UPERSON1", "text": f"<@{BOT_USER_ID}> sentiment what a great team",
-                  "ts": ts, "channel": "C0TEAM", "event_ts": ts},
-    })
-    status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type="application/json"))
-    return status
+from tests.support.bots import BotServer, sentiment_config, write_config
+from tests.support.slackhttp import deliver, wait_until
+from tests.support.slackoauth import CLIENT_ID, get, install, mention_from
 
 
 @pytest.fixture(scope="module")
 def oauth_bot(tmp_path_factory, tiny_sentiment, module_fake_slack):
     folder = tmp_path_factory.mktemp("oauth-bot")
-    server = BotServer(write_config(folder, sentiment_config(tiny_sentiment)), module_fake_slack,
+    # a tiny BERT embeds what /index adds: the file test costs no MiniLM load
+    config = write_config(folder, sentiment_config(tiny_sentiment, f'[search]\nembedding_model = "{tiny_sentiment}"'))
+    server = BotServer(config, module_fake_slack,
                        env={"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": "client-secret-for-tests"})
     yield server
     server.stop()
@@ -71,11 +30,12 @@ def test_two_workspaces_install_and_each_is_answered_with_its_own_token(oauth_bo
         assert done.status == 200, done.body
     assert (oauth_bot.log.parent / "state" / "slack-installs.sqlite").is_file()
 
+    fake_slack.add_channel("C0TEAM", "team", members=["UPERSON1"])
     for team, token, ts in (("T0002", "xoxb-team-two", "1700002000.000100"),
                             ("T0003", "xoxb-team-three", "1700002001.000100")):
         assert mention_from(oauth_bot, team, ts=ts, event_id=f"Ev0{team}") == 200
         [answer] = fake_slack.wait_for("/api/chat.postMessage", timeout=60, where=lambda c, ts=ts: c.body.get("thread_ts") == ts)
-        assert answer.headers["Authorization"] == f"Bearer {token}"
+        assert answer.headers["Authorization"] == f"Bearer {token}" and answer.team == team
         assert "what a great team" in answer.body["text"]
 
     assert mention_from(oauth_bot, "T0999", ts="1700002002.000100", event_id="Ev0NOTINST") == 200
@@ -95,3 +55,24 @@ def test_an_install_link_is_good_once_and_only_in_the_browser_that_started_it(oa
     other_state = parse_qs(urlsplit(other.getheader("Location")).query)["state"][0]
     assert get(oauth_bot, f"/slack/oauth_redirect?code=code-again&state={other_state}").status >= 400  # no cookie
     assert "code-again" in fake_slack.oauth_codes  # never exchanged
+
+
+def test_files_shared_in_two_workspaces_are_each_fetched_with_that_workspaces_token(oauth_bot, module_fake_slack):
+    fake = module_fake_slack
+    fake.add_channel("C0FILES", "files", members=["UADMIN01"])
+    teams = (("T0006", "xoxb-team-six", "north"), ("T0007", "xoxb-team-seven", "south"))
+    for team, token, _ in teams:
+        assert install(oauth_bot, fake, team, token)[0].status == 200
+    for n, (team, token, lot) in enumerate(teams):
+        text = f"Visitors of {team} park in the {lot} lot.".encode()
+        url = fake.share_file(f"F0{team}", text, content_type="text/plain", token=token)
+        ts = f"17000030{n:02d}.000100"
+        deliver(oauth_bot, {"type": "app_mention", "user": "UADMIN01", "text": f"<@UBOT0001> index in:{lot}",
+                            "ts": ts, "channel": "C0FILES", "event_ts": ts,
+                            "files": [{"id": f"F0{team}", "name": f"{lot}.txt", "mimetype": "text/plain",
+                                       "size": len(text), "url_private_download": url}]}, team=team)
+    for team, token, lot in teams:
+        wait_until(lambda lot=lot: any(m["text"].startswith(f"{lot}: 1 added") for m in fake.posts("C0FILES")),
+                   timeout=90)
+        [download] = [c for c in fake.calls_to(f"/files/F0{team}")]
+        assert download.headers["Authorization"] == f"Bearer {token}"

@@ -79,11 +79,13 @@ def test_indexing_a_channel_needs_its_membership_too(http_bot, deals):
 def test_a_channel_the_bot_is_not_in_gets_an_invitation_hint(http_bot, module_fake_slack):
     fake = module_fake_slack
     fake.add_channel("C0RANDOM", "random", members=["UUSER001"], bot=False)
-    reply = answer(http_bot, fake, "/sentiment", "<#C0RANDOM|random>", name="not-in", user="UUSER001")
+    with fake.expect("not_in_channel", on="conversations.history"):
+        reply = answer(http_bot, fake, "/sentiment", "<#C0RANDOM|random>", name="not-in", user="UUSER001")
     assert "I'm not in #random: invite me with `/invite @nlpbot`" in reply["text"]
     assert "request id" not in reply["text"]
 
-    gone = answer(http_bot, fake, "/summarize", "<#C0GHOST|ghost>", name="ghost", user="UUSER001")
+    with fake.expect("channel_not_found", on="conversations.members"):
+        gone = answer(http_bot, fake, "/summarize", "<#C0GHOST|ghost>", name="ghost", user="UUSER001")
     assert "I can't see #ghost" in gone["text"] and "request id" not in gone["text"]
 
 
@@ -92,7 +94,8 @@ def test_a_missing_scope_is_named(http_bot, module_fake_slack):
     fake.add_channel("C0TEAM", "team", members=["UUSER001"])
     fake.scopes.discard("channels:history")
     try:
-        reply = answer(http_bot, fake, "/summarize", "<#C0TEAM|team>", name="scope", user="UUSER001")
+        with fake.expect("missing_scope", on="conversations.history"):
+            reply = answer(http_bot, fake, "/summarize", "<#C0TEAM|team>", name="scope", user="UUSER001")
     finally:
         fake.scopes.add("channels:history")
     assert "I lack the Slack permission `channels:history`" in reply["text"]

@@ -1,25 +1,30 @@
 """Two `nlpbot run --adapter http` replicas behind one real Redis: a retried event, a double submit and a
-scheduled job are each handled once across both; a promotion on the shared models folder reaches both."""
+scheduled job are each handled once across both; a person's recap subscription is listed alike by both and runs
+once; a promotion on the shared models folder reaches both."""
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+import json
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bot.models import versions
 from bot.state import InProcessState, RedisState
-from tests.support.bots import SIGNING_SECRET, BotServer, write_config
+from tests.support.bots import ROOT, SIGNING_SECRET, write_config
 from tests.support.fakeslack import BOT_USER_ID
 from tests.support.redisserver import RedisServer
+from tests.support.replicas import job_slots, settled_job_slots, start_replicas
 from tests.support.signing import event_body, signed_headers
 from tests.support.tinymodels import tiny_text_classifier
-from tests.support.slackhttp import post, slash
+from tests.support.slackhttp import post, slash, wait_until
 
 JOB_EVERY_S = 3
 FIRST, SECOND = "v0001-20261129T1000", "v0002-20261129T1100"
@@ -88,12 +93,8 @@ def replicas(tmp_path_factory, shared, tiny_sentiment, module_fake_slack, redis_
     for name in ("replica-a", "replica-b"):  # each its own folder: its own job store and log
         folder = tmp_path_factory.mktemp(name)
         configs.append(write_config(folder, SERVING + tables))
-    with ThreadPoolExecutor(2) as pool:  # both start at once: half the wait
-        starting = [pool.submit(BotServer, config, module_fake_slack) for config in configs]
-    servers = [future.result() for future in starting if future.exception() is None]
+    servers = start_replicas(configs, module_fake_slack)
     try:
-        for future in starting:
-            future.result()
         yield servers
     finally:
         for server in servers:
@@ -124,22 +125,13 @@ def test_a_double_submit_landing_on_both_replicas_is_answered_once(replicas, mod
     assert len(module_fake_slack.calls_to("/response/twice")) == 1
 
 
-def job_slots(replicas) -> tuple[list[set[str]], list[set[str]]]:
-    """Per replica: the slots it ran, and the slots it found claimed by the other (from its log)."""
-    ran, skipped = [], []
-    for server in replicas:
-        log = server.log.read_text()
-        ran.append(set(re.findall(r"job docs-often \(slot (\S+)\): running it here", log)))
-        skipped.append(set(re.findall(r"job docs-often \(slot (\S+)\): another replica runs it", log)))
-    return ran, skipped
-
-
 def test_a_scheduled_job_runs_once_across_both_replicas(replicas):
     deadline = time.monotonic() + 10 * JOB_EVERY_S
-    ran, skipped = job_slots(replicas)
+    ran, skipped = job_slots(replicas, "docs-often")
     while not skipped[0] | skipped[1] and time.monotonic() < deadline:  # slots that both replicas fired
         time.sleep(0.5)
-        ran, skipped = job_slots(replicas)
+        ran, skipped = job_slots(replicas, "docs-often")
+    ran, skipped = settled_job_slots(replicas, "docs-often")
     assert ran[0] | ran[1], "the job never ran"
     assert skipped[0] | skipped[1], "both replicas should have fired the same slot"
     assert not ran[0] & ran[1], f"both replicas ran the slots {sorted(ran[0] & ran[1])}"
@@ -157,3 +149,52 @@ def test_a_version_promoted_on_the_shared_folder_serves_on_both_replicas(replica
                                                   for s in replicas):
         time.sleep(0.5)
     assert all(f"now serving sentiment {SECOND} (was {FIRST})" in server.log.read_text() for server in replicas)
+
+
+def ask(server, fake, text: str, *, name: str, user: str = "UUSER001") -> str:
+    assert slash(server, fake, "/summarize", text, name=name, user=user)[0] == 200
+    [answer] = fake.wait_for(f"/response/{name}", timeout=90)
+    return answer.body["text"]
+
+
+def jobs_listed(server) -> dict[str, dict]:
+    """`nlpbot jobs list --json` run beside a replica, with its config: what that replica's host shows."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    listed = subprocess.run([sys.executable, "-m", "bot", "jobs", "list", "--json", "--config",
+                             str(server.log.parent / "config.toml")], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    return {job["id"]: job for job in json.loads(listed.stdout)}
+
+
+def test_a_recap_subscribed_on_one_replica_is_listed_by_both_and_runs_once(replicas, module_fake_slack):
+    fake, (first, second) = module_fake_slack, replicas
+    fake.add_channel("C0SHARED", "shared-news", members=["UUSER001"])
+    fake.set_timezone("UUSER001", "UTC")
+    fake.history["C0SHARED"] = [{"type": "message", "user": "UUSER001", "ts": f"{time.time() - 300:.6f}",
+                                 "text": "The office closes early on Friday for the summer party."}]
+    due = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    if (due - dt.datetime.now(dt.timezone.utc)).total_seconds() < 30:  # time to subscribe and list first
+        due += dt.timedelta(minutes=1)
+    answer = ask(first, fake, f"subscribe <#C0SHARED|shared-news> daily {due:%H:%M}", name="replica-sub")
+    assert f"Subscribed: a recap of #shared-news daily at {due:%H:%M} (UTC)" in answer
+    listings = [ask(server, fake, word, name=f"replica-list-{n}") for n, (server, word)  # two words: no double submit
+                in enumerate(zip(replicas, ("list", "LIST")))]
+    assert listings[0] == listings[1] and f"#shared-news: daily at {due:%H:%M} (UTC); next" in listings[0]
+    assert all("recap-UUSER001-C0SHARED" in jobs_listed(server) for server in replicas)
+
+    job = "recap-UUSER001-C0SHARED"
+    recaps = lambda: [m for m in fake.posts("DUSER001") if "Recap of #shared-news" in json.dumps(m["blocks"])]  # noqa: E731
+    wait_until(lambda: recaps(), timeout=(due - dt.datetime.now(dt.timezone.utc)).total_seconds() + 150)
+    time.sleep(3.0)  # the other replica fired the same slot by now
+    fired = [line.rsplit(": ", 1)[-1] for server in replicas for line in server.log.read_text().splitlines()
+             if f"job {job} (slot " in line]
+    assert sorted(fired) == ["another replica runs it", "running it here"], fired  # both fired it, one ran it
+    assert len(recaps()) == 1
+    assert "summer party" in json.dumps(recaps()[0]["blocks"])
+    shown = [jobs_listed(server)[job] for server in replicas]
+    assert shown[0] == shown[1] and shown[0]["last_status"] == "ok" and "sent to 1 reader(s)" in shown[0]["last_message"]
+
+    assert "Unsubscribed" in ask(second, fake, "unsubscribe <#C0SHARED|shared-news>", name="replica-unsub")
+    assert "You have no recaps" in ask(first, fake, "list", name="replica-list-after")
+    assert all(job not in jobs_listed(server) for server in replicas)

@@ -35,8 +35,9 @@ def config(make_config, tiny_sentiment):
 
 
 def test_an_invalid_token_is_refused_by_auth_test(config, fake_slack):
-    result = start(config, {"SLACK_BOT_TOKEN": "xoxb-not-a-token-this-workspace-issued",
-                            "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.api_url})
+    with fake_slack.expect("invalid_auth", on="auth.test"):
+        result = start(config, {"SLACK_BOT_TOKEN": "xoxb-not-a-token-this-workspace-issued",
+                                "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.api_url})
     line = refused_in_one_line(result, "Slack refused SLACK_BOT_TOKEN (invalid_auth)", "OAuth & Permissions")
     assert "xoxb-not-a-token" not in line
     assert len(fake_slack.calls_to("/api/auth.test")) == 1
@@ -44,8 +45,9 @@ def test_an_invalid_token_is_refused_by_auth_test(config, fake_slack):
 
 def test_a_revoked_token_says_to_reinstall(config, fake_slack):
     fake_slack.revoke(BOT_TOKEN)
-    result = start(config, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                            "SLACK_API_URL": fake_slack.api_url})
+    with fake_slack.expect("token_revoked", on="auth.test"):
+        result = start(config, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                                "SLACK_API_URL": fake_slack.api_url})
     refused_in_one_line(result, "(token_revoked)", "reinstall the app")
 
 
@@ -58,15 +60,17 @@ def test_an_unreachable_api_names_the_url(config):
 
 
 def test_a_refused_app_token_stops_socket_mode(config, fake_slack):
-    result = start(config, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1-never-issued-by-this-fake",
-                            "SLACK_API_URL": fake_slack.api_url})
+    with fake_slack.expect("invalid_auth", on="apps.connections.open"):
+        result = start(config, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1-never-issued-by-this-fake",
+                                "SLACK_API_URL": fake_slack.api_url})
     refused_in_one_line(result, "Slack refused SLACK_APP_TOKEN (invalid_auth)", "App-Level Tokens")
     assert len(fake_slack.calls_to("/api/auth.test")) == 1  # the bot token was fine
 
 
 def test_a_bot_token_given_as_the_app_token_is_the_wrong_kind(config, fake_slack):
-    result = start(config, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": BOT_TOKEN,
-                            "SLACK_API_URL": fake_slack.api_url})
+    with fake_slack.expect("not_allowed_token_type", on="apps.connections.open"):
+        result = start(config, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": BOT_TOKEN,
+                                "SLACK_API_URL": fake_slack.api_url})
     refused_in_one_line(result, "(not_allowed_token_type)", "xapp-")
 
 
