@@ -31,8 +31,9 @@ $(STAMP): pyproject.toml $(EXAMPLES:%=%/pyproject.toml)
 	touch $(STAMP)
 
 # The default sentiment model: VADER's human-rated sentences -> MiniLM fine-tuned (once; kept in models/).
+# Quiet when one serves already (`nlpbot models list sentiment` shows it).
 model: setup
-	@if [ -f models/sentiment/serving.json ]; then echo "sentiment model: $$(cat models/sentiment/serving.json)"; else \
+	@if [ ! -f models/sentiment/serving.json ]; then \
 		$(NLPBOT) data vader --out data/vader && \
 		$(NLPBOT) train sentiment; fi  # data, base and step budget: [training.sentiment] in config.toml
 
@@ -43,7 +44,7 @@ docs-index: setup
 
 # Run the bot: Slack if SLACK_* is set in the environment, else the console.
 run: model docs-index
-	$(NLPBOT) run
+	@$(NLPBOT) run
 
 # The replica tests start a real Redis: Debian's redis-server, installed here when missing (as root).
 redis-server:

@@ -52,6 +52,9 @@ class BotSettings(Section):
     log_format: Literal["text", "json"] = "text"
     feedback_db: Path = Field(Path("state/feedback.sqlite"), description="the feedback buttons' clicks")
     drain_timeout_s: float = Field(30.0, ge=0, description="on SIGTERM: how long requests in flight may finish")
+    missing_models: Literal["degrade", "stop"] = Field("degrade", description=(
+        "an enabled plugin without a working model: \"degrade\" serves the rest (/healthz says degraded, the plugin's "
+        "answers say how to fix it); \"stop\" refuses to start (exit 3), naming the plugin and the fix"))
 
     @field_validator("admins")
     @classmethod

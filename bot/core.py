@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from bot.config import Config
+from bot.health import Health, plugin_source
 from bot.models import ModelHub
 from bot.plugin import Plugin, Services
 from bot.plugin_manager import build_plugins
@@ -34,12 +35,13 @@ class Nlpbot:
                  recap_source: Callable[[Config], Any] | None = None) -> None:
         self.config = config
         self.recap_source = recap_source  # how recaps read and post (the Slack adapter's), handed in by the CLI
+        self.health = Health()  # what /healthz reports: a plugin without its model, and what adapters add
         self.hub = ModelHub(config)
         self.services = Services(config=config, hub=self.hub, build_scheduler=self._scheduler,
                                  build_indexes=self._indexes)
         self.plugins = build_plugins(config, self.services, extra=extra_plugins)
         self.services.plugins = self.plugins  # admin and home views list the plugins
-        self.router = Router(self.plugins, config)
+        self.router = Router(self.plugins, config, health=self.health)
 
     def _scheduler(self) -> Scheduler:
         """Not started: `nlpbot run` starts it; `nlpbot ask` and `chat` list and change its jobs for the next start."""
@@ -81,13 +83,39 @@ class Nlpbot:
         )
         return self.router.handle(request)
 
-    def warm_up(self, plugins: list[Plugin] | None = None) -> None:
-        """Load every enabled plugin's models now; a plugin whose model is missing says so and keeps serving help."""
+    def check_models(self) -> dict[str, str]:
+        """Which enabled plugins cannot answer for want of a model, and why (with the fix): each plugin's models are
+        looked for, not loaded (a second or less). Each one found missing is reported to `health` (/healthz)."""
+        for plugin in self.plugins.values():
+            self.router.recheck(plugin)
+        return self.unavailable()
+
+    def refresh_models(self) -> list[str]:
+        """What a running bot does every [schedule] model_check_s: swap in newly promoted models, and look again for
+        the models of the plugins filed as unavailable (one trained or copied in since clears its mark)."""
+        changed = self.hub.refresh_trained()
+        for name in self.unavailable():
+            self.router.recheck(self.plugins[name])
+        return changed
+
+    def unavailable(self) -> dict[str, str]:
+        """The plugins known to lack a working model now, with why: {plugin: problem}."""
+        return {name: problem for name in self.plugins
+                for problem in [self.health.problem(plugin_source(name))] if problem is not None}
+
+    def warm_up(self, plugins: list[Plugin] | None = None, *, log_failures: bool = True) -> None:
+        """Load every enabled plugin's models now; a plugin whose model is missing or broken is reported to `health`
+        and keeps serving help (its answers say what is wrong); the others warm up. One already known to lack its model
+        (`check_models`) is not tried again."""
         for plugin in self.plugins.values() if plugins is None else plugins:
+            if self.health.problem(plugin_source(plugin.name)) is not None:
+                continue
             try:
                 plugin.warm_up()
             except Exception as exc:  # noqa: BLE001 - one missing model must not stop the others
-                log.warning("plugin %s could not warm up: %s", plugin.name, exc)
+                self.health.report(plugin_source(plugin.name), str(exc))
+                if log_failures:
+                    log.warning("plugin %s is unavailable: %s", plugin.name, exc)
 
     def warm_up_in_background(self) -> threading.Thread:
         """Warm, in a thread while the adapter connects, the plugins that say their models load quickly

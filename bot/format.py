@@ -106,15 +106,16 @@ def to_slack_messages(reply: Reply) -> list[dict[str, Any]]:
 
 
 def to_plain(reply: Reply) -> str:
-    """The console's rendering: the same content, no Block Kit."""
+    """The reply as plain text without Slack markup (`--json`'s "text", progress printed by the CLI): what `to_text`
+    shows on a terminal, without the styles, and the footer in parentheses."""
     parts = []
     if reply.title:
         parts.append(reply.title)
     if reply.text:
-        parts.append(unescape(reply.text))
-    parts.extend(f"{name}: {unescape(value)}" for name, value in reply.fields)
+        parts.append(mrkdwn_to_text(reply.text).plain)
+    parts.extend(f"{name}: {mrkdwn_to_text(value).plain}" for name, value in reply.fields)
     if reply.footer:
-        parts.append(f"({unescape(reply.footer)})")
+        parts.append(f"({mrkdwn_to_text(reply.footer).plain})")
     return "\n".join(parts)
 
 

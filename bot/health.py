@@ -1,7 +1,9 @@
-"""What runs degraded right now: problems any part of the bot reports and clears, shown on /healthz and /metrics.
+"""What runs degraded right now: problems several parts of the bot report and clear, shown on /healthz and /metrics.
 
-A problem is keyed by its source ("state" for Redis, say), so a source reports once per outage however often it
-fails, and `report` says whether the problem is new: the caller logs it then, once. Example::
+A problem is keyed by its source ("state" for Redis, "plugin sentiment" for a plugin without its model), so a source
+reports once per outage however often it fails, and `report` says whether the problem is new: the caller logs it
+then, once. The process's own report (the module functions) holds what every bot in the process shares (Redis);
+a bot's `Health` holds its plugins' problems, and /healthz shows both. Example::
 
     if health.report("state", "Redis at redis://cache:6379/0 is unreachable: Connection refused"):
         log.warning(...)
@@ -22,8 +24,8 @@ from bot import metrics
 
 @dataclass(frozen=True)
 class Problem:
-    source: str  # what is degraded: "state" (the shared state store), ...
-    detail: str  # what an operator reads: what failed, and what the bot does meanwhile
+    source: str  # what is degraded: "state" (the shared state store), "plugin NAME", ...
+    detail: str  # what an operator reads: what failed, and what to do or what the bot does meanwhile
     since: float = field(default_factory=time.time)
 
     def to_dict(self) -> dict[str, Any]:
@@ -32,32 +34,48 @@ class Problem:
                 "for_s": round(time.time() - self.since, 1)}
 
 
-_problems: dict[str, Problem] = {}
-_lock = threading.Lock()
+class Health:
+    """Problems by source; thread-safe, since requests, warm-up and the scheduler report from their own threads."""
+
+    def __init__(self) -> None:
+        self._problems: dict[str, Problem] = {}
+        self._lock = threading.Lock()
+
+    def report(self, source: str, detail: str) -> bool:
+        """Mark `source` degraded; True when it was not already (the caller then logs it, once)."""
+        with self._lock:
+            if source in self._problems:
+                return False
+            self._problems[source] = Problem(source, detail)
+        metrics.DEGRADED.labels(source=source).set(1)
+        return True
+
+    def clear(self, source: str) -> Problem | None:
+        """`source` works again; returns the problem it had (None if it had none)."""
+        with self._lock:
+            problem = self._problems.pop(source, None)
+        if problem is not None:
+            metrics.DEGRADED.labels(source=source).set(0)
+        return problem
+
+    def problems(self) -> list[Problem]:
+        with self._lock:
+            return sorted(self._problems.values(), key=lambda problem: (problem.since, problem.source))
+
+    def problem(self, source: str) -> str | None:
+        """What is wrong with `source`, or None."""
+        with self._lock:
+            known = self._problems.get(source)
+        return known.detail if known else None
 
 
-def report(source: str, detail: str) -> bool:
-    """Mark `source` degraded; True when it was not already (the caller then logs it, once)."""
-    with _lock:
-        if source in _problems:
-            return False
-        _problems[source] = Problem(source, detail)
-    metrics.DEGRADED.labels(source=source).set(1)
-    return True
+PROCESS = Health()  # what every bot in this process shares: the state store, the installation store
+report, clear, problems = PROCESS.report, PROCESS.clear, PROCESS.problems
 
 
-def clear(source: str) -> Problem | None:
-    """`source` works again; returns the problem it had (None if it had none)."""
-    with _lock:
-        problem = _problems.pop(source, None)
-    if problem is not None:
-        metrics.DEGRADED.labels(source=source).set(0)
-    return problem
+def plugin_source(name: str) -> str:
+    """How a plugin's problems are filed: "plugin NAME"."""
+    return f"plugin {name}"
 
 
-def problems() -> list[Problem]:
-    with _lock:
-        return sorted(_problems.values(), key=lambda problem: problem.since)
-
-
-__all__ = ["Problem", "report", "clear", "problems"]
+__all__ = ["Problem", "Health", "PROCESS", "report", "clear", "problems", "plugin_source"]

@@ -48,8 +48,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class LibraryRootRecords(logging.Filter):
+    """Records logged on the root logger come from libraries that call `logging.info(...)` themselves (ONNX Runtime's
+    quantizer writes about 40 lines per model): below ERROR they show only at DEBUG. The bot logs on named loggers."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != "root" or record.levelno >= logging.ERROR or self.level <= logging.DEBUG
+
+
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(LibraryRootRecords(logging.getLevelName(level)))
     handler.addFilter(RedactSecrets())
     handler.setLevel(level)  # a library that sets its own logger to DEBUG (bm25s does, on import) stays at `level`
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(
@@ -57,7 +70,10 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("urllib3", "filelock", "httpx", "huggingface_hub", "sentence_transformers", "transformers", "faiss"):
+    # Their INFO lines are not the bot's news; APScheduler's ("Running job ...", twice per model check every 10 s)
+    # repeat what the scheduler logs itself about the jobs that matter (bot.scheduler).
+    for noisy in ("urllib3", "filelock", "httpx", "huggingface_hub", "sentence_transformers", "transformers", "faiss",
+                  "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
@@ -65,10 +81,11 @@ LIBRARIES = ("apscheduler", "urllib3", "filelock", "httpx", "huggingface_hub", "
              "transformers", "torch", "py.warnings")
 
 
-def quiet_for_console() -> None:
-    """On the console the replies are the output: library INFO lines and warnings would interleave with them.
+def quiet_libraries() -> None:
+    """For a person at the command line: what a command prints is its output, and library INFO lines, warnings and
+    progress bars ("Loading weights", the Trainer's) would bury it.
 
-    The bot's own warnings and errors still show; `log_level = "DEBUG"` in config shows everything.
+    The bot's own warnings and errors still show; `--verbose` or `log_level = "DEBUG"` in config shows everything.
     Call before transformers is imported: it reads TRANSFORMERS_VERBOSITY once, on import.
     """
     root = logging.getLogger()
@@ -78,7 +95,21 @@ def quiet_for_console() -> None:
     for handler in root.handlers:  # a library that sets its own logger to DEBUG on import (bm25s does) stays quiet
         handler.setLevel(max(handler.level, logging.WARNING))
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    no_library_progress_bars()
     logging.captureWarnings(True)  # warnings.warn(...) from libraries becomes a "py.warnings" log record
     for name in LIBRARIES:
         logging.getLogger(name).setLevel(logging.ERROR)
+    if "transformers" in sys.modules:  # imported already (a test, a library user): the variable comes too late
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.set_verbosity_error()
+
+
+def no_library_progress_bars() -> None:
+    """No progress bars from transformers and huggingface_hub ("Loading weights", "Writing model shards"): set before
+    they are imported, which read HF_HUB_DISABLE_PROGRESS_BARS once; the bot's own bars are its to show."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()

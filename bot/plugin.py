@@ -132,6 +132,17 @@ class Plugin:
     def warm_up(self) -> None:
         """Load the models this plugin needs, so the first request does not wait. Optional."""
 
+    def required_models(self) -> dict[str, str]:
+        """The models this plugin answers with, by the setting that names them: {"plugins.NAME.model": spec}."""
+        return {f"plugins.{self.name}.model": self.settings.model} if self.settings.model else {}
+
+    def check_ready(self) -> None:
+        """ModelUnavailable, saying what to do, if this plugin cannot answer for want of a model: each of
+        `required_models` is found (not loaded: cheap) and did not fail to load. Run at start-up ([bot]
+        missing_models decides whether a failure stops the bot) and after a request failed for want of a model."""
+        for what, spec in self.required_models().items():
+            self.services.hub.check(spec, what=what)
+
     @property
     def warms_in_background(self) -> bool:
         """Whether `warm_up` loads only ONNX Runtime models (a fraction of a second, no torch, no spaCy), so the core

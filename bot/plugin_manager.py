@@ -78,7 +78,7 @@ def build_plugins(config: Config, services: Services, *, extra: dict[str, type[P
         if not isinstance(raw, dict):
             raise ConfigError(f"{config.where()}: plugins.{name}: must be a table ([plugins.{name}])")
         if raw.get("enabled", True) is False:
-            log.info("plugin %s is disabled", name)
+            log.debug("plugin %s is disabled", name)
             continue
         cls = load()
         if not (isinstance(cls, type) and issubclass(cls, Plugin)):
@@ -89,6 +89,20 @@ def build_plugins(config: Config, services: Services, *, extra: dict[str, type[P
         check_model_setting(config, name, settings.model)
         plugins[name] = cls(settings=settings, services=services)
     return plugins
+
+
+def serving_runtime(config: Config, spec: str) -> str:
+    """The runtime ("torch" or "onnx") of the enabled plugin that serves SPEC (its `served_model`): how the bot runs
+    that model, so a command using it alone (`nlpbot search` and [search] embedding_model) gets the same vectors."""
+    for name, load in sorted(discover().items()):
+        raw = config.plugins.get(name, {})
+        if not isinstance(raw, dict) or raw.get("enabled", True) is False:
+            continue
+        cls = load()
+        settings = validate_section(config, cls.Settings, raw, key=f"plugins.{name}")
+        if settings.enabled and cls.served_model(config, settings) == spec:
+            return settings.runtime
+    return "torch"
 
 
 def check_model_setting(config: Config, plugin: str, spec: str | None) -> None:

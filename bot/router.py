@@ -9,8 +9,9 @@ from typing import Any
 from bot import metrics
 from bot.config import Config
 from bot.declarations import Form, Shortcut, SubcommandSpec, parse_options
-from bot.errors import ConfigError, Forbidden, NlpbotError, UserInputError
+from bot.errors import EXIT_USAGE, ConfigError, Forbidden, ModelUnavailable, NlpbotError, UserInputError
 from bot.format import escape
+from bot.health import Health, plugin_source
 from bot.logs import REQUEST_ID
 from bot.plugin import CommandSpec, Plugin
 from bot.plugin_manager import command_table
@@ -32,9 +33,10 @@ def _first_word(text: str) -> tuple[str, str]:
 class Router:
     """Turns what a person typed into a Request, runs the matching command, and always returns a Reply."""
 
-    def __init__(self, plugins: dict[str, Plugin], config: Config) -> None:
+    def __init__(self, plugins: dict[str, Plugin], config: Config, *, health: Health | None = None) -> None:
         self.plugins = plugins
         self.config = config
+        self.health = health or Health()
         self.commands = command_table(plugins)
         self.shortcuts = shortcut_table(plugins, self.commands)
 
@@ -99,10 +101,14 @@ class Router:
                 plugin, spec = self.commands[request.command]
                 plugin_name = plugin.name
                 reply = self._run(plugin, spec, request)
+                if self.health.problem(plugin_source(plugin.name)) is not None:
+                    self.recheck(plugin)  # it answered: maybe its model has come (trained, promoted) since
             outcome = "error" if reply.is_error else "ok"
         except NlpbotError as exc:
             log.info("request %s (%s) refused: %s", request.request_id, request.command, exc)
-            reply, outcome = Reply.error(str(exc), plugin=plugin_name), "refused"
+            reply, outcome = Reply.error(str(exc), plugin=plugin_name, exit_code=exc.exit_code), "refused"
+            if isinstance(exc, ModelUnavailable) and plugin_name in self.plugins:
+                self.recheck(self.plugins[plugin_name])  # /healthz: the model is missing or broken, or only this pair
         except Exception:  # noqa: BLE001 - a bug must never reach Slack as a stack trace
             log.exception("request %s (%s by %s) failed", request.request_id, request.command, request.user_id)
             reply = Reply.error(
@@ -120,6 +126,17 @@ class Router:
                      request.user_id, request.source, outcome, 1000 * elapsed)
         REQUEST_ID.reset(token)
         return reply
+
+    def recheck(self, plugin: Plugin) -> None:
+        """File the plugin as unavailable on `health` if it lacks a working model now, else clear it."""
+        try:
+            plugin.check_ready()
+        except NlpbotError as exc:
+            self.health.report(plugin_source(plugin.name), str(exc))
+        except Exception:  # noqa: BLE001 - a check that breaks must not turn an answer into a failure
+            log.exception("checking the models of plugin %s failed", plugin.name)
+        else:
+            self.health.clear(plugin_source(plugin.name))
 
     def _run(self, plugin: Plugin, spec: CommandSpec, request: Request) -> Reply:
         if spec.admin_only and not request.is_admin:
@@ -155,7 +172,7 @@ class Router:
             if sub is not None:
                 return self._subcommand_help(spec, sub)
             lines = [spec.help, f"Usage: `{spec.usage or '/' + spec.name}`"]
-            lines += [f"• `{sub.usage or f'/{spec.name} {sub.name}'}` {sub.help}" for sub in spec.subcommands]
+            lines += [f"• `{sub.usage or f'/{spec.name} {sub.name}'}` — {sub.help}" for sub in spec.subcommands]
             if spec.subcommands:
                 lines.append(f"`/{spec.name} help SUBCOMMAND` shows one.")
             lines += ["_Admins only._"] if spec.admin_only else []
@@ -169,7 +186,7 @@ class Router:
             lines.append(f"*{plugin.name}* — {plugin.description}")
             for spec in specs:
                 lock = " _(admins)_" if spec.admin_only else ""
-                lines.append(f"• `{spec.usage or '/' + spec.name}` {spec.help}{lock}")
+                lines.append(f"• `{spec.usage or '/' + spec.name}` — {spec.help}{lock}")  # apart in plain text too
         lines.append("\nIn a channel, mention me with a command (`@nlpbot summarize`); in a DM, just type it. "
                      "`/nlp help COMMAND` shows one command.")
         return Reply(title=f"{self.config.bot.name} commands", text="\n".join(lines), plugin="core", in_channel=False,
@@ -178,7 +195,7 @@ class Router:
     @staticmethod
     def _subcommand_help(spec: CommandSpec, sub: SubcommandSpec) -> Reply:
         lines = [sub.help, f"Usage: `{sub.usage or f'/{spec.name} {sub.name}'}`"]
-        lines += [f"• `{option.shown}` {option.help}".rstrip() for option in sub.options]
+        lines += [f"• `{option.shown}` — {option.help}" if option.help else f"• `{option.shown}`" for option in sub.options]
         lines += ["_Admins only._"] if spec.admin_only else []
         return Reply(title=f"/{spec.name} {sub.name}", text="\n".join(lines), plugin="core", in_channel=False,
                      data={"commands": [spec.name], "subcommand": sub.name})
@@ -188,6 +205,7 @@ class Router:
         shown = escape(command[:40])
         reply.text = f"I don't know the command `{shown}`. Here is what I can do:\n\n" + reply.text
         reply.data["unknown"] = command[:40]
+        reply.exit_code = EXIT_USAGE  # `nlpbot ask "/foo"` was asked wrongly; Slack shows the same help
         return reply
 
 

@@ -139,7 +139,7 @@ class Scheduler:
         self.scheduler.add_job(self.sync, "interval", seconds=self.settings.sync_s, id="sync-recaps",
                                jobstore="memory", replace_existing=True)
         if self.bot is not None:
-            self.scheduler.add_job(self.bot.hub.refresh_trained, "interval", seconds=self.settings.model_check_s,
+            self.scheduler.add_job(self.bot.refresh_models, "interval", seconds=self.settings.model_check_s,
                                    id="refresh-models", jobstore="memory", replace_existing=True)
         self.scheduler.resume()
         log.info("scheduler started with %d job(s)", len(self.jobs))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -133,6 +134,9 @@ class SearchPlugin(Plugin):
     def warm_up(self) -> None:
         self._embedder()
 
+    def required_models(self) -> dict[str, str]:
+        return {"search.embedding_model": self.search_settings.embedding_model}
+
     def predict(self, texts: list[str], **options: Any) -> list[dict[str, Any]]:
         index = self.open_index(options.get("index"))
         k = int(options.get("k") or self.settings.k)
@@ -155,13 +159,17 @@ class SearchPlugin(Plugin):
         if not answer.found:
             return Reply(text=self._dont_know(index, answer, readable), data=data)
         metadata = {(hit.source, hit.chunk): hit.extra.get("metadata") for hit in answer.hits}
-        lines = []
+        by_chunk: dict[tuple[str, int], list[Any]] = {}  # two answering sentences of one chunk: one quote, both bold
         for item in answer.sentences:
-            label = source_label(item.source, metadata.get((item.source, item.chunk)))
+            by_chunk.setdefault((item.source, item.chunk), []).append(item)
+        lines = []
+        for (source, chunk), items in by_chunk.items():
+            item = items[0]
+            label = source_label(source, metadata.get((source, chunk)))
             heading = f" › {escape(item.heading)}" if item.heading else ""
             opens = f" · {link(item.link, 'open')}" if item.link else ""
-            lines.append(f"{context(item.highlighted, item.sentence)}\n— {label}{heading}{opens} · chunk {item.chunk} "
-                         f"· score {item.score:.2f}")
+            quote = context(item.highlighted.replace(f"*{item.sentence}*", item.sentence, 1), [i.sentence for i in items])
+            lines.append(f"{quote}\n— {label}{heading}{opens} · chunk {chunk} · score {item.score:.2f}")
         return Reply(text="\n\n".join(lines), footer=f"From the index `{index.name}`: {escape(question[:200])}", data=data)
 
     @staticmethod
@@ -271,21 +279,39 @@ class SearchPlugin(Plugin):
                            "problems": [str(problem) for problem in report.problems]})
 
 
-def context(highlighted: str, sentence: str, *, around: int = 120) -> str:
-    """The answering sentence in bold with a little of the text around it, escaped for mrkdwn."""
-    marked = f"*{sentence}*"
-    at = highlighted.find(marked)
-    before, after = (highlighted[:at], highlighted[at + len(marked):]) if at >= 0 else ("", "")
-    before, after = " ".join(before.split()), " ".join(after.split())
-    before = ("…" + before[-around:]) if len(before) > around else before
-    after = (after[:around] + "…") if len(after) > around else after
-    bold = "*" + escape(" ".join(sentence.replace("*", "").split())) + "*"
-    return ">" + " ".join(part for part in (escape(before), bold, escape(after)) if part)
+_FENCE = re.compile(r"`{3,}[\w+-]*")  # a Markdown code fence and its language: ```sh
+
+
+def context(text: str, sentences: list[str], *, around: int = 120) -> str:
+    """A chunk's answering sentences in bold with a little of the text around them, as one quote, escaped for mrkdwn
+    (of what lies between two sentences, at most `around` characters on either side). A Markdown code fence in the
+    chunk is left out: within a quote it would open a code block that swallows the rest, bold marks included."""
+    text, sentences = _FENCE.sub(" ", text), [_FENCE.sub(" ", sentence) for sentence in sentences]
+    spans = sorted((at, at + len(sentence)) for sentence in dict.fromkeys(sentences) if (at := text.find(sentence)) >= 0)
+    if not spans:
+        return ">" + " … ".join(_bold(sentence) for sentence in sentences)
+    before = " ".join(text[:spans[0][0]].split())
+    pieces = [escape(("…" + before[-around:]) if len(before) > around else before)]
+    cursor = spans[0][0]
+    for start, end in spans:
+        if start < cursor:  # overlaps the sentence before it, which shows it
+            continue
+        between = " ".join(text[cursor:start].split())
+        pieces.append(escape(between[:around] + " … " + between[-around:] if len(between) > 2 * around else between))
+        pieces.append(_bold(text[start:end]))
+        cursor = end
+    after = " ".join(text[cursor:].split())
+    pieces.append(escape((after[:around] + "…") if len(after) > around else after))
+    return ">" + " ".join(piece for piece in pieces if piece)
+
+
+def _bold(sentence: str) -> str:
+    return "*" + escape(" ".join(sentence.replace("*", "").split())) + "*"
 
 
 def render_hit(rank: int, hit: Hit) -> str:
     similarity = hit.extra.get("similarity")
     score = f"score {hit.score:.4f}" + (f" (similarity {similarity:.2f})" if similarity is not None else "")
-    snippet = " ".join(hit.text.split())
+    snippet = " ".join(_FENCE.sub(" ", hit.text).split())
     snippet = snippet[:300] + ("…" if len(snippet) > 300 else "")
     return f"{rank}. {source_label(hit.source, hit.extra.get('metadata'))} · chunk {hit.chunk} · {score}\n>{escape(snippet)}"

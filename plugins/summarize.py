@@ -90,6 +90,11 @@ class SummarizePlugin(Plugin):
         else:
             self._generator()
 
+    def required_models(self) -> dict[str, str]:
+        if self.settings.backend == "extractive":
+            return {"plugins.summarize.embedding_model": self.settings.embedding_model}
+        return super().required_models()
+
     def _generator(self):
         return self.model("seq2seq", runtime="torch")  # ONNX serving has no seq2seq generation
 
@@ -228,8 +233,7 @@ class SummarizePlugin(Plugin):
                   else f"abstractive · {self.settings.model} · {result['chunks']} chunk(s), {result['rounds']} round(s)")
         return Reply(
             title=f"Summary of {where}" if where else "Summary",
-            text=f"{escape(result['summary'])}\n_From {source} to {summary_words:,} words._",
-            fields=[("Source", source), ("Summary", f"{summary_words:,} words")],
+            text=f"{escape(result['summary'])}\n_From {source} to {summary_words:,} words._",  # said once
             footer=footer,
             data={**{k: v for k, v in result.items() if k not in {"texts", "words", "sentences", "sources"}},
                   "source_words": source_words, "source_messages": messages, "summary_words": summary_words,

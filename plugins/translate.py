@@ -103,6 +103,17 @@ class TranslatePlugin(Plugin):
         if self.settings.multilingual_model:
             self.model("seq2seq", spec=self.settings.multilingual_model, what="plugins.translate.multilingual_model")
 
+    def required_models(self) -> dict[str, str]:
+        models = {f'plugins.translate.models."{pair}"': spec for pair, spec in sorted(self.settings.models.items())}
+        if self.settings.multilingual_model:
+            models["plugins.translate.multilingual_model"] = self.settings.multilingual_model
+        return models
+
+    def check_ready(self) -> None:
+        if not self.settings.models and not self.settings.multilingual_model:
+            raise ModelUnavailable(NO_MODEL.format(pair=f"de-{self.settings.default_target}"))
+        super().check_ready()
+
     def detect(self, text: str) -> str | None:
         """The ISO 639-1 code of the text's language among the configured ones, or None if it cannot tell."""
         return self.detect_all([text])[0]

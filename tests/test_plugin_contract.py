@@ -115,7 +115,7 @@ def test_every_command_has_help(bot, name):
     overview = bot.ask("help").text
     for spec in specs:
         assert spec.help.strip() and spec.usage.strip(), f"/{spec.name} needs a docstring and a usage line"
-        assert f"`{spec.usage}` {spec.help}" in overview
+        assert f"`{spec.usage}` — {spec.help}" in overview
         detail = bot.ask(f"help /{spec.name}")
         assert detail.title == f"/{spec.name}" and spec.help in detail.text
 

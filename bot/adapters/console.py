@@ -56,18 +56,21 @@ def answer(bot: Nlpbot, text: str, **fields: Any) -> Reply:
     return bot.ask(message.text, channel_refs=message.channel_refs, user_refs=message.user_refs, **fields)
 
 
-def ask(bot: Nlpbot, text: str, *, user_id: str = "console", as_json: bool = False, out: TextIO = sys.stdout) -> int:
-    """One message, one printed reply; exit code 1 when the reply is an error."""
+def ask(bot: Nlpbot, text: str, *, user_id: str = "console", as_json: bool = False, out: TextIO | None = None) -> int:
+    """One message, one printed reply; the exit code says how it went (bot.errors): 0 answered, 2 asked wrongly
+    (an unknown command, no text), 3 the bot could not answer (a missing model, a failure on its side)."""
+    out = out or sys.stdout  # looked up now: a caller may have replaced sys.stdout since import
     reply = answer(bot, text, user_id=user_id, responder=ConsoleResponder(sys.stderr if as_json else out))
     if as_json:
         out.write(json.dumps(to_json(reply), ensure_ascii=False) + "\n")
     else:
         show(out, to_text(reply))
-    return 1 if reply.is_error else 0
+    return reply.exit_code
 
 
-def chat(bot: Nlpbot, *, user_id: str = "console", stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+def chat(bot: Nlpbot, *, user_id: str = "console", stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     """A conversation: each line is a message as in a DM; `quit`, `exit` or end of input stops."""
+    stdin, out = stdin or sys.stdin, out or sys.stdout
     interactive = stdin.isatty()
     prefix = f"{bot.config.bot.name}> "
     out.write(f"{bot.config.bot.name}: type a command (`help` lists them), `quit` to leave.\n")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Callable
 
 from bot import __version__
-from bot.errors import NlpbotError
+from bot.bootstrap import quiet_by_default
+from bot.errors import EXIT_OK, NlpbotError
 
 # Families of subcommands, in the order `nlpbot --help` lists them.
 COMMAND_MODULES = ("bot.cli.run", "bot.cli.predict", "bot.cli.train", "bot.cli.eval", "bot.cli.models", "bot.cli.data",
@@ -35,10 +37,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _add_config_everywhere(parser: argparse.ArgumentParser) -> None:
-    """Every command and subcommand takes --config PATH, wherever it is written on the line."""
+    """Every command and subcommand takes --config PATH and --verbose, wherever they are written on the line, and
+    knows its parser, so a mistake on the line is answered with that command's usage."""
     if "--config" not in parser._option_string_actions:
         parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
                             help="config file (default: $NLPBOT_CONFIG, else ./config.toml)")
+    if "--verbose" not in parser._option_string_actions:
+        parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                            help="also show the libraries' log lines, warnings and progress bars")
+    parser.set_defaults(usage_parser=parser)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
@@ -47,16 +54,25 @@ def _add_config_everywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Exit codes (DESIGN.md): 0 ok; 1 some inputs failed, the rest done; 2 usage error; 3 runtime error."""
-    args = parser().parse_args(argv)  # a malformed command line exits 2 here, as argparse does
+    args, extra = parser().parse_known_args(argv)  # a malformed command line exits 2 here, as argparse does
+    if extra:  # answered with the usage of the command it was meant for (`nlpbot ask --jsn`), not the top level's
+        args.usage_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.config = getattr(args, "config", None)
+    args.verbose = getattr(args, "verbose", False)
+    quiet_by_default(not args.verbose)  # a command's output is what it prints; libraries speak with --verbose
     try:
-        return args.handler(args) or 0
+        code = args.handler(args) or EXIT_OK
+        sys.stdout.flush()  # a reader gone shows here (below), not as a trace in the interpreter's clean-up
+        return code
     except NlpbotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `nlpbot models show sentiment | head -2`: the reader had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is left unflushed goes nowhere
+        return EXIT_OK
 
 
 __all__ = ["main", "parser"]

@@ -6,12 +6,14 @@ import argparse
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from typing import Any
 
 from bot.bootstrap import bootstrap
 from bot.config import Config
-from bot.errors import ConfigError
-from bot.logs import quiet_for_console
+from bot.errors import ModelUnavailable, NlpbotError
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,9 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _bot(args: argparse.Namespace, *, console: bool):
-    config = bootstrap(args.config)
-    if console:
-        quiet_for_console()  # before the scheduler and the models start: their INFO lines are not replies
+    # On the console the replies are the output: library INFO lines and warnings stay out of them (--verbose shows
+    # them); quieted before the scheduler and the models start. A server logs at [bot] log_level.
+    config = bootstrap(args.config, quiet=console)
     from bot.core import Nlpbot
 
     return Nlpbot(config, recap_source=slack_recaps)  # recaps read and post through Slack, whatever serves
@@ -51,87 +53,129 @@ def slack_recaps(config: Config, team: str | None = None) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    adapter = args.adapter or (
-        "socket" if os.environ.get("SLACK_APP_TOKEN") else "http" if os.environ.get("SLACK_SIGNING_SECRET") else "console"
-    )
-    bot = _bot(args, console=adapter == "console")
-    scheduler = None
-    if bot.config.schedule.enabled:
-        scheduler = bot.services.scheduler  # the one the plugins see, started now
+    from bot.adapters.slack.startup import Credentials
+
+    # Checked before anything loads: half-set Slack variables stop here, in one line (exit 3).
+    credentials = Credentials.from_environment(os.environ, adapter=args.adapter)
+    for name in [name for name, value in os.environ.items() if name.startswith("SLACK_") and not value.strip()]:
+        del os.environ[name]  # empty is unset, for bolt too (it reads an empty SLACK_CLIENT_ID as "use OAuth")
+    console = credentials.adapter == "console"
+    bot = _bot(args, console=console and not args.verbose)
+    _check_models(bot)
+    if console:
+        if bot.config.bot.missing_models == "stop":
+            _start(bot, None, warm=False)
+        print("No Slack credentials in the environment: serving the console (see README: Connect a Slack workspace).")
+        with _scheduler(bot):
+            return chat(bot)
+    try:
+        with _scheduler(bot, start=False) as scheduler:
+            code = _serve(args, bot, credentials, scheduler)
+    except NlpbotError as exc:  # a refused token, an unreachable Slack: one line, then leave as below
+        print(f"error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    # Stopped: leave now. With models loaded, the interpreter's own clean-up took 8.7 s (measured 2026-11-29, tiny
+    # model, idle machine), longer than many orchestrators' grace period, and a model's threads could abort it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _check_models(bot) -> None:
+    """[bot] missing_models, before Slack is asked anything: with "stop" a plugin whose model is not there stops the
+    bot (exit 3, naming it and the fix); with "degrade" it is filed on /healthz, and its answers say what is missing."""
+    missing = bot.check_models()  # looked for, not loaded: a second at most
+    if bot.config.bot.missing_models == "stop":
+        _refuse(missing)
+
+
+def _refuse(missing: dict[str, str]) -> None:
+    if missing:
+        raise ModelUnavailable("; ".join(f"plugin {name}: {problem}" for name, problem in sorted(missing.items()))
+                               + ' ([bot] missing_models = "stop": fix it, disable the plugin with [plugins.NAME] '
+                               'enabled = false, or set missing_models = "degrade" to serve without it)')
+
+
+@contextmanager
+def _scheduler(bot, *, start: bool = True):
+    """The bot's one scheduler ([schedule] enabled), shut down on the way out; `start=False` leaves starting it to
+    the caller, once Slack has accepted the bot's credentials."""
+    scheduler = bot.services.scheduler if bot.config.schedule.enabled else None
+    if scheduler is not None and start:
         scheduler.start()
     try:
-        code = _serve(args, bot, adapter)
+        yield scheduler
     finally:
         if scheduler is not None:
             scheduler.shutdown()
-    if adapter != "console":
-        # Drained and stopped: leave now. With models loaded, the interpreter's own clean-up took 8.7 s
-        # (measured 2026-11-29, tiny model, idle machine), longer than many orchestrators' grace period.
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
 
 
-def _serve(args: argparse.Namespace, bot, adapter: str) -> int:
-    if adapter == "console":
-        from bot.adapters.console import chat
-
-        print("No Slack credentials in the environment: serving the console (see README: Connect Slack).")
-        return chat(bot)
-    oauth = adapter == "http" and bool(os.environ.get("SLACK_CLIENT_ID") and os.environ.get("SLACK_CLIENT_SECRET"))
-    token = "" if oauth else os.environ.get("SLACK_BOT_TOKEN")  # with OAuth each workspace's token is installed
-    if not token and not oauth:
-        raise ConfigError("SLACK_BOT_TOKEN is not set: the bot token (xoxb-...) comes from the environment")
+def _serve(args: argparse.Namespace, bot, credentials, scheduler) -> int:
     from bot.adapters.slack.app import SlackAdapter
 
-    if args.warm:
-        bot.warm_up()
-    else:
-        bot.warm_up_in_background()  # Slack connects meanwhile; the hub makes an early request wait for its model
-    if adapter == "socket":
-        app_token = os.environ.get("SLACK_APP_TOKEN")
-        if not app_token:
-            raise ConfigError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...)")
+    api_url = os.environ.get("SLACK_API_URL")
+    settings = bot.config.slack
+    host = args.host or settings.host
+    if credentials.adapter == "socket":
         from bot.adapters.slack.socket_mode import serve_socket_mode
+        from bot.adapters.slack.startup import socket_url
 
-        slack = SlackAdapter(bot, token=token, api_url=os.environ.get("SLACK_API_URL"), socket_mode=True)
-        settings = bot.config.slack
+        slack = SlackAdapter(bot, token=credentials.bot_token, api_url=api_url, socket_mode=True)  # auth.test
+        url = socket_url(slack.client, credentials.app_token)  # the app token, checked before anything starts
+        loads_now = args.warm or bot.config.bot.missing_models == "stop"
+        _start(bot, scheduler, warm=args.warm)
         print("Connecting to Slack in Socket Mode.", flush=True)
-        serve_socket_mode(slack, app_token=app_token, host=args.host or settings.host, health_port=settings.health_port,
-                          ready=lambda bound: print(f"health on http://{args.host or settings.host}:{bound}/healthz",
-                                                    flush=True))
+        serve_socket_mode(slack, app_token=credentials.app_token, host=host, health_port=settings.health_port,
+                          ready=lambda bound: print(f"health on http://{host}:{bound}/healthz", flush=True),
+                          url=None if loads_now else url)  # after loading every model, a fresh one
         return 0
-    secret = os.environ.get("SLACK_SIGNING_SECRET")
-    if not secret:
-        raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it")
     from bot.adapters.slack.http import serve_http
 
     settings_oauth = None
-    if oauth:
+    if credentials.oauth:
         from bot.adapters.slack.oauth import oauth_settings
 
-        settings_oauth = oauth_settings(bot.config, client_id=os.environ["SLACK_CLIENT_ID"],
-                                        client_secret=os.environ["SLACK_CLIENT_SECRET"])
+        settings_oauth = oauth_settings(bot.config, client_id=credentials.client_id,
+                                        client_secret=credentials.client_secret)
         print("OAuth: install into a workspace at /slack/install", flush=True)
-    slack = SlackAdapter(bot, token=token, signing_secret=secret, api_url=os.environ.get("SLACK_API_URL"),
+    slack = SlackAdapter(bot, token="" if credentials.oauth else credentials.bot_token,  # with OAuth each workspace's
+                         signing_secret=credentials.signing_secret, api_url=api_url,  # token is installed
                          oauth_settings=settings_oauth)
-    settings = bot.config.slack
+    _start(bot, scheduler, warm=args.warm)
     port = settings.port if args.port is None else args.port
-    host = args.host or settings.host
     serve_http(slack, host=host, port=port, path=settings.path,
                ready=lambda bound: print(f"listening on http://{host}:{bound}{settings.path}", flush=True))
     return 0
 
 
-def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.adapters.console import chat
+def _start(bot, scheduler, *, warm: bool) -> None:
+    """Slack accepted the bot: say which plugins lack a model ("degrade"), load the models (all of them now with
+    --warm or missing_models = "stop", which refuses a model that does not load; else in the background) and start
+    the scheduler."""
+    for name, problem in sorted(bot.unavailable().items()):  # the operator reads it here and on /healthz
+        log.warning("plugin %s is unavailable (/healthz says degraded): %s", name, problem)
+    if warm or bot.config.bot.missing_models == "stop":
+        bot.warm_up(log_failures=bot.config.bot.missing_models != "stop")  # "stop" says it in its error
+        if bot.config.bot.missing_models == "stop":
+            _refuse(bot.unavailable())
+    else:
+        bot.warm_up_in_background()  # Slack connects meanwhile; the hub makes an early request wait for its model
+    if scheduler is not None:
+        scheduler.start()
 
-    return chat(_bot(args, console=True), user_id=args.user)
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    return chat(_bot(args, console=not args.verbose), user_id=args.user)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from bot.adapters.console import ask
 
-    return ask(_bot(args, console=True), " ".join(args.text), user_id=args.user, as_json=args.json)
+    return ask(_bot(args, console=not args.verbose), " ".join(args.text), user_id=args.user, as_json=args.json)
+
+
+def chat(bot, **kwargs) -> int:
+    from bot.adapters.console import chat as console_chat
+
+    return console_chat(bot, **kwargs)

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--node-rank", type=int, default=0, help="this machine's rank; node 0 writes the version")
     train.add_argument("--master-addr", help="node 0's address (host name or IP), where the nodes meet")
     train.add_argument("--master-port", type=int, default=29500, help="a free port on node 0")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--quiet", action="store_true", help="no progress bar (the Trainer's shows only with --verbose)")
     train.add_argument("--progress-lines", action="store_true",
                        help="progress as 'nlpbot-progress: ...' lines on stdout, for a program that runs this one")
     train.set_defaults(handler=cmd_train)
@@ -61,7 +61,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             base=args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_steps=args.max_steps,
             max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc, nodes=nodes,
             progress=emit if args.progress_lines else (lambda line: print(line, file=sys.stderr, flush=True)),
-            show_bar=not (args.quiet or args.progress_lines),
+            # One line per tenth of the run and per evaluation (bot.training.history) says how it goes; the Trainer's
+            # own bar and log dicts repeat it, so they show only with --verbose.
+            show_bar=args.verbose and not (args.quiet or args.progress_lines),
             promote=lambda version: promote(config, args.plugin, version),  # its ONNX export made first, where it serves so
         )
     except KeyboardInterrupt:
@@ -70,6 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not result.version:  # a node other than 0
         print(f"{args.plugin}: {result.reason}; {result.serving or 'nothing'} serves on node 0's models")
         return 0
-    print(result.summary())
+    if args.progress_lines:  # else the summary was the last progress line on stderr: once is enough
+        print(result.summary())
     print(f"saved to {result.path}; {result.serving or 'nothing'} serves {args.plugin}")
     return 0

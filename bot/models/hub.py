@@ -22,7 +22,7 @@ from bot.models.device import pick_device, pick_dtype
 from bot.models.handle import LoadedModel, ModelHandle
 from bot.models.loaders import LOADERS, ONNX_KINDS, onnx_kind, onnx_variant
 from bot.models.onnx import onnx_device
-from bot.models.specs import TRAINED, ResolvedModel, resolve_model
+from bot.models.specs import PACKAGE, TRAINED, ResolvedModel, require_package, resolve_model
 from bot.models.versions import serving_version
 
 if TYPE_CHECKING:
@@ -46,7 +46,21 @@ class ModelHub:
         self._handles: dict[tuple, ModelHandle] = {}  # (model key, batch_size, max_wait_ms) -> handle
         self._loading: dict[tuple, threading.Lock] = {}
         self._asked: dict[tuple, ModelHandle] = {}  # get()'s arguments -> the handle they got
+        self._failed: dict[str, tuple[str, str]] = {}  # spec -> (the folder that failed to load, why); a load that
+        # works clears it, and so does the spec pointing elsewhere (a new version promoted)
         self._lock = threading.Lock()
+
+    def check(self, spec: str, *, what: str = "model") -> None:
+        """ModelUnavailable unless SPEC can serve: its files are there (found, not loaded: cheap, no torch) and its
+        last load, if any, did not fail. What a plugin's `check_ready` asks at start-up and after a failure."""
+        if spec.strip().startswith(PACKAGE):  # installed is enough: importing a spaCy model package imports torch
+            require_package(spec.strip()[len(PACKAGE):], what)
+            path = None
+        else:
+            path = str(resolve_model(spec, config=self.config, what=what).path)
+        failed = self._failed.get(spec.strip())
+        if failed is not None and path in (None, failed[0]):
+            raise ModelUnavailable(failed[1])
 
     # Each of these returns a handle over a loaded, shared model; the first call pays for loading.
     def pipeline(self, task: str, spec: str, **kw: Any) -> ModelHandle:
@@ -129,10 +143,18 @@ class ModelHub:
                 resolved, dtype = self._exported(kind, resolved, dtype, what)
             with _LOADING:
                 value = LOADERS[kind].load(resolved, device, dtype, task, options)
-        except ModelUnavailable:
+        except ModelUnavailable as exc:
+            self._failed[source.spec] = (str(source.path), str(exc))
             raise
         except Exception as exc:  # noqa: BLE001 - a broken model folder must become a clear message
-            raise ModelUnavailable(f"{what}: could not load {resolved.spec!r} from {resolved.path}: {exc}") from exc
+            log.debug("loading %s from %s failed", resolved.spec, resolved.path, exc_info=True)
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]  # a pipeline's error quotes traces
+            fix = (f"roll back with `nlpbot models rollback {source.spec[len(TRAINED):]}` or train it again"
+                   if source.source == "trained" else f"point {what} at a model folder that loads")
+            message = f"{what}: could not load {resolved.spec!r} from {resolved.path} ({reason}); {fix}"
+            self._failed[source.spec] = (str(source.path), message)
+            raise ModelUnavailable(message) from exc
+        self._failed.pop(source.spec, None)
         seconds = time.perf_counter() - started
         log.info("loaded %s %s (%s) on %s as %s in %.1fs", kind, resolved.spec, task or "-", device, dtype, seconds)
         info = {

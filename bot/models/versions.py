@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.errors import NlpbotError
+from bot.errors import NlpbotError, UsageError
 
 SERVING_FILE = "serving.json"
 METADATA_FILE = "metadata.json"
@@ -120,7 +120,7 @@ def _require(models_dir: Path, plugin: str, version: str) -> Path:
     path = Path(models_dir) / plugin / version
     if not VERSION_PATTERN.match(version) or not path.is_dir():
         known = ", ".join(info.version for info in list_versions(models_dir, plugin)) or "none yet"
-        raise NlpbotError(f"{plugin} has no version {version!r} in {Path(models_dir) / plugin} (versions: {known})")
+        raise UsageError(f"{plugin} has no version {version!r} in {Path(models_dir) / plugin} (versions: {known})")
     return path
 
 

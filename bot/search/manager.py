@@ -98,13 +98,15 @@ class IndexManager:
             self._open.clear()
 
 
-def attach_models(manager: IndexManager, config: Config) -> IndexManager:
+def attach_models(manager: IndexManager, config: Config, *, runtime: str = "torch") -> IndexManager:
     """MANAGER with the [search] embedding model from a model hub of its own, and that hub's loader for an index
-    built with another model: what a command that embeds needs (the search plugin uses the bot's hub instead)."""
+    built with another model: what a command that embeds needs (the search plugin uses the bot's hub instead).
+    `runtime` "onnx" embeds with ONNX Runtime (the same vectors, to 1e-6, without loading torch)."""
     from bot.models import ModelHub
 
     hub = ModelHub(config)
     manager.embedder = hub.sentence_model(
-        manager.settings.embedding_model, batch_size=manager.settings.batch_size, what="[search] embedding_model")
+        manager.settings.embedding_model, batch_size=manager.settings.batch_size, what="[search] embedding_model",
+        runtime=runtime)
     manager.models = hub_models(hub, config.models_dir, batch_size=manager.settings.batch_size)
     return manager

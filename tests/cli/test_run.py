@@ -71,10 +71,11 @@ def test_ask_prints_readable_text_without_slack_markup(make_config, tiny_sentime
     assert scored.stdout.split()[1] in {"Positive", "Negative", "Neutral"}
     assert "*" not in scored.stdout and ":large_green_circle:" not in scored.stdout
     refused = nlpbot("ask", "/sentiment", config=config)
-    assert refused.returncode == 1
+    assert refused.returncode == 2  # asked wrongly: a usage error
     assert refused.stdout.startswith("⚠ ") and ":warning:" not in refused.stdout
     helped = nlpbot("ask", "help", config=config)
     assert "_(admins)_" not in helped.stdout and "(admins)" in helped.stdout
+    assert "/sentiment #channel [N] — Score a text" in helped.stdout  # usage and description apart
     assert not any(mark in helped.stdout for mark in ("*", "`", "<", ">"))
 
 

@@ -98,8 +98,8 @@ def test_from_a_shortcut_and_a_correction_to_a_trained_model_that_answers(urgenc
     data.write_text((config.parent / "train.jsonl").read_text() + corrections.read_text())
     trained = nlpbot("train", "urgency", "--data", str(data), "--quiet", config=config)
     assert trained.returncode == 0, trained.stderr
-    version = trained.stdout.split()[1].rstrip(":")
-    assert f"{version} serves urgency" in trained.stdout
+    version = trained.stderr.strip().splitlines()[-1].split()[1].rstrip(":")  # the summary: "urgency VERSION: ..."
+    assert f"{version} serves urgency" in trained.stdout  # "saved to PATH; VERSION serves urgency"
 
     slash(server, fake, "/urgency", "the login page is broken for everyone", name="urgency-trained")
     [answered] = fake.wait_for("/response/urgency-trained", timeout=60)

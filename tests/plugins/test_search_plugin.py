@@ -11,7 +11,10 @@ import pytest
 
 from bot.adapters.slack.files import FileDownloader, shared_files
 from bot.engines.stream import predict_stream
+from bot.format import to_text
+from bot.reply import Reply
 from bot.request import Message
+from plugins.search import context
 from tests.support.bots import BOT_TOKEN, TestBot, write_config
 
 DOCS = {
@@ -223,3 +226,22 @@ def test_an_admin_drops_an_index_and_search_stops_finding_it_but_not_while_it_is
     assert not (workspace / "indexes" / "scratch").exists()
     assert not [path for path in (workspace / "indexes").iterdir() if "scratch" in path.name]  # no leftovers
     assert not searchbot.ask("/search in:docs lunch").is_error
+
+
+def test_two_answering_sentences_of_one_chunk_are_quoted_once(searchbot):
+    reply = searchbot.ask("/ask How do I reset my password, and how long is the reset link valid?")
+    sentences = reply.data["sentences"]
+    chunks = {(item["source"], item["chunk"]) for item in sentences}
+    assert len(sentences) == 2 and len(chunks) == 1  # both from accounts.md's one chunk
+    quotes = [line for line in reply.text.splitlines() if line.startswith(">")]
+    assert len(quotes) == 1  # not the same chunk twice
+    assert all(f"*{' '.join(item['sentence'].split())}*" in quotes[0] for item in sentences)
+
+
+def test_a_quoted_code_block_reads_as_text_with_its_answer_in_bold():
+    """A Markdown chunk's ``` fence inside a quote would open a code block that swallows the rest, bold marks included."""
+    chunk = "Add a document:\n\n```sh\nnlpbot index add wifi.md\n```\n\nThe guest network is called visitors."
+    shown = to_text(Reply(text=context(chunk, ["nlpbot index add wifi.md", "The guest network is called visitors."])))
+    assert shown.plain == "│ Add a document: nlpbot index add wifi.md The guest network is called visitors."
+    assert [shown.plain[span.start:span.end] for span in shown.spans if "bold" in str(span.style)] == \
+        ["nlpbot index add wifi.md", "The guest network is called visitors."]

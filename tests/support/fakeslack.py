@@ -3,14 +3,16 @@
 Long because it is one service: Slack's methods, its refusals and the bookkeeping that turns a refusal into a
 failed test live together so that a rule and its accounting cannot drift apart (Block Kit limits: blockkit.py).
 
-Like Slack it knows workspaces and their bot tokens (`not_authed`, `invalid_auth`, `token_revoked` after
-`revoke`), channels and who is in them (`not_in_channel`, `channel_not_found`, `is_archived`, `missing_scope`
-with `needed`, `user_not_in_channel` for an ephemeral), pages `conversations.members`, `.history` (with
-`oldest`/`latest`) and `.list`, gives permalinks (`chat.getPermalink`) and people's timezones (`users.info` tz),
-accepts at most 5 posts to a response_url and only within its lifetime (404 `used_url` / `expired_url`), wants a
-fresh trigger_id for `views.open` (`expired_trigger_id`, `exchanged_trigger_id`), updates only messages the bot
-posted (`cant_update_message`), and refuses what breaks Block Kit's limits (`invalid_blocks`, `msg_too_long`,
-`invalid_arguments` for views). Any path can answer 429 with Retry-After (`fail`); a retry sooner is a violation.
+Like Slack it knows workspaces and their bot tokens (`not_authed`, `invalid_auth`, `token_revoked` after `revoke`)
+and the app-level token that alone opens Socket Mode (`apps.connections.open`; any other token there, or that one
+elsewhere, is `not_allowed_token_type`), channels and who is in them (`not_in_channel`, `channel_not_found`,
+`is_archived`, `missing_scope` with `needed`, `user_not_in_channel` for an ephemeral), pages
+`conversations.members`, `.history` (with `oldest`/`latest`) and `.list`, gives permalinks (`chat.getPermalink`) and
+people's timezones (`users.info` tz), accepts at most 5 posts to a response_url and only within its lifetime (404
+`used_url` / `expired_url`), wants a fresh trigger_id for `views.open` (`expired_trigger_id`,
+`exchanged_trigger_id`), updates only messages the bot posted (`cant_update_message`), and refuses what breaks Block
+Kit's limits (`invalid_blocks`, `msg_too_long`, `invalid_arguments` for views). Any path can answer 429 with
+Retry-After (`fail`); a retry sooner is a violation.
 
 Every refusal (`ok: false`, or a non-2xx from a response_url or a file) is a violation unless the test declared
 it, with `fail(...)` or `with fake.expect("not_in_channel"): ...`; the fixtures assert there are none after each
@@ -42,6 +44,7 @@ from tests.support import blockkit
 BOT_USER_ID = "UBOT0001"
 BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"  # the default workspace's (T0001) bot token
 TEAM_ID = "T0001"
+APP_TOKEN = "xapp-1-A0001-17653672481-8f742231b10e8888abcd99yyyzzz"  # the app-level token (Socket Mode)
 NO_TOKEN = frozenset({"oauth.v2.access"})  # the app's client id and secret authenticate it, not a token
 RESPONSE_URL_POSTS = 5  # https://api.slack.com/interactivity/handling#message_responses
 RESPONSE_URL_LIFETIME_S = 30 * 60
@@ -154,6 +157,7 @@ class FakeSlack:
         self.history_tier = "internal"  # "distributed": distributed_limits()
         self._history_calls: dict[tuple[str, str], float] = {}  # (token, method path) -> when it was last served
         self.oauth_codes: dict[str, dict[str, Any]] = {}  # an OAuth code -> what oauth.v2.access grants for it
+        self.app_tokens = {APP_TOKEN}  # app-level tokens it issued (Socket Mode)
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._lock = threading.Lock()
         self._ts = 1700000000
@@ -277,6 +281,11 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
+    def revoke(self, token: str) -> None:
+        """Uninstalling the app (or an admin) revokes a token: Slack answers `token_revoked` from then on."""
+        with self._lock:
+            self.revoked.add(token)
+
     def fail(self, path: str, *, status: int = 429, times: int = 1, retry_after: int | None = 1) -> None:
         """The next `times` calls to `path` get `status` (429 carries Retry-After): refusals the test declares, so
         they are no violation; a retry sooner than Retry-After is one."""
@@ -312,11 +321,14 @@ class FakeSlack:
             token = _token(call)
             if not token:
                 return {"ok": False, "error": "not_authed"}
-            if token not in self.tokens:
+            app_level = token.startswith("xapp-")
+            if token not in (self.app_tokens if app_level else self.tokens):
                 return {"ok": False, "error": "invalid_auth"}
             if token in self.revoked:
                 return {"ok": False, "error": "token_revoked"}
-            call.team = self.tokens[token]
+            if app_level != (method == "apps.connections.open"):  # Socket Mode's token opens connections, only it
+                return {"ok": False, "error": "not_allowed_token_type"}
+            call.team = self.tokens.get(token, TEAM_ID)
         needed = self.NEEDED.get(method)
         if needed and needed not in self.scopes:
             return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(sorted(self.scopes))}
@@ -534,6 +546,10 @@ class FakeSlack:
         self.tokens[grant["access_token"]] = team.id
         self.revoked.discard(grant["access_token"])
         return {"ok": True, **grant}
+
+    def _api_apps_connections_open(self, body: dict) -> dict:
+        """A Socket Mode URL; nothing serves WebSockets here, so a connection to it fails (tests check refusals)."""
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.server.server_address[1]}/socket"}
 
     def _api_chat_postEphemeral(self, body: dict) -> dict:  # noqa: N802 - Slack's method name
         where, user = str(body.get("channel") or ""), str(body.get("user") or "")

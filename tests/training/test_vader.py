@@ -12,31 +12,7 @@ import pytest
 from bot.errors import NlpbotError
 from bot.training import vader
 from bot.cli import main
-
-
-def add_file(archive: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    archive.addfile(info, io.BytesIO(data))
-
-
-def fake_sdist(folder: Path, per_source: int = 40) -> Path:
-    """A vaderSentiment-3.3.2.tar.gz with the real layout: an inner hutto_ICWSM_2014.tar.gz of tab-separated files."""
-    inner = io.BytesIO()
-    with tarfile.open(fileobj=inner, mode="w:gz") as archive:
-        for source, name in vader.SOURCES.items():
-            rows = []
-            for i in range(per_source):
-                rating = [-2.5, -1.0, 0.3, 1.0, 1.2][i % 5]
-                rows.append(f"{i + 1}\t{rating}\t{source} sentence {i} &amp; more\r\n")
-            rows.append("broken line without tabs\r\n")
-            add_file(archive, f"hutto_ICWSM_2014/{name}", "".join(rows).encode())
-        add_file(archive, "hutto_ICWSM_2014/_README_.txt", b"readme")
-    path = folder / vader.SDIST_NAME
-    with tarfile.open(path, "w:gz") as outer:
-        add_file(outer, "vaderSentiment-3.3.2/setup.py", b"")
-        add_file(outer, f"vaderSentiment-3.3.2/{vader.RATINGS_ARCHIVE}", inner.getvalue())
-    return path
+from tests.support.trainingdata import add_file, fake_sdist
 
 
 def read(path: Path) -> list[dict]:

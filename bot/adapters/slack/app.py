@@ -30,6 +30,7 @@ from bot.adapters.slack.messagelog import open_message_log
 from bot.adapters.slack.modals import CALLBACK_ID, modal, submission
 from bot.adapters.slack.oauth import TeamClient, downloader_for_this_team, use_team_tokens
 from bot.adapters.slack.reply import SlackResponder
+from bot.adapters.slack.startup import bolt_logger, verify_bot_token
 from bot.adapters.slack.workspaces import Workspaces
 from bot.core import Nlpbot
 from bot.errors import NlpbotError
@@ -53,11 +54,12 @@ class SlackAdapter:
         settings = bot.config.slack
         base_url = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
         self.client = TeamClient(token=token or None, base_url=base_url, retry_handlers=retry_handlers(), timeout=30)
+        self.identity = verify_bot_token(self.client) if oauth_settings is None else None  # auth.test once, or advice
         self.app = App(
-            client=self.client,
-            signing_secret=signing_secret,
+            client=self.client, signing_secret=signing_secret, logger=bolt_logger(),  # bolt_logger: INFO only at DEBUG
             process_before_response=True,  # listeners only ack and enqueue, so bolt answers Slack at once
             request_verification_enabled=not socket_mode,
+            token_verification_enabled=False,  # checked just above
             oauth_settings=oauth_settings,  # several workspaces (bot.adapters.slack.oauth); None: the one token given
             name=bot.config.bot.name,
         )

@@ -16,7 +16,8 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot import health
+from bot import health as process
+from bot.health import Health, plugin_source
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,10 @@ class SlackASGI:
     event loop keeps accepting while a burst of 200 commands is verified and enqueued.
     """
 
-    def __init__(self, *, app: App | None, events_path: str, plugins: list[str], pending: Callable[[], int]) -> None:
+    def __init__(self, *, app: App | None, events_path: str, plugins: list[str], pending: Callable[[], int],
+                 health: Health | None = None) -> None:
         self.app, self.events_path, self.plugins, self.pending = app, events_path, plugins, pending
+        self.health = health or Health()  # problems several parts file: a plugin without its model, Redis, ...
         self.started = time.time()
         self.draining = False
         self._active = 0
@@ -68,10 +71,14 @@ class SlackASGI:
         return routes
 
     async def _health(self, send: Callable) -> None:
-        """ok, degraded (still answering: `problems` says what runs degraded and since when) or draining (503)."""
-        problems = [problem.to_dict() for problem in health.problems()]
+        """{"status": "ok" | "degraded" | "draining", "plugins": the ones that serve, "problems": [{"source", "detail",
+        "since", "for_s"}], "uptime_s", "in_flight"}; degraded still answers 200: the bot serves, not everything.
+        The problems are the process's (Redis) and this bot's (a plugin without its model)."""
+        problems = [problem.to_dict() for problem in sorted(
+            {*process.problems(), *self.health.problems()}, key=lambda problem: (problem.since, problem.source))]
         status = "draining" if self.draining else "degraded" if problems else "ok"
-        report = {"status": status, "problems": problems, "plugins": self.plugins,
+        report = {"status": status, "problems": problems,
+                  "plugins": [name for name in self.plugins if self.health.problem(plugin_source(name)) is None],
                   "uptime_s": round(time.time() - self.started, 1), "in_flight": self.pending()}
         # 503 while draining tells a load balancer to send new work to another replica; degraded still answers
         await _send(send, 503 if self.draining else 200, json.dumps(report).encode(), "application/json")
@@ -104,6 +111,8 @@ class SlackASGI:
         finally:
             with self._lock:
                 self._active -= 1
+        if response.status == 401:  # bolt logs the refused body only at DEBUG (bot.adapters.slack.app.bolt_logger)
+            log.info("refused a request to %s: its Slack signature or timestamp is missing, wrong or too old", path)
         content_type = (response.headers.get("content-type") or [TEXT])[0]
         extra = [(key.encode(), value.encode()) for key, values in response.headers.items()
                  if key.lower() not in ("content-type", "content-length") for value in values]

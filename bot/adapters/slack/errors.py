@@ -51,3 +51,23 @@ def advice(exc: SlackApiError, *, where: str = "that channel", bot_name: str = "
     }
     return SlackProblem(messages.get(code, f"Slack refused that (`{code}`); an admin can find the details in "
                                            "the bot's log."), code=code)
+
+
+# Where each credential comes from, for the start-up advice below.
+WHERE = {"SLACK_BOT_TOKEN": "OAuth & Permissions > Bot User OAuth Token (xoxb-...)",
+         "SLACK_APP_TOKEN": "Basic Information > App-Level Tokens, with the connections:write scope (xapp-...)"}
+
+
+def startup_advice(variable: str, code: str) -> str:
+    """One line for the operator when Slack refuses a credential at start-up (auth.test, apps.connections.open)."""
+    where = WHERE.get(variable, "your app's settings at api.slack.com/apps")
+    advice = {
+        "invalid_auth": f"it is not a valid token: copy it again from {where}",
+        "not_authed": f"no token reached Slack: export {variable} ({where})",
+        "token_revoked": f"it was revoked: reinstall the app to the workspace and export the new token ({where})",
+        "token_expired": f"it has expired (token rotation is on): export a fresh one ({where})",
+        "account_inactive": "the app's workspace or its installation is gone: reinstall the app and export the new token",
+        "not_allowed_token_type": f"it is the wrong kind of token: {variable} wants the one from {where}",
+        "ratelimited": "Slack is rate-limiting this app: wait a minute and start again",
+    }.get(code, f"see {where}, and the app's settings at api.slack.com/apps")
+    return f"Slack refused {variable} ({code[:200]}): {advice}"

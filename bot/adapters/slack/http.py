@@ -13,6 +13,7 @@ import uvicorn
 
 from bot.adapters.slack.app import SlackAdapter
 from bot.adapters.slack.asgi import SlackASGI
+from bot.errors import NlpbotError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,12 @@ def listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise NlpbotError(f"cannot listen on {host}:{port} ({exc.strerror}): another program holds the port, or the "
+                          "host is not this machine's; choose another with --port / --host ([slack] port, host)") from None
     sock.listen(2048)  # Slack sends bursts; a small backlog resets connections
     sock.set_inheritable(True)
     return sock
@@ -75,7 +81,7 @@ def serve_http(adapter: SlackAdapter, *, host: str, port: int, path: str,
                ready: Callable[[int], None] | None = None) -> None:
     """Slack over HTTP until stopped; `ready(port)` is called once the socket listens (port 0 picks a free one)."""
     app = SlackASGI(app=adapter.app, events_path=path, plugins=sorted(adapter.bot.plugins),
-                    pending=lambda: adapter.pool.pending)
+                    pending=lambda: adapter.pool.pending, health=adapter.bot.health)
     log.info("serving Slack with uvicorn on http://%s:%d%s", host, port, path)
     try:
         serve(app, host=host, port=port, wait_idle=adapter.pool.wait_idle,
@@ -87,7 +93,8 @@ def serve_http(adapter: SlackAdapter, *, host: str, port: int, path: str,
 def serve_health(adapter: SlackAdapter, *, host: str, port: int,
                  ready: Callable[[int], None] | None = None) -> DrainingServer:
     """Socket Mode's /healthz and /metrics in a background thread; the returned server stops with should_exit."""
-    app = SlackASGI(app=None, events_path="", plugins=sorted(adapter.bot.plugins), pending=lambda: adapter.pool.pending)
+    app = SlackASGI(app=None, events_path="", plugins=sorted(adapter.bot.plugins), pending=lambda: adapter.pool.pending,
+                    health=adapter.bot.health)
     sock = listen(host, port)
     server = DrainingServer(app, wait_idle=adapter.pool.wait_idle, drain_timeout_s=0)
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="nlpbot-health", daemon=True).start()

@@ -17,14 +17,18 @@ log = logging.getLogger(__name__)
 
 
 def serve_socket_mode(adapter: SlackAdapter, *, app_token: str, host: str, health_port: int,
-                      ready: Callable[[int], None] | None = None) -> None:
-    """Connect to Slack and serve until SIGTERM/SIGINT; the health port answers from before the connection."""
+                      ready: Callable[[int], None] | None = None, url: str | None = None) -> None:
+    """Connect to Slack and serve until SIGTERM/SIGINT; the health port answers from before the connection.
+
+    `url`: a connection URL issued moments ago (bot.adapters.slack.startup.socket_url, which checked the app token);
+    without one the handler asks for its own."""
     stop = threading.Event()
+    handler = SocketModeHandler(adapter.app, app_token)
+    handler.client.wss_uri = url
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     health = serve_health(adapter, host=host, port=health_port, ready=ready)
-    handler = SocketModeHandler(adapter.app, app_token)
     try:
         handler.connect()
         stop.wait()

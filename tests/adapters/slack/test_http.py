@@ -107,7 +107,9 @@ def test_url_verification_challenge_is_answered(http_bot):
 def test_healthz_and_metrics(http_bot):
     with urllib.request.urlopen(http_bot.base + "/healthz", timeout=5) as response:
         health = json.loads(response.read())
-    assert health["status"] == "ok" and health["problems"] == [] and "sentiment" in health["plugins"]
+    # The shipped translate plugin has no model here: it is listed as the one problem, and not among those that serve.
+    assert health["status"] == "degraded" and [p["source"] for p in health["problems"]] == ["plugin translate"]
+    assert "sentiment" in health["plugins"] and "translate" not in health["plugins"]
     with urllib.request.urlopen(http_bot.base + "/metrics", timeout=5) as response:
         metrics = response.read().decode()
     assert "nlpbot_requests_total" in metrics
@@ -252,7 +254,7 @@ def test_a_bare_index_from_someone_not_an_admin_opens_nothing(http_bot, module_f
 def test_the_http_adapter_is_served_by_uvicorn(http_bot):
     with urllib.request.urlopen(http_bot.base + "/healthz", timeout=5) as response:
         assert response.headers["server"] == "uvicorn"
-        assert json.loads(response.read())["status"] == "ok"
+        assert json.loads(response.read())["status"] in {"ok", "degraded"}  # serving (degraded: translate has no model)
 
 
 def test_a_body_over_one_megabyte_is_refused_before_it_is_read(http_bot, module_fake_slack):
