@@ -11,6 +11,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from hypothesis import settings  # noqa: E402
+
+# Property tests check what comes out, never how fast: a shared machine must not fail them on time.
+settings.register_profile("nlpbot", deadline=None)
+settings.load_profile("nlpbot")
+
 from tests.support.bots import BotServer, TestBot, sentiment_config, write_config  # noqa: E402
 from tests.support.fakeslack import FakeSlack  # noqa: E402
 from tests.support.tinymodels import tiny_text_classifier  # noqa: E402
