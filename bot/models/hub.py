@@ -23,7 +23,7 @@ from bot.models.handle import LoadedModel, ModelHandle
 from bot.models.loaders import LOADERS, ONNX_KINDS, onnx_kind, onnx_variant
 from bot.models.onnx import onnx_device
 from bot.models.specs import TRAINED, ResolvedModel, resolve_model
-from bot.models.versions import serving_version
+from bot.models.versions import read_metadata, serving_version
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -148,6 +148,8 @@ class ModelHub:
             "dtype": str(dtype).replace("torch.", ""),
             "load_seconds": round(seconds, 3),
         }
+        if task == "text-classification":  # what `calibrated=True` calls answer with (bot.models.decisions)
+            info["calibration"] = _calibration(source, value)
         metrics.MODEL_LOAD_SECONDS.labels(kind=kind, model=resolved.spec).set(seconds)
         return value, info
 
@@ -198,3 +200,14 @@ class ModelHub:
         """Every model in memory, once each however many handles use it."""
         with self._lock:
             return list(self._models.values())
+
+
+def _calibration(resolved: ResolvedModel, model: Any) -> dict[str, Any] | None:
+    """A trained version's calibrated thresholds (metadata.json); for other models, whether they are multi-label."""
+    if resolved.source == "trained":
+        calibration = read_metadata(resolved.path).get("calibration")
+        if calibration:
+            return calibration
+    config = getattr(getattr(model, "model", None), "config", None)  # a transformers pipeline's model
+    problem = getattr(config, "problem_type", None) or getattr(model, "meta", {}).get("problem_type")  # or ONNX's
+    return {"multi_label": True} if problem == "multi_label_classification" else None

@@ -90,6 +90,11 @@ class Kind:
         trainer, _ = self._trainer(spec, prepared, None, evaluate_only=True)
         return clean_metrics(trainer.evaluate())
 
+    def calibrate(self, spec: RunSpec, path: Path, eval: Sequence[dict]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """After a fit: what to store with the version at `path` as its "calibration" (a classifier's confidence
+        thresholds, chosen on `eval`) and the metrics of the answers it then gives. None: the kind has nothing to tune."""
+        return None
+
     def _trainer(self, spec: RunSpec, prepared: Prepared, progress: Progress | None, *,
                  evaluate_only: bool = False) -> tuple[Any, Any]:
         from transformers import (EarlyStoppingCallback, Seq2SeqTrainer, Seq2SeqTrainingArguments, Trainer,
