@@ -18,6 +18,11 @@ from bot.training.kinds.base import Kind, Prepared
 from bot.training.spec import RunSpec
 
 IGNORED = -100  # the loss skips it: an out-of-scope example scored by a model that has no out-of-scope label
+# How a classifier is fine-tuned (measured on CLINC150's val split and VADER's sentences: bench/clinc.md): the fresh
+# head (and the pooler it reads) learns HEAD_LR_SCALE times faster than the pretrained body, the word embeddings stay
+# as they are (a sixth of the parameters, and 14% of a CPU step in the optimizer), batches group similar lengths.
+HEAD = ("classifier", "pooler", "pre_classifier", "score")
+HEAD_LR_SCALE = 10.0
 
 
 def classification_metrics(gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -126,7 +131,10 @@ class SequenceClassification(Kind):
             ignore_mismatched_sizes=True,
             problem_type="multi_label_classification" if self.multi_label else "single_label_classification",
         )
-        return self._prepared(model, AutoTokenizer.from_pretrained(base), label2id, train, eval, max_length)
+        model.get_input_embeddings().weight.requires_grad_(False)
+        prepared = self._prepared(model, AutoTokenizer.from_pretrained(base), label2id, train, eval, max_length)
+        prepared.head, prepared.head_lr_scale, prepared.group_by_length = HEAD, HEAD_LR_SCALE, True
+        return prepared
 
     def prepare_eval(self, *, path: Path, eval: Sequence[dict], max_length: int) -> Prepared:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
