@@ -41,8 +41,9 @@ def export_plugin(config: Config, plugin: str, version: str | None = None, *, qu
         spec = cls.served_model(config, settings)
         resolved = resolve_model(spec or "", config=config, what=f"plugins.{plugin}.model")
     variant = "int8" if (quantize or settings.quantize) == "int8" else "float32"
+    training = config.training.plugin(plugin)  # int8 is checked on labelled texts: the eval data, else the training data
     folder, served = prepare(resolved, config.models_dir, head=head, variant=variant, force=force,
-                             eval_data=config.training.plugin(plugin).eval_data,
+                             eval_data=training.eval_data or training.data,
                              tolerance=config.models.quantize_tolerance)
     return {"plugin": plugin, "model": resolved.spec, "version": resolved.version, "folder": str(folder),
             "serves": served, "int8": read_meta(folder).get("int8")}

