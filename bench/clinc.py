@@ -69,7 +69,7 @@ def read(work: Path, split: str) -> tuple[list[str], list[str]]:
 
 def nlpbot(*args: str, work: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bot", *args, "--config", str(work / "config.toml")], cwd=work,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+                          stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
 
 
 def load() -> str:
@@ -127,7 +127,7 @@ def cmd_train(work: Path, data: Path) -> None:
     write_splits(data, work)
     before, started = load(), time.monotonic()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    trained = nlpbot("train", "clinc", "--quiet", work=work)
+    trained = nlpbot("train", "clinc", "--progress-lines", work=work)  # progress (stderr) to the log
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     timing = {"wall_s": round(time.monotonic() - started, 1), "load_before": before, "load_after": load(),
               "cpu_s": round((cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 1),
