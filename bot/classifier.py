@@ -26,7 +26,7 @@ from bot.errors import ModelUnavailable, UserInputError
 from bot.format import escape
 from bot.models import TRAINED, ModelHandle
 from bot.models.versions import list_versions, serving_version
-from bot.plugin import CommandSpec, Plugin, Reply, Request, command
+from bot.plugin import CommandSpec, Feedback, Plugin, Reply, Request, command
 from bot.request import message_count, require_words
 
 RESERVED = frozenset({"nlp", "help", "commands"})  # the router's own words (bot.router): no classifier is called so
@@ -78,6 +78,13 @@ class Classifier(Plugin):
         trained = [label for label in (serving.metadata.get("labels") or []) if label != self.out_of_scope_label] \
             if serving else []
         return tuple(trained) or None
+
+    def feedback(self) -> Feedback | None:
+        """An answer's label may be corrected to another of `labels` (a multi-label classifier's, to another set of
+        them); corrections export as training records. None before the labels are known (no trained version)."""
+        labels = self.labels
+        return Feedback(labels=tuple(labels), multiple=self.training_kind == "multi-label-classification") \
+            if labels else None
 
     def label_name(self, label: str) -> str:
         """A model's label as this classifier calls it (sentiment maps POSITIVE, LABEL_2, ... to its own)."""

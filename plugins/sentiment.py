@@ -11,7 +11,7 @@ from bot.classifier import Classifier
 from bot.config import ClassifierSettings
 from bot.errors import ModelUnavailable
 from bot.format import escape
-from bot.plugin import Reply
+from bot.plugin import Reply, Shortcut
 
 LABELS = ("negative", "neutral", "positive")
 EMOJI = {"positive": ":large_green_circle:", "neutral": ":white_circle:", "negative": ":red_circle:"}
@@ -47,6 +47,9 @@ class SentimentPlugin(Classifier):
     emoji = EMOJI
 
     settings: SentimentSettings
+    # a message shortcut (bot.declarations): the feedback menu comes with every classifier (bot.classifier)
+    shortcuts = (Shortcut("sentiment_message", "Sentiment", command="sentiment",
+                          description="Is this message positive, negative or neutral?"),)
 
     def label_name(self, label: str) -> str:
         return canonical_label(label, self.settings.label_map)

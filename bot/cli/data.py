@@ -42,17 +42,21 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def _export_feedback(config, args: argparse.Namespace) -> int:
+    from bot.core import Nlpbot
     from bot.errors import UserInputError
     from bot.feedback import FeedbackStore
-    from bot.plugin_manager import trainable
 
+    plugins = Nlpbot(config).plugins  # each plugin's feedback() says the record shape its corrections make
+    declared = {name: plugin.feedback() for name, plugin in plugins.items()}
+    offering = ", ".join(name for name, feedback in declared.items() if feedback) or "none"
     if not args.source:
-        raise UserInputError("Which plugin? `nlpbot data feedback PLUGIN --out FILE`")
-    trainable(config, args.source)  # an unknown plugin is a usage error
+        raise UserInputError(f"Which plugin? `nlpbot data feedback PLUGIN --out FILE` (with feedback: {offering})")
+    if declared.get(args.source) is None:
+        raise UserInputError(f"{args.source!r} is no enabled plugin with feedback buttons; those with them: {offering}")
     out = Path(args.out) if args.out else config.resolve_path(f"data/feedback-{args.source}.jsonl")
     store = FeedbackStore.for_config(config)
     try:
-        count = store.export(args.source, out)
+        count = store.export(args.source, out, declared[args.source])
     finally:
         store.close()
     if not count:
@@ -73,7 +77,7 @@ def _beir_pairs(args: argparse.Namespace, config) -> int:
     out = Path(args.out) if args.out else config.resolve_path(f"data/beir-{name}-{args.split}.jsonl")
     pairs = write_training_pairs(args.source, args.split, out)
     hard = sum("negative" in pair for pair in pairs)
-    trainer = (plugins_of_kind(config, "sentence-embeddings") or ["PLUGIN"])[0]  # the plugin whose embeddings learn from pairs
+    trainer = (plugins_of_kind("sentence-embeddings") or ["PLUGIN"])[0]  # the plugin whose embeddings learn from pairs
     print(f"{out}: {len(pairs)} query/positive pairs from {len({pair['query'] for pair in pairs})} {args.split} "
           f"queries, {hard} with a hard negative (train with `nlpbot train {trainer} --data {out}`)")
     return 0
