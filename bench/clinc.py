@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.dated import dated_results  # noqa: E402
+from bot.training.progress import PREFIX as PROGRESS  # noqa: E402
 
 PAPER = [  # Larson et al. 2019, Table 2, "Full" training set (see ../shared/data/clinc150/SOURCE.md)
     ("BERT-base, oos as a 151st class", 0.969, 0.403), ("BERT-base, threshold on val", 0.962, 0.523),
@@ -67,9 +68,18 @@ def read(work: Path, split: str) -> tuple[list[str], list[str]]:
     return [row["text"] for row in rows], [row["label"] for row in rows]
 
 
-def nlpbot(*args: str, work: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", *args, "--config", str(work / "config.toml")], cwd=work,
-                          stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+def nlpbot(*args: str, work: Path) -> str:
+    """Its stdout; its progress lines and errors also go to this process's stderr (the log) as they come."""
+    child = subprocess.Popen([sys.executable, "-m", "bot", *args, "--config", str(work / "config.toml")], cwd=work,
+                             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines = []
+    for line in child.stdout:
+        lines.append(line)
+        if line.startswith(PROGRESS):
+            print(time.strftime("%H:%M:%S"), line.rstrip(), file=sys.stderr, flush=True)
+    if child.wait():
+        raise SystemExit(f"nlpbot {' '.join(args)} failed (exit {child.returncode})")
+    return "".join(line for line in lines if not line.startswith(PROGRESS))
 
 
 def load() -> str:
@@ -132,11 +142,11 @@ def cmd_train(work: Path, data: Path) -> None:
     timing = {"wall_s": round(time.monotonic() - started, 1), "load_before": before, "load_after": load(),
               "cpu_s": round((cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 1),
               "cores": len(os.sched_getaffinity(0))}
-    shown = json.loads(nlpbot("models", "show", "clinc", "--json", work=work).stdout)
+    shown = json.loads(nlpbot("models", "show", "clinc", "--json", work=work))
     val = {key: shown["metrics"][key] for key in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall")}
     record = {"timing": timing, "version": shown["version"], "parameters": shown["parameters"],
               "calibration": shown["calibration"], "val": val, "baseline_val": baseline(work, "val"),
-              "summary": trained.stdout.strip().splitlines()[0]}
+              "summary": trained.strip().splitlines()[0]}
     (work / "train-run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     print(json.dumps(record, indent=2))
 
@@ -144,7 +154,7 @@ def cmd_train(work: Path, data: Path) -> None:
 def cmd_test(work: Path) -> None:
     record = json.loads((work / "train-run.json").read_text(encoding="utf-8"))
     started, before = time.monotonic(), load()
-    report = json.loads(nlpbot("eval", "clinc", "--data", "test.jsonl", "--json", work=work).stdout)
+    report = json.loads(nlpbot("eval", "clinc", "--data", "test.jsonl", "--json", work=work))
     ours = {key: report["metrics"][key] for key in ("in_scope_accuracy", "oos_recall", "accuracy", "macro_f1")}
     record.update(test=ours, baseline_test=baseline(work, "test"), test_eval_s=round(time.monotonic() - started, 1),
                   test_load=[before, load()])
