@@ -10,7 +10,7 @@ split (+ oos_test) and the baseline once, and writes bench/results/DATE-clinc.md
 counts an in-scope query answered "not sure" as wrong, as the paper does; out-of-scope recall is the share of
 out-of-scope queries answered "not sure". The baseline (scikit-learn, which sentence-transformers installs) gets its
 threshold on val by the rule nlpbot's calibration uses (`bot/training/calibration.py`): a right answer +1, a wrong
-one -1, "not sure" 0, and +1 for "not sure" on an out-of-scope query.
+one -1, and "not sure" +1 on an out-of-scope query and -1 on any other (the most right answers on val).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.dated import dated_results  # noqa: E402
-from bot.training.progress import PREFIX as PROGRESS  # noqa: E402
+
+PROGRESS = "nlpbot-progress: "  # how `nlpbot train --progress-lines` marks its progress lines
 
 PAPER = [  # Larson et al. 2019, Table 2, "Full" training set (see ../shared/data/clinc150/SOURCE.md)
     ("BERT-base, oos as a 151st class", 0.969, 0.403), ("BERT-base, threshold on val", 0.962, 0.523),
@@ -98,7 +99,8 @@ def threshold(best: np.ndarray, right: np.ndarray, out_of_scope: np.ndarray, nev
     keep = ~never
     order = np.argsort(best[keep], kind="stable")
     sorted_best = best[keep][order]
-    gain = (np.where(right[keep], 1, -1) - out_of_scope[keep].astype(int))[order]
+    not_sure = -1 if out_of_scope.any() else 0
+    gain = np.where(out_of_scope[keep], -2, np.where(right[keep], 1, -1) - not_sure)[order]
     totals = np.concatenate([np.cumsum(gain[::-1])[::-1], [0]])
     cut = int(np.argmax(totals))
     return 0.0 if cut == 0 else float(sorted_best[cut - 1] + sorted_best[min(cut, len(sorted_best) - 1)]) / 2
@@ -188,7 +190,7 @@ def table(record: dict) -> str:
         f"{timing['load_after']} after); its CPU time, {timing['cpu_s'] / 60:.1f} min, is {idle:.1f} min on "
         f"{timing['cores']} otherwise idle cores", "",
         f"Val (threshold chosen here): {json.dumps(record['val'])}; baseline {json.dumps(record['baseline_val'])}",
-        f"Parameters: {json.dumps(record['parameters'])}", f"Run: {record['summary']}", ""])
+        f"Parameters: {json.dumps(record['parameters'])}", f"Run: {record['summary'].removeprefix(PROGRESS)}", ""])
 
 
 def main() -> None:

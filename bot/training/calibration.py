@@ -1,10 +1,11 @@
 """Knowing when a classifier does not know: confidence thresholds chosen on held-out data, and the metrics of the answers.
 
 One label per text: an answer below the threshold is "not sure" (`bot.models.decisions`). The threshold is the one
-that scores best on the held-out examples when a right answer counts +1, a wrong one -1 and "not sure" 0, except for
-an out-of-scope example, where "not sure" is the right answer (+1) and any label a wrong one. So the classifier
-stays quiet where its guesses at that confidence are more often wrong than right; with out-of-scope examples it
-also learns how unsure it is on text that fits no label.
+that scores best on the held-out examples when a right answer counts +1 and a wrong one -1. With out-of-scope
+examples among them, they say what "not sure" is for: it is the right answer (+1) for out-of-scope text and a wrong
+one (-1) for any other, so the threshold makes the most held-out answers right (the accuracy `nlpbot eval` reports,
+as the CLINC150 paper counts it). Without them, "not sure" scores 0: the classifier stays quiet where its guesses at
+that confidence are more often wrong than right.
 
 Several labels per text: each label gets the threshold that gives it the best F1 on the held-out examples.
 """
@@ -18,6 +19,9 @@ import numpy as np
 
 from bot.models.decisions import decide
 
+RULES = {False: "right +1, wrong -1, not sure 0",
+         True: "right +1, wrong -1; not sure +1 for out-of-scope text, -1 for other text (held-out accuracy)"}
+
 
 def choose_threshold(best: np.ndarray, answered_right: np.ndarray, out_of_scope: np.ndarray,
                      never_answered: np.ndarray) -> float:
@@ -25,9 +29,11 @@ def choose_threshold(best: np.ndarray, answered_right: np.ndarray, out_of_scope:
     the gold label is out of scope; `never_answered`: the model's top label is out of scope (no threshold answers)."""
     candidates = ~never_answered
     scores = best[candidates]
-    # Raising the threshold past an example turns its answer into "not sure": +1 if the answer was wrong,
-    # -1 if it was right, +1 more if the example is out of scope. Choose the cut with the best total.
-    gain_if_answered = np.where(answered_right[candidates], 1, -1) - out_of_scope[candidates].astype(int)
+    # Raising the threshold past an example turns its answer into "not sure". An answer scores +1 if right, -1 if
+    # wrong (always, for out-of-scope text); "not sure" scores +1 for out-of-scope text, and for other text -1 when
+    # the held-out data has out-of-scope examples, else 0. Choose the cut with the best total.
+    not_sure = -1 if out_of_scope.any() else 0
+    gain_if_answered = np.where(out_of_scope[candidates], -2, np.where(answered_right[candidates], 1, -1) - not_sure)
     order = np.argsort(scores, kind="stable")
     scores, gain_if_answered = scores[order], gain_if_answered[order]
     kept = np.concatenate([np.cumsum(gain_if_answered[::-1])[::-1], [0]])  # kept[k]: answer examples k.. only
@@ -51,7 +57,7 @@ def calibrate_single(probabilities: np.ndarray, gold: Sequence[str], labels: Seq
     threshold = choose_threshold(best, names[top] == gold_array, oos,
                                  ~in_scope[top] if out_of_scope_label else np.zeros(len(gold), dtype=bool))
     calibration: dict[str, Any] = {"threshold": threshold, "held_out": len(gold),
-                                   "rule": "right +1, wrong -1, not sure 0 (+1 for out-of-scope text)"}
+                                   "rule": RULES[bool(oos.any())]}
     if out_of_scope_label and (oos.any() or out_of_scope_label in labels):
         calibration.update(out_of_scope_label=out_of_scope_label, out_of_scope_examples=int(oos.sum()))
     return calibration

@@ -1,4 +1,5 @@
-"""The confidence threshold: a right answer +1, a wrong one -1, "not sure" 0, and +1 for out-of-scope text."""
+"""The confidence threshold: a right answer +1, a wrong one -1; "not sure" 0, or with out-of-scope examples +1 for
+them and -1 for other text (the most right answers on held-out data)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ def test_out_of_scope_examples_pull_the_threshold_up():
     out_of_scope = np.array([False, False, False, True, True])  # right is False for them: no label is right
     none = np.zeros(5, dtype=bool)
     assert choose_threshold(best, right & ~out_of_scope, out_of_scope, none) == 0.65
+
+
+def test_with_out_of_scope_examples_not_sure_counts_as_wrong_for_text_that_has_a_label():
+    best = np.array([0.9, 0.5, 0.45, 0.4])
+    right = np.array([True, False, False, True])
+    none = np.zeros(4, dtype=bool)
+    assert choose_threshold(best, right, none, none) == 0.7  # no out-of-scope examples: quiet below the right 0.9
+    with_chatter = np.append(best, 0.2), np.append(right, False), np.array([False] * 4 + [True])
+    # the chatter at 0.2 is caught; "not sure" on the texts at 0.45 and 0.5 would be no more right than their answers
+    assert choose_threshold(*with_chatter, np.zeros(5, dtype=bool)) == 0.3
 
 
 def test_a_single_label_calibration_names_its_out_of_scope_label_and_its_metrics_follow_the_paper():
