@@ -18,7 +18,7 @@ SUPPORT = [  # newest first, as conversations.history sends them
     {"type": "message", "user": "UMEMBER1", "ts": "1700003003.000100", "text": "the invoice was charged twice"},
     {"type": "message", "user": "UMEMBER1", "ts": "1700003002.000100", "text": "the app crash on tuesday again"},
     {"type": "message", "user": "UMEMBER1", "ts": "1700003001.000100", "text": "how do I explain the window setting"},
-    {"type": "message", "user": "UMEMBER1", "ts": "1700003000.000100", "text": ":tada:"},
+    {"type": "message", "user": "UMEMBER1", "ts": "1700003000.000100", "text": "\U0001F389 \U0001F44D"},
 ]
 
 
@@ -76,7 +76,7 @@ def test_it_was_evaluated_on_held_out_data_label_by_label(triage_bot):
     report = nlpbot("eval", "triage", "--data", "data/test.jsonl", "--json", config=config)
     assert report.returncode == 0, report.stderr
     metrics = json.loads(report.stdout)["metrics"]
-    assert set(metrics["per_label"]) == set(LABELS) and "oos_recall" in metrics  # the test data has chatter too
+    assert set(metrics["per_label"]) == {*LABELS, "oos"} and "oos_recall" in metrics  # the test data has chatter
     assert metrics["macro_f1"] > 0.5  # the tiny model learnt the word that decides each team
 
 
