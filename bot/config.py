@@ -285,7 +285,7 @@ class RunDefaults(Section):
 
 
 # What a training kind starts from where neither [training] nor [training.PLUGIN] says otherwise. Classifiers:
-# measured on CLINC150 and checked on VADER's sentences (bench/clinc.md).
+# chosen on CLINC150's val split (bench/clinc.md).
 KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "sequence-classification": {"epochs": 2.0, "lr": 2e-4, "batch_size": 32, "max_length": 128},
     "multi-label-classification": {"epochs": 2.0, "lr": 2e-4, "batch_size": 32, "max_length": 128},

@@ -18,7 +18,7 @@ from bot.training.kinds.base import Kind, Prepared
 from bot.training.spec import RunSpec
 
 IGNORED = -100  # the loss skips it: an out-of-scope example scored by a model that has no out-of-scope label
-# How a classifier is fine-tuned (measured on CLINC150's val split and VADER's sentences: bench/clinc.md): the fresh
+# How a classifier is fine-tuned (chosen on CLINC150's val split: bench/clinc.md): the fresh
 # head (and the pooler it reads) learns HEAD_LR_SCALE times faster than the pretrained body, the word embeddings stay
 # as they are (a sixth of the parameters, and 14% of a CPU step in the optimizer), batches group similar lengths.
 HEAD = ("classifier", "pooler", "pre_classifier", "score")
