@@ -110,6 +110,59 @@ class PluginSettings(Section):
     quantize: Literal["none", "int8"] = Field("none", description='runtime "onnx" on a CPU: "int8" dynamic quantization')
 
 
+class ClassifierSettings(PluginSettings):
+    """How a text classifier serves (the sentiment plugin's table, and every [classifiers.NAME]): confidence, channels."""
+
+    max_length: int = Field(128, ge=8, le=4096, description="tokens per text the model reads")
+    abstain: bool = Field(True, description='below the confidence calibrated with the serving version, or for '
+                                            'out-of-scope text, answer "not sure" with the top guesses')
+    history_default: int = Field(50, ge=1, le=1000, description="/NAME #channel without N reads this many messages")
+    history_max: int = Field(500, ge=1, le=5000)
+
+
+class ClassifierTable(ClassifierSettings):
+    """[classifiers.NAME]: a text classifier defined by configuration alone: the command /NAME, trained on `data`.
+
+    Example config.toml::
+
+        [classifiers.triage]
+        description = "Which team should handle this request?"
+        labels = ["bug", "question", "billing"]     # optional: taken from the data when left out
+        data = "data/triage.jsonl"                  # {"text", "label"} lines, or CSV/TSV with text,label columns
+    """
+
+    description: str = Field("", description="what the command answers: its help text")
+    labels: list[str] | None = Field(None, description="the labels, in order; default: those in the data")
+    data: Path | None = Field(None, description="training data: JSON lines, CSV or TSV; relative to the config file")
+    eval_data: Path | None = Field(None, description="held-out data (default: 10% of `data`)")
+    base: str | None = Field(None, description="model to fine-tune (default: the packaged MiniLM)")
+    multi_label: bool = Field(False, description='{"text", "labels": [...]}: any number of labels per text')
+    out_of_scope_label: str = Field("oos", min_length=1, description="the label of examples that fit no label")
+    runtime: Runtime = "onnx"
+    quantize: Literal["none", "int8"] = "int8"
+
+    @field_validator("labels")
+    @classmethod
+    def _distinct_labels(cls, labels: list[str] | None) -> list[str] | None:
+        if labels is None:
+            return None
+        if len(labels) < 2 or len(set(labels)) != len(labels) or not all(label.strip() for label in labels):
+            raise ValueError("labels must be at least two different, non-empty names")
+        return labels
+
+
+CLASSIFIER_NAME = r"^[a-z0-9][a-z0-9_-]{0,30}$"  # a Slack command: lowercase, at most 32 characters with its "/"
+
+
+def _classifier_names(tables: dict[str, ClassifierTable]) -> dict[str, ClassifierTable]:
+    import re
+
+    for name in tables:
+        if not re.match(CLASSIFIER_NAME, name):
+            raise ValueError(f"{name!r} cannot be a command: use lowercase letters, digits, - and _ (at most 31)")
+    return tables
+
+
 class JobSpec(Section):
     """One scheduled job: re-index an index, retrain a plugin, or recap a channel, on a cron schedule."""
 
@@ -248,6 +301,14 @@ class RunDefaults(Section):
     max_steps: int | None = Field(None, ge=1)
 
 
+# What a training kind starts from where neither [training] nor [training.PLUGIN] says otherwise. Classifiers:
+# chosen on CLINC150's val split (bench/clinc.md).
+KIND_DEFAULTS: dict[str, dict[str, Any]] = {
+    "sequence-classification": {"epochs": 2.0, "lr": 2e-4, "batch_size": 32, "max_length": 128},
+    "multi-label-classification": {"epochs": 2.0, "lr": 2e-4, "batch_size": 32, "max_length": 128},
+}
+
+
 class PluginTraining(RunDefaults):
     """[training.PLUGIN]: where its data lives and what it starts from; unset hyper-parameters inherit [training]."""
 
@@ -295,10 +356,12 @@ class TrainingSettings(RunDefaults):
         """PLUGIN's table; an empty one (everything inherited, no data) when the file has none."""
         return self.plugins.get(name) or PluginTraining()
 
-    def run_defaults(self, plugin: str) -> RunDefaults:
-        """The effective hyper-parameters for PLUGIN: its table over the [training] defaults."""
+    def run_defaults(self, plugin: str, kind: str | None = None) -> RunDefaults:
+        """The effective hyper-parameters for PLUGIN: its table, over what [training] sets, over KIND's defaults
+        (`KIND_DEFAULTS`), over the built-in ones."""
         own = self.plugin(plugin).model_dump(exclude_none=True, exclude={"data", "eval_data", "base"})
-        return RunDefaults.model_validate({**self.model_dump(include=set(RunDefaults.model_fields)), **own})
+        shared = self.model_dump(include=set(RunDefaults.model_fields) & self.model_fields_set)
+        return RunDefaults.model_validate({**KIND_DEFAULTS.get(kind or "", {}), **shared, **own})
 
 
 class StateSettings(Section):
@@ -316,6 +379,7 @@ class Config(Section):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     state: StateSettings = Field(default_factory=StateSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    classifiers: Annotated[dict[str, ClassifierTable], AfterValidator(_classifier_names)] = Field(default_factory=dict)
 
     # Set by load_config, not read from the file.
     path: Path | None = Field(None, exclude=True)
@@ -379,8 +443,23 @@ def load_config(path: str | os.PathLike | None = None, *, overrides: dict[str, A
         raise ConfigError(format_validation_error(exc, prefix="", source=source)) from None
     config.path = resolved
     config.root = resolved.resolve().parent if resolved else Path.cwd()
+    _classifier_training(config, source)
     _absolute_paths(config)
     return config
+
+
+def _classifier_training(config: Config, source: str) -> None:
+    """A classifier's data, eval_data and base are its training table's, so that every trainer reads them there;
+    [training.NAME] keeps its hyper-parameters, and may not name the data a second time."""
+    for name, table in config.classifiers.items():
+        training = config.training.plugin(name)
+        twice = [key for key in ("data", "eval_data", "base")
+                 if getattr(table, key) is not None and getattr(training, key) is not None]
+        if twice:
+            raise ConfigError(f"{source}: training.{name}.{twice[0]}: set it in [classifiers.{name}] only")
+        merged = training.model_copy(update={key: getattr(table, key) for key in ("data", "eval_data", "base")
+                                             if getattr(table, key) is not None})
+        config.training.__pydantic_extra__[name] = merged
 
 
 def _absolute_paths(config: Config) -> None:

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import Config, validate_section
+from bot.config import Config
 from bot.errors import ModelUnavailable
 from bot.models import versions
 from bot.models.export import prepare, read_meta
 from bot.models.specs import ResolvedModel, resolve_model
-from bot.plugin_manager import discover
+from bot.plugin_manager import configured, discover
 
-HEADS = {"sequence-classification": "text-classification", "token-classification": "token-classification",
-         "sentence-embeddings": "embedding"}
+HEADS = {"sequence-classification": "text-classification", "multi-label-classification": "text-classification",
+         "token-classification": "token-classification", "sentence-embeddings": "embedding"}
 
 
 def export_plugin(config: Config, plugin: str, version: str | None = None, *, quantize: str | None = None,
                   only_if_onnx: bool = False, force: bool = False) -> dict[str, Any] | None:
     """Export PLUGIN's model (VERSION of its trained model, else the model it is configured with) for ONNX serving.
 
-    `only_if_onnx` (promotion): do nothing unless [plugins.PLUGIN] runtime = "onnx". Returns what was made.
+    `only_if_onnx` (promotion): do nothing unless its runtime ([plugins.PLUGIN] or [classifiers.PLUGIN]) is "onnx".
+    Returns what was made.
     """
-    sources = discover()
-    if plugin not in sources:
-        raise ModelUnavailable(f"no plugin {plugin!r} (plugins: {', '.join(sorted(sources))})")
-    cls = sources[plugin]()
-    settings = validate_section(config, cls.Settings, config.plugins.get(plugin, {}), key=f"plugins.{plugin}")
+    found = configured(config, plugin)
+    if found is None:
+        raise ModelUnavailable(f"no plugin {plugin!r} (plugins: {', '.join(sorted({*discover(), *config.classifiers}))})")
+    cls, settings = found
     head = HEADS.get(cls.training_kind or "")
     if head is None and only_if_onnx:  # e.g. summarize: its embeddings run on ONNX, its trained seq2seq model cannot
         return None
@@ -41,8 +41,9 @@ def export_plugin(config: Config, plugin: str, version: str | None = None, *, qu
         spec = cls.served_model(config, settings)
         resolved = resolve_model(spec or "", config=config, what=f"plugins.{plugin}.model")
     variant = "int8" if (quantize or settings.quantize) == "int8" else "float32"
+    training = config.training.plugin(plugin)  # int8 is checked on labelled texts: the eval data, else the training data
     folder, served = prepare(resolved, config.models_dir, head=head, variant=variant, force=force,
-                             eval_data=config.training.plugin(plugin).eval_data,
+                             eval_data=training.eval_data or training.data,
                              tolerance=config.models.quantize_tolerance)
     return {"plugin": plugin, "model": resolved.spec, "version": resolved.version, "folder": str(folder),
             "serves": served, "int8": read_meta(folder).get("int8")}

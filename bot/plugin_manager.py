@@ -1,5 +1,5 @@
-"""Finds plugins (built-ins in plugins/, third-party via the `nlpbot.plugins` entry points), builds the enabled ones,
-and says what each declares for training (its kind, labels and ranking metric)."""
+"""Finds plugins (built-ins in plugins/, third-party via the `nlpbot.plugins` entry points), builds the enabled ones
+beside the [classifiers.NAME] of the config, and says what each declares for training (kind, labels, ranking metric)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pkgutil
 from importlib.metadata import entry_points
 from typing import Any, Callable
 
-from bot.config import Config, validate_section
+from bot.classifier import RESERVED, Classifier
+from bot.config import Config, PluginSettings, validate_section
 from bot.errors import ConfigError, ModelUnavailable, UserInputError
 from bot.models import resolve_model
 from bot.models.specs import PACKAGE, require_package
@@ -67,7 +68,7 @@ def build_plugins(config: Config, services: Services, *, extra: dict[str, type[P
         raise ConfigError(
             f"{config.where()}: plugins.{unknown[0]}: no such plugin (available: {', '.join(sorted(sources))})"
         )
-    untrained = sorted(set(config.training.plugins) - set(sources))
+    untrained = sorted(set(config.training.plugins) - set(sources) - set(config.classifiers))
     if untrained:
         raise ConfigError(
             f"{config.where()}: training.{untrained[0]}: no such plugin (available: {', '.join(sorted(sources))})"
@@ -88,7 +89,39 @@ def build_plugins(config: Config, services: Services, *, extra: dict[str, type[P
             continue
         check_model_setting(config, name, settings.model)
         plugins[name] = cls(settings=settings, services=services)
-    return plugins
+    return {**plugins, **_classifiers(config, services, taken=sources, plugins=plugins)}
+
+
+def _classifiers(config: Config, services: Services, *, taken: dict[str, Any],
+                 plugins: dict[str, Plugin]) -> dict[str, Plugin]:
+    """The enabled [classifiers.NAME]: each a plugin whose command is /NAME; a name already in use is refused."""
+    commands = {spec.name: plugin.name for plugin in plugins.values() for spec in plugin.commands()}
+    built: dict[str, Plugin] = {}
+    for name, table in sorted(config.classifiers.items()):
+        clash = ("the name of a plugin" if name in taken else f"the {commands[name]} plugin's command /{name}"
+                 if name in commands else "a word the router keeps for itself" if name in RESERVED else None)
+        if clash:
+            raise ConfigError(f"{config.where()}: classifiers.{name}: {name!r} is {clash}; "
+                              f"give the classifier another name")
+        if not table.enabled:
+            log.info("classifier %s is disabled", name)
+            continue
+        settings = Classifier.settings_for(name, table)
+        check_model_setting(config, name, settings.model)
+        built[name] = Classifier.from_table(name, table)(settings=settings, services=services)
+    return built
+
+
+def configured(config: Config, name: str) -> tuple[type[Plugin], PluginSettings] | None:
+    """Plugin NAME's class and settings as the config has them (a classifier's from its table); None: no such plugin."""
+    if name in config.classifiers:
+        table = config.classifiers[name]
+        return Classifier.from_table(name, table), Classifier.settings_for(name, table)
+    load = discover().get(name)
+    if load is None:
+        return None
+    cls = load()
+    return cls, validate_section(config, cls.Settings, config.plugins.get(name, {}), key=f"plugins.{name}")
 
 
 def serving_runtime(config: Config, spec: str) -> str:
@@ -139,35 +172,41 @@ def command_table(plugins: dict[str, Plugin]) -> dict[str, tuple[Plugin, Command
 
 @dataclass(frozen=True)
 class Trainable:
-    """A plugin's declarations (`training_kind`, `labels`, `training_metric` on its class)."""
+    """What a plugin declares for training: `training_kind`, `labels`, `training_metric` and `out_of_scope_label` on
+    its class, or a classifier's in its [classifiers.NAME] table."""
 
     plugin: str
     kind: str
     labels: list[str] | None = None
     metric: str | None = None  # None: the kind's own primary metric
+    out_of_scope_label: str | None = None  # a classifier's examples that fit none of its labels
 
 
-def trainable_plugins() -> dict[str, Trainable]:
-    """Every installed plugin with a training kind, by name."""
+def trainable_plugins(config: Config) -> dict[str, Trainable]:
+    """Every installed plugin with a training kind, and every configured classifier, by name."""
     found = {}
     for name, load in sorted(discover().items()):
         cls = load()
         kind = getattr(cls, "training_kind", None)
         if kind:
             labels = getattr(cls, "labels", None)
-            found[name] = Trainable(name, kind, list(labels) if labels else None,
-                                    getattr(cls, "training_metric", None))
+            found[name] = Trainable(name, kind, list(labels) if isinstance(labels, (list, tuple)) else None,
+                                    getattr(cls, "training_metric", None), getattr(cls, "out_of_scope_label", None))
+    for name, table in sorted(config.classifiers.items()):
+        cls = Classifier.from_table(name, table)
+        found[name] = Trainable(name, str(cls.training_kind), list(table.labels) if table.labels else None,
+                                None, table.out_of_scope_label)
     return found
 
 
-def trainable(plugin: str) -> Trainable:
+def trainable(config: Config, plugin: str) -> Trainable:
     """PLUGIN's declarations, or UserInputError naming the plugins that can be trained."""
-    found = trainable_plugins()
+    found = trainable_plugins(config)
     if plugin not in found:
         raise UserInputError(f"{plugin!r} cannot be trained; trainable plugins: {', '.join(found)}")
     return found[plugin]
 
 
-def plugins_of_kind(kind: str) -> list[str]:
-    """The installed plugins trained with KIND (e.g. "sentence-embeddings"), by name."""
-    return [name for name, declared in trainable_plugins().items() if declared.kind == kind]
+def plugins_of_kind(config: Config, kind: str) -> list[str]:
+    """The plugins trained with KIND (e.g. "sentence-embeddings"), by name."""
+    return [name for name, declared in trainable_plugins(config).items() if declared.kind == kind]

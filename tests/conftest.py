@@ -27,6 +27,18 @@ def tiny_sentiment(tmp_path_factory) -> Path:
     return tiny_text_classifier(tmp_path_factory.mktemp("models") / "tiny-sentiment")
 
 
+@pytest.fixture(scope="session")
+def trained_triage(tmp_path_factory, tiny_sentiment) -> Path:
+    """A folder whose config.toml defines [classifiers.triage] and whose models/ holds its first trained version
+    (`nlpbot train triage` on a tiny BERT, once per session); copy it (tests.support.classifiers.copy_trained)."""
+    from tests.support.classifiers import nlpbot, triage_config
+
+    folder = tmp_path_factory.mktemp("triage")
+    trained = nlpbot("train", "triage", "--quiet", config=triage_config(folder, tiny_sentiment))
+    assert trained.returncode == 0, trained.stderr
+    return folder
+
+
 @pytest.fixture
 def make_config(tmp_path):
     """Write a config.toml into a fresh folder and return its path."""

@@ -28,11 +28,11 @@ def cmd_models(args: argparse.Namespace) -> int:
     models_dir = config.models_dir
     plugin, version = args.plugin, args.version
     if plugin is not None:
-        trainable(plugin)  # an unknown plugin is a usage error, not an empty list
+        trainable(config, plugin)  # an unknown plugin is a usage error, not an empty list
     elif args.action != "list":
         raise UsageError(f"which plugin? `nlpbot models {args.action} PLUGIN`")
     if args.action == "list":
-        plugins = [plugin] if plugin else list(trainable_plugins())
+        plugins = [plugin] if plugin else list(trainable_plugins(config))
         listed = {name: versions.list_versions(models_dir, name) for name in plugins}
         if args.json:
             print(json.dumps([_version_row(name, info) for name in plugins for info in listed[name]]))
@@ -78,7 +78,9 @@ def _export(config, plugin: str, version: str | None, args: argparse.Namespace) 
               f"{made['folder']}; serves as {made['serves']}")
         if made["int8"]:
             print(f"int8: {json.dumps(made['int8'])}")
-    wanted = args.quantize or (config.plugins.get(plugin) or {}).get("quantize")
+    from bot.plugin_manager import configured
+
+    wanted = args.quantize or getattr((configured(config, plugin) or (None, None))[1], "quantize", None)
     if wanted == "int8" and made["serves"] != "int8":
         raise NlpbotError(f"int8 refused for {plugin}: it loses {made['int8']['loss_points']} points "
                           f"(tolerance {config.models.quantize_tolerance}); the fp32 export serves")

@@ -45,7 +45,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from bot.training.run import train
 
     config = bootstrap(getattr(args, "config", None))
-    declared = trainable(args.plugin)
+    declared = trainable(config, args.plugin)
     nodes = None
     if args.nnodes > 1 or args.node_rank:
         from bot.training.distributed import Nodes
@@ -57,6 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         result = train(
             config, plugin=args.plugin, kind=declared.kind, labels=declared.labels, metric=declared.metric,
+            out_of_scope_label=declared.out_of_scope_label,
             data=args.data, eval_data=args.eval_data,
             base=args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_steps=args.max_steps,
             max_length=args.max_length, seed=args.seed, force=args.force, nproc=args.nproc, nodes=nodes,

@@ -10,7 +10,8 @@ A model spec in config.toml is one of:
   where ``[models] offline = false`` and the hub is reachable.
 
 Rooms: `specs` (spec -> files), `device` (device and dtype), `hub` (load, cache, swap), `handle` (what a
-plugin calls), `batching`, `loaders` (one entry per kind), `seq2seq`, `tokens`, `versions` (trained versions).
+plugin calls), `batching`, `loaders` (one entry per kind), `decisions` (a classifier's calibrated answer), `seq2seq`,
+`tokens`, `versions` (trained versions).
 """
 
 from bot.models.device import pick_device, pick_dtype

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.models.batching import Batcher
+from bot.models.decisions import decide
 from bot.models.loaders import LOADERS
 from bot.models.tokens import count_tokens
 
@@ -76,9 +77,17 @@ class ModelHandle:
         return self._loader.combine(results)
 
     def run_now(self, inputs: list, kwargs: dict) -> list:
-        """One model call on these inputs, without waiting for others."""
-        model = self.shared.current[0]  # one read: a concurrent swap cannot change the model under this call
-        return list(self._loader.call(model, list(inputs), self.batch_size, dict(kwargs)))
+        """One model call on these inputs, without waiting for others.
+
+        A text classifier called with `calibrated=True` gives an answer per input (`bot.models.decisions.decide`):
+        every label's score, and the label only where the serving version's calibrated threshold is met.
+        """
+        model, info = self.shared.current  # one read: a swap cannot change the model (or its calibration) mid-call
+        kwargs = dict(kwargs)
+        if not kwargs.pop("calibrated", False):
+            return list(self._loader.call(model, list(inputs), self.batch_size, kwargs))
+        scores = self._loader.call(model, list(inputs), self.batch_size, {**kwargs, "top_k": None})
+        return [decide(row, info.get("calibration")) for row in scores]
 
     def _get_batcher(self) -> Batcher:
         if self._batcher is None:

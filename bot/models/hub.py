@@ -23,7 +23,7 @@ from bot.models.handle import LoadedModel, ModelHandle
 from bot.models.loaders import LOADERS, ONNX_KINDS, onnx_kind, onnx_variant
 from bot.models.onnx import onnx_device
 from bot.models.specs import PACKAGE, TRAINED, ResolvedModel, require_package, resolve_model
-from bot.models.versions import serving_version
+from bot.models.versions import read_metadata, serving_version
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -170,6 +170,8 @@ class ModelHub:
             "dtype": str(dtype).replace("torch.", ""),
             "load_seconds": round(seconds, 3),
         }
+        if task == "text-classification":  # what `calibrated=True` calls answer with (bot.models.decisions)
+            info["calibration"] = _calibration(source, value)
         metrics.MODEL_LOAD_SECONDS.labels(kind=kind, model=resolved.spec).set(seconds)
         return value, info
 
@@ -178,7 +180,8 @@ class ModelHub:
         from bot.models.export import prepare
 
         plugin = resolved.spec[len(TRAINED):] if resolved.source == "trained" else what.split(".")[1] if what.startswith("plugins.") else ""
-        eval_data = self.config.training.plugin(plugin).eval_data if plugin else None
+        table = self.config.training.plugin(plugin) if plugin else None
+        eval_data = (table.eval_data or table.data) if table else None  # int8 is checked on labelled texts
         folder, variant = prepare(resolved, self.config.models_dir, head=ONNX_KINDS[kind], variant=variant,
                                   eval_data=eval_data, tolerance=self.config.models.quantize_tolerance)
         return replace(resolved, path=folder), variant
@@ -220,3 +223,14 @@ class ModelHub:
         """Every model in memory, once each however many handles use it."""
         with self._lock:
             return list(self._models.values())
+
+
+def _calibration(resolved: ResolvedModel, model: Any) -> dict[str, Any] | None:
+    """A trained version's calibrated thresholds (metadata.json); for other models, whether they are multi-label."""
+    if resolved.source == "trained":
+        calibration = read_metadata(resolved.path).get("calibration")
+        if calibration:
+            return calibration
+    config = getattr(getattr(model, "model", None), "config", None)  # a transformers pipeline's model
+    problem = getattr(config, "problem_type", None) or getattr(model, "meta", {}).get("problem_type")  # or ONNX's
+    return {"multi_label": True} if problem == "multi_label_classification" else None

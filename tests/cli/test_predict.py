@@ -38,7 +38,7 @@ def test_an_undecodable_line_gets_its_error_and_every_other_line_is_scored(make_
     assert len(rows) == 300
     assert rows[150] == {"text": "caf\ufffd latin-1, not UTF-8",
                          "error": f"{data}:151: not UTF-8 text (invalid continuation byte at byte 3)"}
-    assert all(set(row) == {"text", "label", "score"} for i, row in enumerate(rows) if i != 150)
+    assert all(set(row) == {"text", "label", "score", "top"} for i, row in enumerate(rows) if i != 150)
     assert rows[0]["text"] == "message number 0"  # the byte order mark is not part of the text
     assert "1 input(s) could not be scored" in result.stderr
 

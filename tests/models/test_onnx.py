@@ -16,7 +16,7 @@ from bot.config import load_config
 from bot.core import Nlpbot
 from bot.models import ModelHub
 from tests.support.bots import ROOT, write_config
-from tests.support.tinymodels import MINILM, tiny_text_classifier, tiny_token_classifier
+from tests.support.tinymodels import MINILM, SENTIMENT_LABELS, tiny_text_classifier, tiny_token_classifier
 
 TEXTS = ["I love this", "the deploy broke everything again and nobody noticed until the morning standup", "meh",
          "Angela Merkel met Emmanuel Macron in Paris on Monday to talk about Airbus."]
@@ -45,7 +45,38 @@ def test_sentiment_on_onnx_answers_as_torch_does(tmp_path, tiny_sentiment):
     for ours, theirs in zip(replies["onnx"], replies["torch"]):
         assert [r["label"] for r in ours] == [r["label"] for r in theirs]
         assert np.allclose([r["score"] for r in ours], [r["score"] for r in theirs], atol=1e-4)
+        for mine, other in zip(ours, theirs):  # every label's score, from either runtime
+            assert {g["label"] for g in mine["top"]} == {g["label"] for g in other["top"]} == set(SENTIMENT_LABELS)
+            assert all(abs(g["score"] - {h["label"]: h["score"] for h in other["top"]}[g["label"]]) < 2e-4
+                       for g in mine["top"])
+            assert sum(g["score"] for g in mine["top"]) == pytest.approx(1.0, abs=1e-3)  # a softmax over the three
     assert (tmp_path / "onnx" / "models" / ".onnx").is_dir()  # a path model's export lives in the shared cache
+
+
+def test_a_multi_label_classifier_scores_each_label_alike_on_both_runtimes(tmp_path):
+    labels = ["bug", "billing", "question", "urgent"]
+    model = tiny_text_classifier(tmp_path / "tags", labels=labels, seed=3, multi_label=True)
+    found = {}
+    for runtime in ("torch", "onnx"):
+        bot = bot_for(tmp_path / runtime, f'[classifiers.tags]
+multi_label = true
+model = "{model}"
+'
+                                         f'runtime = "{runtime}"
+quantize = "none"
+[plugins.sentiment]
+'
+                                         f'enabled = false
+' + ONLY_SENTIMENT)
+        found[runtime] = bot.plugins["tags"].predict(TEXTS)
+    for ours, theirs in zip(found["onnx"], found["torch"]):
+        scores = {g["label"]: g["score"] for g in theirs["top"]}
+        assert {g["label"] for g in ours["top"]} == set(labels)  # a sigmoid per label: they need not sum to 1
+        assert all(abs(g["score"] - scores[g["label"]]) < 2e-4 for g in ours["top"])
+        for answer in (ours, theirs):  # without a calibration, the labels scored 0.5 or more
+            assert answer["labels"] == [g["label"] for g in answer["top"] if g["score"] >= 0.5]
+        clear = {label for label, score in scores.items() if abs(score - 0.5) > 1e-3}
+        assert set(ours["labels"]) & clear == set(theirs["labels"]) & clear
 
 
 def test_entities_on_onnx_match_the_torch_tagger(tmp_path):

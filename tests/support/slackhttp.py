@@ -70,3 +70,16 @@ def submit_view(server, view: dict, *, user: str) -> int:
     body = urlencode({"payload": json.dumps(payload)})
     status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
     return status
+
+
+def click(server, fake, action: dict, *, user: str, name: str, channel: str = "C0GENERAL") -> int:
+    """A button or menu of a feedback block clicked, as Slack posts the block_actions payload: form-encoded, signed."""
+    from urllib.parse import urlencode
+
+    payload = {"type": "block_actions", "trigger_id": "1337.43.abcd", "token": "unused", "api_app_id": "A0001",
+               "team": {"id": "T0001", "domain": "example"}, "user": {"id": user, "team_id": "T0001"},
+               "channel": {"id": channel}, "container": {"type": "message", "is_ephemeral": False},
+               "response_url": fake.response_url(name), "actions": [{**action, "block_id": "feedback", "action_ts": "1.2"}]}
+    body = urlencode({"payload": json.dumps(payload)})
+    status, _, _ = post(server.url, body, signed_headers(SIGNING_SECRET, body, content_type=FORM))
+    return status

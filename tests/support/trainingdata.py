@@ -64,3 +64,21 @@ def fake_sdist(folder: Path, per_source: int = 40) -> Path:
         add_file(outer, "vaderSentiment-3.3.2/setup.py", b"")
         add_file(outer, f"vaderSentiment-3.3.2/{vader.RATINGS_ARCHIVE}", inner.getvalue())
     return path
+
+
+TRIAGE = {"bug": ["crash", "error", "broken", "freezes"], "question": ["how", "where", "explain", "wondering"],
+          "billing": ["invoice", "refund", "charged", "payment"]}
+OFF_TOPIC = ["the weather is lovely", "my cat sleeps all day", "lunch was pasta", "the football match ended late"]
+
+
+def triage_examples(count: int, seed: int, *, off_topic: int = 0, label: str = "oos") -> list[dict]:
+    """Support requests whose team is decided by one word, and `off_topic` chatter labelled `label` (out of scope)."""
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(count):
+        team = rng.choice(sorted(TRIAGE))
+        examples.append({"text": f"the {rng.choice(NEUTRAL)} {rng.choice(TRIAGE[team])} {rng.choice(NEUTRAL)}",
+                         "label": team})
+    examples += [{"text": f"{rng.choice(OFF_TOPIC)} on {rng.choice(NEUTRAL)}", "label": label} for _ in range(off_topic)]
+    rng.shuffle(examples)
+    return examples

@@ -53,12 +53,18 @@ def test_eval_of_a_named_version_prints_a_metric_table(two_versions, sentiment_f
     config, first, _ = two_versions
     result = nlpbot("eval", "sentiment", "--data", str(sentiment_files[1]), "--version", first.version, config=config)
     assert result.returncode == 0, result.stderr
-    header, columns, *rows = result.stdout.splitlines()
+    scores, labels = result.stdout.split("\n\n")
+    header, columns, *rows = scores.splitlines()
     assert header == f"sentiment {first.version}: 45 examples from {sentiment_files[1]}"  # not "(serving)"
     assert columns.split() == ["metric", "value"]
     table = {row.split()[0]: row.split()[1:] for row in rows}
     assert {"accuracy", "macro_f1", "loss"} <= set(table)
     assert table["macro_f1"] == [f"{first.metrics['macro_f1']:.4f}", "(decides", "promotion)"]
+    label_columns, *label_rows = labels.splitlines()  # then each label's scores, as `--json` has them in per_label
+    assert label_columns.split() == ["label", "precision", "recall", "f1", "support"]
+    per_label = {row.split()[0]: row.split()[1:] for row in label_rows}
+    assert set(per_label) == set(LABELS)
+    assert per_label["positive"][2] == f"{first.metrics['per_label']['positive']['f1']:.4f}"
 
 
 def test_eval_exit_codes(two_versions, sentiment_files, tmp_path: Path) -> None:

@@ -72,14 +72,14 @@ def test_summarize_run_reports_rouge_and_bleu(tmp_path: Path, tiny_bart: Path) -
 
 
 def test_translations_are_ranked_by_the_metric_the_plugin_declares(tmp_path: Path, tiny_bart: Path) -> None:
-    declared = trainable("translate")
+    config = make_config(tmp_path, "[training]\nmax_length = 24\n")
+    declared = trainable(config, "translate")
     assert (declared.kind, declared.metric) == ("seq2seq", "bleu")  # plugins/translate.py: training_metric
-    assert trainable("summarize").metric is None  # the kind's own: ROUGE-L
+    assert trainable(config, "summarize").metric is None  # the kind's own: ROUGE-L
     data = tmp_path / "pairs.jsonl"
     lines = [{"text": f"Sitzung {i} im Raum {i % 3}", "target": f"meeting {i} in room {i % 3}",
               "source_lang": "de", "target_lang": "en"} for i in range(24)]
     data.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    config = make_config(tmp_path, "[training]\nmax_length = 24\n")
     result = train(config, plugin="translate", kind=declared.kind, metric=declared.metric, data=data,
                    base=str(tiny_bart), max_steps=2, batch_size=8, show_bar=False)
     assert result.primary_metric == "bleu" and result.summary().startswith(f"translate {result.version}: ")

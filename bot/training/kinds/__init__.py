@@ -5,18 +5,26 @@ from __future__ import annotations
 from bot.errors import NlpbotError
 from bot.training.kinds.base import Kind, Prepared
 
-KIND_NAMES = ("sequence-classification", "token-classification", "seq2seq", "sentence-embeddings")
+KIND_NAMES = ("sequence-classification", "multi-label-classification", "token-classification", "seq2seq",
+              "sentence-embeddings")
 
 __all__ = ["KIND_NAMES", "Kind", "Prepared", "get_kind"]
 
 
-def get_kind(name: str, *, metric: str | None = None) -> Kind:
-    """The Kind for a name, ranking by `metric` (a plugin's `training_metric`) or else by the kind's own."""
+def get_kind(name: str, *, metric: str | None = None, out_of_scope_label: str | None = None) -> Kind:
+    """The Kind for a name, ranking by `metric` (a plugin's `training_metric`) or else by the kind's own; a
+    classifier's `out_of_scope_label` names the examples that fit none of its labels."""
     kind: Kind
     if name == "sequence-classification":
         from bot.training.kinds.classification import SequenceClassification
 
         kind = SequenceClassification()
+        kind.out_of_scope_label = out_of_scope_label
+    elif name == "multi-label-classification":
+        from bot.training.kinds.classification import MultiLabelClassification
+
+        kind = MultiLabelClassification()
+        kind.out_of_scope_label = out_of_scope_label
     elif name == "token-classification":
         from bot.training.kinds.tokens import TokenClassification
 

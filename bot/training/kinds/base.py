@@ -23,6 +23,9 @@ class Prepared:
     collator: Callable[[list[dict]], dict]
     compute_metrics: Callable[[Any], dict[str, float]]
     seq2seq: bool = False
+    head: tuple[str, ...] = ()  # modules (names in a parameter's dotted name) of a head that learns `head_lr_scale` x faster
+    head_lr_scale: float = 1.0
+    group_by_length: bool = False  # batches of similar lengths: less padding
 
 
 class Kind:
@@ -90,6 +93,11 @@ class Kind:
         trainer, _ = self._trainer(spec, prepared, None, evaluate_only=True)
         return clean_metrics(trainer.evaluate())
 
+    def calibrate(self, spec: RunSpec, path: Path, eval: Sequence[dict]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """After a fit: what to store with the version at `path` as its "calibration" (a classifier's confidence
+        thresholds, chosen on `eval`) and the metrics of the answers it then gives. None: the kind has nothing to tune."""
+        return None
+
     def _trainer(self, spec: RunSpec, prepared: Prepared, progress: Progress | None, *,
                  evaluate_only: bool = False) -> tuple[Any, Any]:
         from transformers import (EarlyStoppingCallback, Seq2SeqTrainer, Seq2SeqTrainingArguments, Trainer,
@@ -100,6 +108,8 @@ class Kind:
         arguments, total, per_epoch = trainer_arguments(spec, self.primary_metric, len(prepared.train_dataset or []))
         if prepared.seq2seq:
             arguments.update(predict_with_generate=True, generation_max_length=spec.max_length)
+        if prepared.group_by_length:
+            arguments.update(train_sampling_strategy="group_by_length")
         args = (Seq2SeqTrainingArguments if prepared.seq2seq else TrainingArguments)(**arguments)
         recorder = HistoryRecorder(self.primary_metric, total_steps=total, steps_per_epoch=per_epoch,
                                    progress=progress)
@@ -113,6 +123,25 @@ class Kind:
             processing_class=prepared.tokenizer,
             compute_metrics=prepared.compute_metrics,
             callbacks=callbacks,
+            optimizers=(_optimizer(prepared, spec.lr, arguments["weight_decay"]), None),
         )
         quiet(trainer, spec)
         return trainer, recorder
+
+
+def _optimizer(prepared: Prepared, lr: float, weight_decay: float) -> Any:
+    """AdamW as the Trainer makes it (no decay for biases and norms), with the head's groups at `head_lr_scale` x lr;
+    None (the Trainer's own) for a model without such a head."""
+    if not prepared.head or prepared.head_lr_scale == 1.0:
+        return None
+    import torch
+
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, parameter in prepared.model.named_parameters():
+        if parameter.requires_grad:
+            in_head = not set(name.split(".")).isdisjoint(prepared.head)
+            decays = not (name.endswith("bias") or "norm" in name.lower())
+            groups.setdefault((in_head, decays), []).append(parameter)
+    return torch.optim.AdamW([{"params": params, "lr": lr * (prepared.head_lr_scale if in_head else 1.0),
+                               "weight_decay": weight_decay if decays else 0.0}
+                              for (in_head, decays), params in groups.items()], lr=lr)
