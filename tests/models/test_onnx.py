@@ -58,16 +58,9 @@ def test_a_multi_label_classifier_scores_each_label_alike_on_both_runtimes(tmp_p
     model = tiny_text_classifier(tmp_path / "tags", labels=labels, seed=3, multi_label=True)
     found = {}
     for runtime in ("torch", "onnx"):
-        bot = bot_for(tmp_path / runtime, f'[classifiers.tags]
-multi_label = true
-model = "{model}"
-'
-                                         f'runtime = "{runtime}"
-quantize = "none"
-[plugins.sentiment]
-'
-                                         f'enabled = false
-' + ONLY_SENTIMENT)
+        bot = bot_for(tmp_path / runtime, f'[classifiers.tags]\nmulti_label = true\nmodel = "{model}"\n'
+                                         f'runtime = "{runtime}"\nquantize = "none"\n[plugins.sentiment]\n'
+                                         f'enabled = false\n' + ONLY_SENTIMENT)
         found[runtime] = bot.plugins["tags"].predict(TEXTS)
     for ours, theirs in zip(found["onnx"], found["torch"]):
         scores = {g["label"]: g["score"] for g in theirs["top"]}
