@@ -15,7 +15,10 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The example third-party plugin (examples/nlpbot-urgency) is installed too: the plugin contract tests run it.
+EXAMPLES := examples/nlpbot-urgency
+
+$(STAMP): pyproject.toml $(EXAMPLES:%=%/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned, of the chosen variant (an unpinned torch pulls the multi-GB CUDA build)
 	@echo "torch $(TORCH_VERSION), $(TORCH_VARIANT) build$(if $(TORCH_INDEX), (index $(TORCH_INDEX)))"
@@ -24,6 +27,7 @@ $(STAMP): pyproject.toml
 		echo "$$index cannot be reached: torch comes from the configured package index"; index=; fi; \
 	$(PY) -m pip install --quiet --disable-pip-version-check $${index:+--extra-index-url "$$index"} torch==$(TORCH_VERSION)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,redis,ray]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(EXAMPLES:%=-e %)
 	touch $(STAMP)
 
 # The default sentiment model: VADER's human-rated sentences -> MiniLM fine-tuned (once; kept in models/).

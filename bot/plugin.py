@@ -1,8 +1,9 @@
 """The plugin contract: commands, help, settings and a training kind; models come from the hub, never loaded here.
 
 A plugin is a class with a `name`, a `Settings` schema for its `[plugins.NAME]` table, and methods
-decorated with `@command`; the docstring of a command is its help text. The constructor must be
-cheap: models are asked for on first use (or in `warm_up`).
+decorated with `@command` (or `@subcommand`); the docstring of a command is its help text. The constructor must be
+cheap: models are asked for on first use (or in `warm_up`). What the adapters and the CLI need besides, a plugin
+declares: `feedback()`, `shortcuts`, `forms()` and `predict_options` (bot.declarations, bot.feedback).
 
 Example::
 
@@ -22,16 +23,24 @@ it declares, which become its flags on the command line::
 
         def predict(self, texts, **options):   # nlpbot predict shout --times 2 -> predict(texts, times=2)
             return [{"text": text, "shout": text.upper() * (options.get("times") or 1)} for text in texts]
+
+A command with subcommands, each with its own usage, help and flags (`/shout help twice`)::
+
+        @subcommand("twice", of="shout", usage="/shout twice TEXT [--gap N]", options=(Option("gap", type=int),))
+        def twice(self, request: Request, args: list[str], gap: int = 1) -> Reply:
+            \"\"\"Say it twice.\"\"\"
+            return Reply(text=(" " * gap).join([" ".join(args).upper()] * 2))
 """
 
 from __future__ import annotations
 
-import inspect
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from bot.config import PluginSettings
+from bot.declarations import CommandSpec, Form, Input, Option, Shortcut, SubcommandSpec, command, declared_commands, subcommand
+from bot.feedback import Feedback
 from bot.reply import Reply
 from bot.request import Request
 
@@ -41,62 +50,8 @@ if TYPE_CHECKING:
     from bot.scheduler import Scheduler
     from bot.search import IndexManager
 
-__all__ = ["Plugin", "PluginSettings", "CommandSpec", "Option", "command", "Services", "Request", "Reply"]
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    """One command as the router and the help text see it."""
-
-    name: str
-    usage: str
-    help: str
-    admin_only: bool
-    method: str
-    plugin: str = ""
-    accepts_empty: bool = False
-
-
-def command(
-    name: str | None = None, *, usage: str = "", admin_only: bool = False, accepts_empty: bool = False
-) -> Callable[[Callable], Callable]:
-    """Mark a plugin method as a command. Its docstring's first paragraph becomes the help text.
-
-    `accepts_empty` lets the command run without text (e.g. `/summarize` in a thread); otherwise an empty
-    request is answered with the usage line before the plugin runs.
-    """
-
-    def mark(method: Callable) -> Callable:
-        doc = inspect.getdoc(method) or ""
-        method.__nlpbot_command__ = {
-            "name": name or method.__name__,
-            "usage": usage,
-            "help": doc.split("\n\n", 1)[0].replace("\n", " "),
-            "admin_only": admin_only,
-            "accepts_empty": accepts_empty,
-        }
-        return method
-
-    return mark
-
-
-@dataclass(frozen=True)
-class Option:
-    """One option of a plugin's batch use: `nlpbot predict PLUGIN --NAME VALUE` calls `predict(texts, NAME=VALUE)`.
-
-    `type` turns the command line's text into the value; with `default` None an option not given is not passed,
-    so the plugin's settings decide.
-    """
-
-    name: str  # a Python name; the flag is --NAME with "-" for "_"
-    type: Callable[[str], Any] = str
-    default: Any = None
-    help: str = ""
-    metavar: str | None = None
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+__all__ = ["Plugin", "PluginSettings", "CommandSpec", "SubcommandSpec", "Option", "command", "subcommand", "Services",
+           "Request", "Reply", "Feedback", "Shortcut", "Form", "Input"]
 
 
 @dataclass
@@ -160,12 +115,19 @@ class Plugin:
 
     @classmethod
     def commands(cls) -> list[CommandSpec]:
-        specs = []
-        for attr, member in inspect.getmembers(cls, callable):
-            meta = getattr(member, "__nlpbot_command__", None)
-            if meta:
-                specs.append(CommandSpec(method=attr, plugin=cls.name, **meta))
-        return sorted(specs, key=lambda spec: spec.name)
+        return declared_commands(cls, cls.name)
+
+    # -- what the adapters and the command line read (bot.declarations, bot.feedback) ------------------
+    shortcuts: ClassVar[tuple[Shortcut, ...]] = ()  # message shortcuts in Slack, each running one of these commands
+
+    def feedback(self) -> Feedback | None:
+        """What people may correct in this plugin's answers ("wrong?" buttons), or None. Asked per answer, so a
+        plugin instance may say it from its config or its trained model (a classifier's labels)."""
+        return None
+
+    def forms(self) -> tuple[Form, ...]:
+        """The forms this plugin's commands open where a chat has them (asked each time: choices stay current)."""
+        return ()
 
     def warm_up(self) -> None:
         """Load the models this plugin needs, so the first request does not wait. Optional."""

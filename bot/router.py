@@ -8,7 +8,8 @@ from typing import Any
 
 from bot import metrics
 from bot.config import Config
-from bot.errors import Forbidden, NlpbotError, UserInputError
+from bot.declarations import Form, Shortcut, SubcommandSpec, parse_options
+from bot.errors import ConfigError, Forbidden, NlpbotError, UserInputError
 from bot.format import escape
 from bot.logs import REQUEST_ID
 from bot.plugin import CommandSpec, Plugin
@@ -35,6 +36,18 @@ class Router:
         self.plugins = plugins
         self.config = config
         self.commands = command_table(plugins)
+        self.shortcuts = shortcut_table(plugins, self.commands)
+
+    def form(self, command: str, text: str, *, is_admin: bool) -> Form | None:
+        """The form `/COMMAND TEXT` opens where a chat has forms (a bare `/index`), for someone who may run it."""
+        if command not in self.commands:
+            return None
+        plugin, spec = self.commands[command]
+        typed = " ".join(text.lower().split())
+        if spec.admin_only and not is_admin:
+            return None
+        return next((form for form in plugin.forms() if form.command == command and form.opens_on == typed
+                     and all(field.choices for field in form.inputs if field.kind == "choice")), None)  # a choice to make
 
     def parse(
         self,
@@ -112,30 +125,42 @@ class Router:
         if spec.admin_only and not request.is_admin:
             raise Forbidden(f"/{spec.name} is for the bot's admins. Ask one of them, or an admin can add your "
                             f"Slack user id ({request.user_id}) to [bot] admins in config.toml.")
-        if not request.text.strip() and not spec.accepts_empty:
-            raise UserInputError(f"/{spec.name} needs some text. Usage: `{spec.usage or '/' + spec.name + ' TEXT'}`")
         if len(request.text) > plugin.max_text_chars:
             raise UserInputError(
                 f"That text is {len(request.text):,} characters; /{spec.name} takes at most "
                 f"{plugin.max_text_chars:,}. Send a shorter part, or index long documents with `nlpbot index add`."
             )
+        if spec.subcommands:  # the first word picks one; none, or `help`, shows the command's help
+            word, rest = _first_word(request.text)
+            if not word or word in HELP_WORDS:
+                return self.help(f"{spec.name} {rest}")
+            sub = spec.subcommand(word)
+            if sub is not None:
+                args, options = parse_options(rest.split(), sub.options, where=f"/{spec.name} {sub.name}")
+                reply = getattr(plugin, sub.method)(request, args, **options)
+                reply.plugin = reply.plugin or plugin.name
+                return reply
+        if not request.text.strip() and not spec.accepts_empty:
+            raise UserInputError(f"/{spec.name} needs some text. Usage: `{spec.usage or '/' + spec.name + ' TEXT'}`")
         reply = getattr(plugin, spec.method)(request)
         reply.plugin = reply.plugin or plugin.name
         return reply
 
     def help(self, topic: str | None = None) -> Reply:
-        """Help generated from the plugins: every command, its usage and its docstring."""
+        """Help generated from the plugins: every command, its usage and its docstring; a command's subcommands."""
         words = topic.lstrip("/").split() if topic else []
-        if words:
-            name = words[0].lower()
-            if name in self.commands:
-                plugin, spec = self.commands[name]
-                return Reply(
-                    title=f"/{spec.name}",
-                    text=f"{spec.help}\nUsage: `{spec.usage or '/' + spec.name}`"
-                    + ("\n_Admins only._" if spec.admin_only else ""),
-                    plugin="core", in_channel=False, data={"commands": [spec.name]},
-                )
+        if words and words[0].lower() in self.commands:
+            spec = self.commands[words[0].lower()][1]
+            sub = spec.subcommand(words[1]) if len(words) > 1 else None
+            if sub is not None:
+                return self._subcommand_help(spec, sub)
+            lines = [spec.help, f"Usage: `{spec.usage or '/' + spec.name}`"]
+            lines += [f"• `{sub.usage or f'/{spec.name} {sub.name}'}` {sub.help}" for sub in spec.subcommands]
+            if spec.subcommands:
+                lines.append(f"`/{spec.name} help SUBCOMMAND` shows one.")
+            lines += ["_Admins only._"] if spec.admin_only else []
+            return Reply(title=f"/{spec.name}", text="\n".join(lines), plugin="core", in_channel=False,
+                         data={"commands": [spec.name]})
         lines = []
         for plugin in sorted(self.plugins.values(), key=lambda p: p.name):
             specs = plugin.commands()
@@ -150,9 +175,33 @@ class Router:
         return Reply(title=f"{self.config.bot.name} commands", text="\n".join(lines), plugin="core", in_channel=False,
                      data={"commands": sorted(self.commands)})
 
+    @staticmethod
+    def _subcommand_help(spec: CommandSpec, sub: SubcommandSpec) -> Reply:
+        lines = [sub.help, f"Usage: `{sub.usage or f'/{spec.name} {sub.name}'}`"]
+        lines += [f"• `{option.shown}` {option.help}".rstrip() for option in sub.options]
+        lines += ["_Admins only._"] if spec.admin_only else []
+        return Reply(title=f"/{spec.name} {sub.name}", text="\n".join(lines), plugin="core", in_channel=False,
+                     data={"commands": [spec.name], "subcommand": sub.name})
+
     def unknown(self, command: str) -> Reply:
         reply = self.help()
         shown = escape(command[:40])
         reply.text = f"I don't know the command `{shown}`. Here is what I can do:\n\n" + reply.text
         reply.data["unknown"] = command[:40]
         return reply
+
+
+def shortcut_table(plugins: dict[str, Plugin],
+                   commands: dict[str, tuple[Plugin, CommandSpec]]) -> dict[str, tuple[Plugin, Shortcut]]:
+    """callback_id -> (plugin, shortcut); an id claimed twice, or a shortcut to another plugin's command, is refused."""
+    table: dict[str, tuple[Plugin, Shortcut]] = {}
+    for plugin in plugins.values():
+        for shortcut in plugin.shortcuts:
+            if shortcut.callback_id in table:
+                raise ConfigError(f"the message shortcut {shortcut.callback_id!r} is claimed by both the "
+                                  f"{table[shortcut.callback_id][0].name} and {plugin.name} plugins; disable one")
+            if commands.get(shortcut.command, (None,))[0] is not plugin:
+                raise ConfigError(f"the {plugin.name} plugin's shortcut {shortcut.callback_id!r} runs "
+                                  f"/{shortcut.command}, which is not one of its commands")
+            table[shortcut.callback_id] = (plugin, shortcut)
+    return table

@@ -6,19 +6,25 @@ import logging
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
 from pydantic import Field
 
 from bot.errors import UserInputError
 from bot.feedback import feedback_line
 from bot.models import versions
 from bot.exports import promote
-from bot.plugin import Plugin, PluginSettings, Reply, Request, command
+from bot.plugin import Form, Input, Option, Plugin, PluginSettings, Reply, Request, command, subcommand
 
 log = logging.getLogger(__name__)
 
 USAGE = ("/nlp-admin train PLUGIN [--epochs N] [--force] | train (a form for a data file) | models [PLUGIN] | "
          "promote PLUGIN VERSION | rollback PLUGIN | reindex [INDEX] | drop-index INDEX | jobs")
-TRAIN_FLAGS = {"--epochs": float, "--lr": float, "--max-steps": int, "--batch-size": int}
+TRAIN_OPTIONS = (Option("epochs", type=float, metavar="N", help="passes over the data"),
+                 Option("lr", type=float, metavar="RATE", help="learning rate"),
+                 Option("max_steps", type=int, metavar="N", help="stop after this many optimizer steps"),
+                 Option("batch_size", type=int, metavar="N", help="examples per step"),
+                 Option("force", type=bool, help="promote even if it scores worse than the serving version"))
 
 
 class AdminSettings(PluginSettings):
@@ -35,13 +41,14 @@ class AdminPlugin(Plugin):
     @command("nlp-admin", usage=USAGE, admin_only=True, accepts_empty=True)
     def admin(self, request: Request) -> Reply:
         """Admin tasks: train, models, promote, rollback, reindex, drop-index, jobs."""
-        args = request.args
-        action = args[0].lower() if args else "help"
-        handlers = {"train": self.train, "models": self.models, "promote": self.promote, "rollback": self.rollback,
-                    "reindex": self.reindex, "drop-index": self.drop_index, "jobs": self.jobs}
-        if action not in handlers:
-            return Reply(title="/nlp-admin", text=f"Usage: `{USAGE}`", in_channel=False)
-        return handlers[action](request, args[1:])
+        raise UserInputError(f"No such admin task. Usage: `{USAGE}`; `/nlp-admin help TASK` explains one.")
+
+    def forms(self) -> tuple[Form, ...]:
+        """`/nlp-admin train` alone: pick the plugin, attach the training data (Slack sends no files with a command)."""
+        return (Form("nlp-admin", title="Retrain a model", submit="Train", opens_on="train", runs="{plugin}", inputs=(
+            Input("plugin", "Plugin", kind="choice", choices=tuple(self._trainable())),
+            Input("files", "Files", kind="files", optional=True,
+                  hint="training data (JSON lines; CoNLL for ner); none: the data in config.toml"))),)
 
     def _trainable(self) -> list[str]:
         return sorted(p.name for p in self.services.plugins.values() if p.training_kind)
@@ -55,9 +62,17 @@ class AdminPlugin(Plugin):
             raise UserInputError(f"{name!r} is not a trainable plugin here; trainable: {', '.join(trainable)}")
         return name
 
-    def train(self, request: Request, args: list[str]) -> Reply:
+    @subcommand("train", of="nlp-admin", usage="/nlp-admin train PLUGIN [--epochs N] [--lr RATE] [--max-steps N] "
+                "[--batch-size N] [--force]", options=TRAIN_OPTIONS)
+    def train(self, request: Request, args: list[str], **options: Any) -> Reply:
+        """Retrain a plugin in its own process (the bot keeps answering), on [training.PLUGIN] data or a shared file;
+        promoted only if it scores at least as well. The report comes in a DM.
+
+        `/nlp-admin train` alone opens a form to attach the data file.
+        """
         plugin = self._plugin_arg(args, "train")
-        flags = self._flags(args[1:])
+        flags = [word for option in TRAIN_OPTIONS if option.name in options
+                 for word in ([option.flag] if option.switch else [option.flag, str(options[option.name])])]
         from bot.training.launch import train_in_subprocess
 
         last_sent = [0.0]
@@ -84,24 +99,6 @@ class AdminPlugin(Plugin):
                      data={"plugin": plugin, "version": outcome.version.version, "promoted": outcome.promoted,
                            "metrics": outcome.version.metadata.get("metrics", {})})
 
-    def _flags(self, args: list[str]) -> list[str]:
-        flags, index = [], 0
-        while index < len(args):
-            flag = args[index]
-            if flag == "--force":
-                flags.append(flag)
-                index += 1
-                continue
-            if flag not in TRAIN_FLAGS or index + 1 >= len(args):
-                raise UserInputError(f"Unknown option {flag!r}; options: --force, {', '.join(TRAIN_FLAGS)} VALUE")
-            try:
-                TRAIN_FLAGS[flag](args[index + 1])
-            except ValueError:
-                raise UserInputError(f"{flag} needs a number, not {args[index + 1]!r}") from None
-            flags += [flag, args[index + 1]]
-            index += 2
-        return flags
-
     def _download(self, request: Request, folder: Path) -> Path:
         """The first file shared with the command: training data (JSON lines, or CoNLL for ner)."""
         from bot.search.shared_files import SAFE_NAME
@@ -111,7 +108,9 @@ class AdminPlugin(Plugin):
         path.write_bytes(shared.fetch(max_bytes=int(self.settings.max_data_mb * 1024 * 1024)))
         return path
 
+    @subcommand("models", of="nlp-admin", usage="/nlp-admin models [PLUGIN]")
     def models(self, request: Request, args: list[str]) -> Reply:
+        """The trained versions of each plugin (or one), which one serves, and the feedback clicks so far."""
         names = [self._plugin_arg(args, "models")] if args else self._trainable()
         lines, data = [], {}
         for plugin in names:
@@ -127,7 +126,9 @@ class AdminPlugin(Plugin):
         lines.append(feedback_line(self.config, names))
         return Reply(title="Model versions", text="\n".join(lines), in_channel=False, data=data)
 
+    @subcommand("promote", of="nlp-admin", usage="/nlp-admin promote PLUGIN VERSION")
     def promote(self, request: Request, args: list[str]) -> Reply:
+        """Make a trained version serve now, whatever its scores (exported for ONNX Runtime first where it runs so)."""
         plugin = self._plugin_arg(args, "promote")
         if len(args) < 2:
             raise UserInputError(f"Which version? `/nlp-admin models {plugin}` lists them.")
@@ -136,14 +137,19 @@ class AdminPlugin(Plugin):
         return Reply(text=f"*{plugin}*: `{args[1]}` now serves (was `{before or 'nothing'}`).", in_channel=False,
                      data={"plugin": plugin, "serving": args[1], "previous": before})
 
+    @subcommand("rollback", of="nlp-admin", usage="/nlp-admin rollback PLUGIN")
     def rollback(self, request: Request, args: list[str]) -> Reply:
+        """Serve the version that served before the current one again."""
         plugin = self._plugin_arg(args, "rollback")
         target = versions.rollback(self.config.models_dir, plugin)
         self.services.hub.refresh_trained()
         return Reply(text=f"*{plugin}*: rolled back; `{target}` serves again.", in_channel=False,
                      data={"plugin": plugin, "serving": target})
 
+    @subcommand("reindex", of="nlp-admin", usage="/nlp-admin reindex [INDEX]")
     def reindex(self, request: Request, args: list[str]) -> Reply:
+        """Index every index's files again (new, changed and removed files), or one index's; stale embeddings are
+        redone with the serving model."""
         from bot.search.reindex import reindex
 
         name = args[0] if args else None
@@ -152,14 +158,18 @@ class AdminPlugin(Plugin):
         report = reindex(self.config, name, hub=self.services.hub)
         return Reply(text=f"Re-indexed: {report}", in_channel=False, data={"report": report})
 
+    @subcommand("drop-index", of="nlp-admin", usage="/nlp-admin drop-index INDEX")
     def drop_index(self, request: Request, args: list[str]) -> Reply:
+        """Delete an index, its documents and vectors (refused while a write holds it)."""
         if not args:
             raise UserInputError("Which index? `/nlp-admin drop-index INDEX`")
         self.services.indexes.drop(args[0])  # refused while a write holds the index
         return Reply(text=f"Index `{args[0]}` dropped: its documents and vectors are deleted.", in_channel=False,
                      data={"dropped": args[0]})
 
+    @subcommand("jobs", of="nlp-admin", usage="/nlp-admin jobs")
     def jobs(self, request: Request, args: list[str]) -> Reply:
+        """The scheduled jobs (re-indexing, retraining, recaps) with their next and last runs."""
         from bot.scheduler import jobs_table
 
         jobs = self.services.scheduler.describe()  # not serving: the jobs as the bot's next start will run them

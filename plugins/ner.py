@@ -7,9 +7,14 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from bot.format import escape
-from bot.plugin import Plugin, PluginSettings, Reply, Request, command
+from bot.plugin import Feedback, Plugin, PluginSettings, Reply, Request, Shortcut, command
 
 QUOTE_CHARS = 2500  # of the highlighted text shown in the reply
+# The entity types a person may correct to: what spaCy's English pipelines tag (OntoNotes 5), and what the common
+# transformers taggers tag (CoNLL-2003, e.g. dslim/bert-base-NER); a type the answer has is offered too.
+ONTONOTES_TYPES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
+                   "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL")
+CONLL_TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
 class NerSettings(PluginSettings):
@@ -62,6 +67,13 @@ class NerPlugin(Plugin):
     description = "Finds names of people, organisations, places, dates and more in a text."
     Settings = NerSettings
     training_kind = "token-classification"
+    shortcuts = (Shortcut("entities_message", "Entities", command="entities",
+                          description="People, places, organisations in this message"),)
+
+    def feedback(self) -> Feedback:
+        """Each entity's type may be corrected, or the entity removed; corrections export as token-classification data."""
+        types = ONTONOTES_TYPES if self.settings.backend == "spacy" else CONLL_TYPES
+        return Feedback(labels=types, spans="entities", remove="not a name")
 
     def _tagger(self):
         if self.settings.backend == "spacy":

@@ -12,7 +12,7 @@ from pydantic import Field
 from bot.config import Config, SearchSettings
 from bot.errors import UserInputError
 from bot.format import channel_link, escape, link
-from bot.plugin import Option, Plugin, PluginSettings, Reply, Request, command
+from bot.plugin import Form, Input, Option, Plugin, PluginSettings, Reply, Request, command
 from bot.request import Message, message_count, require_words
 from bot.search import Answer, Document, DocumentIndex, Hit, IndexManager, check_allowed
 from bot.search.errors import NoSuchIndex
@@ -91,6 +91,14 @@ class SearchPlugin(Plugin):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._lock = threading.Lock()
+
+    def forms(self) -> tuple[Form, ...]:
+        """`/index` alone: upload files into an index (Slack sends no files with a slash command)."""
+        return (Form("index", title="Index files", submit="Index", runs="in:{index}", inputs=(
+            Input("index", "Index", initial=self.search_settings.default_index,
+                  hint="the index the files are added to (`/ask in:NAME`)"),
+            Input("files", "Files", kind="files",
+                  hint="Markdown, text, HTML or PDF; I report in a DM when they are indexed"))),)
 
     @property
     def search_settings(self) -> SearchSettings:

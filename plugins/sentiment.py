@@ -9,7 +9,7 @@ from pydantic import Field
 
 from bot.errors import ModelUnavailable, UserInputError
 from bot.format import escape
-from bot.plugin import Plugin, PluginSettings, Reply, Request, command
+from bot.plugin import Feedback, Plugin, PluginSettings, Reply, Request, Shortcut, command
 from bot.request import message_count, require_words
 
 LABELS = ("negative", "neutral", "positive")
@@ -44,6 +44,14 @@ class SentimentPlugin(Plugin):
     Settings = SentimentSettings
     training_kind = "sequence-classification"
     labels = LABELS
+
+    # -- what the adapters and the command line read (bot.declarations, bot.feedback) --
+    shortcuts = (Shortcut("sentiment_message", "Sentiment", command="sentiment",
+                          description="Is this message positive, negative or neutral?"),)
+
+    def feedback(self) -> Feedback:
+        """The answer's label may be corrected to another; corrections export as {"text", "label"}."""
+        return Feedback(labels=tuple(self.labels))
 
     def _classifier(self):
         return self.model("pipeline", task="text-classification")

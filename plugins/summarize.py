@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from bot.errors import UserInputError
 from bot.format import escape
-from bot.plugin import Plugin, PluginSettings, Reply, Request, command
+from bot.plugin import Plugin, PluginSettings, Reply, Request, Shortcut, command
 from bot.request import Message, message_count, require_words
 from bot.text import split_sentences
 
@@ -81,6 +81,8 @@ class SummarizePlugin(Plugin):
     description = "Summarizes a text, a thread or a channel's recent messages."
     Settings = SummarizeSettings
     training_kind = "seq2seq"
+    shortcuts = (Shortcut("summarize_thread", "Summarize thread", command="summarize", passes="nothing",
+                          description="A short summary of this message's thread"),)
 
     def warm_up(self) -> None:
         if self.settings.backend == "extractive":

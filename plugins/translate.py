@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.errors import ModelUnavailable, UserInputError
 from bot.format import escape
-from bot.plugin import Option, Plugin, PluginSettings, Reply, Request, command
+from bot.plugin import Option, Plugin, PluginSettings, Reply, Request, Shortcut, command
 from bot.request import require_words
 
 USAGE = "/translate [to LANG] TEXT"
@@ -91,6 +91,7 @@ class TranslatePlugin(Plugin):
     training_kind = "seq2seq"
     training_metric = "bleu"  # a translation is judged by BLEU, a summary (the seq2seq default) by ROUGE-L
     predict_options = (Option("to", metavar="LANG", help="target language (default: [plugins.translate] default_target)"),)
+    shortcuts = (Shortcut("translate_message", "Translate", command="translate", description="Translate this message"),)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -134,7 +134,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                                  "bot.format", "bot.request", "bot.bootstrap", "bot.workers", "bot.state")),
     ("models, search, training, recaps", ("bot.models", "bot.search", "bot.training", "bot.recaps", "bot.feedback")),
     ("services", ("bot.scheduler",)),
-    ("plugin API", ("bot.plugin", "bot.plugin_manager", "bot.exports", "bot.router", "bot.core")),
+    ("plugin API", ("bot.declarations", "bot.plugin", "bot.plugin_manager", "bot.exports", "bot.router", "bot.core")),
     ("plugins", ("plugins",)),
     ("adapters", ("bot.adapters", "bot.engines")),
     ("cli", ("bot.cli", "bot.__main__")),

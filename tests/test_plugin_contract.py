@@ -1,12 +1,15 @@
 """The plugin contract, one test for every plugin (shipped or third-party): help, batch order, clear refusals.
 
-A new plugin joins by adding a row to PLUGINS; a third-party plugin (`Shout`, below) passes the same checks.
+A new plugin joins by adding a row to PLUGINS; a plugin class handed to the bot (`Shout`, below) and every plugin an
+installed package registers in the `nlpbot.plugins` entry points (make setup installs examples/nlpbot-urgency)
+pass the same checks, enabled with their defaults.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from bot.config import load_config
 from bot.core import Nlpbot
 from bot.errors import UserInputError
 from bot.plugin import Plugin, Reply, Request, command
+from bot.plugin_manager import ENTRY_POINT_GROUP, plugin_class
 from bot.engines.stream import predict_stream
 from tests.support.bots import write_config
 from tests.support.tinymodels import tiny_bart
@@ -42,6 +46,9 @@ class Shout(Plugin):
         return [{"text": text, "shout": text.upper()} for text in texts]
 
 
+# Installed packages' plugins, run with their defaults; `nlpbot predict` without options where they have batch use.
+THIRD_PARTY = {entry.name: ({} if plugin_class(entry.name).predict is not Plugin.predict else None)
+               for entry in entry_points(group=ENTRY_POINT_GROUP)}
 # plugin -> options for its batch use (None: no batch use, as for admin)
 PLUGINS = {
     "sentiment": {},
@@ -51,6 +58,7 @@ PLUGINS = {
     "search": {"index": "docs", "k": 2},
     "admin": None,
     "shout": {},
+    **THIRD_PARTY,
 }
 
 
@@ -82,7 +90,7 @@ def bot(tmp_path_factory, tiny_sentiment) -> Nlpbot:
         [plugins.translate.models]
         "en-de" = "{seq2seq}"
         "de-en" = "{seq2seq}"
-    """))
+    """ + "".join(f"[plugins.{name}]\nenabled = true\n" for name in THIRD_PARTY)))
     bot = Nlpbot(config, extra_plugins={"shout": Shout})
     indexed = bot.ask(f"/index {folder / 'docs'}", user_id=ADMIN)
     assert not indexed.is_error, indexed.text
@@ -91,6 +99,11 @@ def bot(tmp_path_factory, tiny_sentiment) -> Nlpbot:
 
 def test_every_plugin_is_covered(bot):
     assert set(bot.plugins) == set(PLUGINS)
+
+
+def test_the_example_package_is_installed_and_found_by_its_entry_point():
+    assert "urgency" in THIRD_PARTY, ("examples/nlpbot-urgency is not installed: `make setup` installs it "
+                                      "(pip install -e examples/nlpbot-urgency)")
 
 
 @pytest.mark.parametrize("name", PLUGINS)

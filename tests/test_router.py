@@ -139,3 +139,20 @@ def test_every_command_that_reads_a_channel_takes_its_message_count_the_same_way
         reply = testbot.ask(f"{command} <#C0BANK|banking> {count}", user_id="UADMIN01", conversation=conversation)
         assert reply.is_error and f"I can read between 1 and {maximum} messages." in reply.text
     assert conversation.limits == [7]
+
+
+@pytest.mark.parametrize("asked", ["/nlp-admin help train", "/nlp help nlp-admin train", "help nlp-admin train"])
+def test_a_subcommand_has_help_of_its_own(testbot, asked):
+    reply = testbot.ask(asked, user_id="UADMIN01")
+    assert reply.title == "/nlp-admin train" and not reply.is_error
+    assert "Usage: `/nlp-admin train PLUGIN" in reply.text and "• `--epochs N` passes over the data" in reply.text
+    assert "_Admins only._" in reply.text
+
+
+def test_a_command_with_subcommands_lists_them_and_names_a_wrong_one(testbot):
+    listing = testbot.ask("/nlp-admin", user_id="UADMIN01")
+    assert listing.title == "/nlp-admin" and "• `/nlp-admin rollback PLUGIN`" in listing.text
+    assert "`/nlp-admin help SUBCOMMAND` shows one." in listing.text
+    wrong = testbot.ask("/nlp-admin frobnicate", user_id="UADMIN01")
+    assert wrong.is_error and "No such admin task" in wrong.text
+    assert testbot.ask("/nlp-admin help train", user_id="UNOBODY1").is_error  # admins' subcommands stay theirs

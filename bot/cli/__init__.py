@@ -2,7 +2,8 @@
 
 Each family of commands is one module here with `register(subparsers)`, listed in COMMAND_MODULES: serving and
 conversation (`run`: run, chat, ask), batch use (`predict`), `train`, `eval`, trained versions (`models`),
-training data (`data`), documents (`index`: index and search) and scheduled jobs (`jobs`). A command parses
+training data (`data`), documents (`index`: index and search), scheduled jobs (`jobs`) and the Slack app
+(`slack`: its manifest). A command parses
 its arguments, calls the library (bot.training, bot.search, ...) and prints; every handler takes the parsed
 args and sets itself up with `bot.bootstrap.bootstrap(args.config)`.
 """
@@ -19,7 +20,7 @@ from bot.errors import NlpbotError
 
 # Families of subcommands, in the order `nlpbot --help` lists them.
 COMMAND_MODULES = ("bot.cli.run", "bot.cli.predict", "bot.cli.train", "bot.cli.eval", "bot.cli.models", "bot.cli.data",
-                   "bot.cli.index", "bot.cli.jobs")
+                   "bot.cli.index", "bot.cli.jobs", "bot.cli.slack")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -42,17 +42,21 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def _export_feedback(config, args: argparse.Namespace) -> int:
+    from bot.core import Nlpbot
     from bot.errors import UserInputError
     from bot.feedback import FeedbackStore
-    from bot.plugin_manager import trainable
 
+    plugins = Nlpbot(config).plugins  # each plugin's feedback() says the record shape its corrections make
+    declared = {name: plugin.feedback() for name, plugin in plugins.items()}
+    offering = ", ".join(name for name, feedback in declared.items() if feedback) or "none"
     if not args.source:
-        raise UserInputError("Which plugin? `nlpbot data feedback PLUGIN --out FILE`")
-    trainable(args.source)  # an unknown plugin is a usage error
+        raise UserInputError(f"Which plugin? `nlpbot data feedback PLUGIN --out FILE` (with feedback: {offering})")
+    if declared.get(args.source) is None:
+        raise UserInputError(f"{args.source!r} is no enabled plugin with feedback buttons; those with them: {offering}")
     out = Path(args.out) if args.out else config.resolve_path(f"data/feedback-{args.source}.jsonl")
     store = FeedbackStore.for_config(config)
     try:
-        count = store.export(args.source, out)
+        count = store.export(args.source, out, declared[args.source])
     finally:
         store.close()
     if not count:

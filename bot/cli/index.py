@@ -183,7 +183,7 @@ def run_tune(args: argparse.Namespace) -> int:
     if calibration["min_score"] is not None:
         refused = (f", refuses {calibration['refused']:.0%} of {calibration['unanswerable']} without their "
                    "document" if calibration["refused"] is not None else "")
-        print(f"  min_score = {calibration['min_score']}   # /ask answers {calibration['answered']:.0%} of "
+        print(f"  min_score = {calibration['min_score']}   # answers {calibration['answered']:.0%} of "
               f"{calibration['answerable']} answerable queries{refused}")
     return 0
 

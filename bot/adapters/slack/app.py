@@ -24,11 +24,12 @@ from bot.adapters.slack.errors import DEFAULT_API_URL, retry_handlers
 from bot.adapters.slack.files import FileDownloader, shared_files
 from bot.adapters.slack.interactivity import Interactivity
 from bot.adapters.slack.links import Permalinks
-from bot.adapters.slack.modals import INDEX, TRAIN, modal_for, submission
+from bot.adapters.slack.modals import CALLBACK_ID, modal, submission
 from bot.adapters.slack.oauth import TeamClient, TeamFileDownloader, use_team_tokens
 from bot.adapters.slack.reply import SlackResponder
 from bot.core import Nlpbot
-from bot.format import to_slack_messages
+from bot.errors import NlpbotError
+from bot.format import escape, to_slack_messages
 from bot.reply import Reply
 from bot.request import Request
 from bot.state import open_state
@@ -67,8 +68,7 @@ class SlackAdapter:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
-        self.app.view(INDEX)(self._on_submit)
-        self.app.view(TRAIN)(self._on_submit)
+        self.app.view(CALLBACK_ID)(self._on_submit)
         self.interactivity = Interactivity(self)
         self.app.error(self._on_malformed)
 
@@ -91,7 +91,7 @@ class SlackAdapter:
             body.get("text", ""), source="slash", user_id=body.get("user_id", ""), slash_command=body.get("command"),
             channel_id=body.get("channel_id"), bot_user_id=context.bot_user_id,
         )
-        if request.is_admin and self._open_modal(request, body.get("trigger_id", "")):
+        if self._open_modal(request, body.get("trigger_id", "")):
             ack()
             return
         self._equip(request, response_url=body.get("response_url", ""))
@@ -102,14 +102,12 @@ class SlackAdapter:
         metrics.ACK_SECONDS.observe(time.perf_counter() - started)
 
     def _open_modal(self, request: Request, trigger_id: str) -> bool:
-        """A bare `/index` or `/nlp-admin train` opens its form; at once, since a trigger_id lives 3 seconds."""
-        view = modal_for(request.command, request.text,
-                         default_index=lambda: self.bot.config.search.default_index,
-                         trainable=lambda: sorted(p.name for p in self.bot.plugins.values() if p.training_kind))
-        if view is None or not trigger_id:
+        """A command typed as a plugin's form says (a bare `/index`) opens it; at once: a trigger_id lives 3 seconds."""
+        form = self.bot.router.form(request.command, request.text, is_admin=request.is_admin)
+        if form is None or not trigger_id:
             return False
         try:
-            self.client.views_open(trigger_id=trigger_id, view=view)
+            self.client.views_open(trigger_id=trigger_id, view=modal(form))
             return True
         except (SlackApiError, OSError) as exc:  # the command then runs as typed and says what it needs
             metrics.SLACK_API_ERRORS.labels(method="views.open").inc()
@@ -119,10 +117,20 @@ class SlackAdapter:
     def _on_submit(self, ack, body: dict, view: dict) -> None:
         ack()  # closes the modal; the work reports in a DM
         wanted = submission(view)
-        request = self.request(wanted.text, source="modal", user_id=(body.get("user") or {}).get("id", ""),
+        user = (body.get("user") or {}).get("id", "")
+        # The form as its plugin declares it now (a choice it no longer offers is refused); running the command checks
+        # who may, as for a typed one.
+        form = self.bot.router.form(wanted.command, wanted.opens_on, is_admin=True)
+        try:
+            text = form.text(wanted.values) if form else ""
+        except NlpbotError as exc:
+            form, text = None, str(exc)
+        request = self.request(f"{wanted.command} {text}" if form else wanted.command, source="modal", user_id=user,
                                files=shared_files(wanted.files, self.downloader))
         self._equip(request, in_dm=True)
-        if self.pool.submit(self._answer, request) is None:
+        if form is None:
+            request.responder.finish(Reply.error(escape(text) or "That form is not offered any more: type the command."))
+        elif self.pool.submit(self._answer, request) is None:
             request.responder.finish(Reply.error(BUSY))
 
     def _on_mention(self, body: dict, event: dict, context) -> None:
@@ -184,8 +192,8 @@ class SlackAdapter:
 
     def _answer(self, request: Request) -> None:
         reply = self.links.add_sources(self.bot.router.handle(request))
-        extra = [] if reply.is_error else self.interactivity.feedback_blocks(request.command, reply, request.user_id)
-        request.responder.finish(reply, extra_blocks=extra)  # sentiment and entities: "wrong?" buttons
+        extra = [] if reply.is_error else self.interactivity.feedback_blocks(reply, request.user_id)
+        request.responder.finish(reply, extra_blocks=extra)  # "wrong?" buttons where the plugin declares feedback
 
     def _post(self, request: Request, reply: Reply) -> None:
         for message in to_slack_messages(reply):

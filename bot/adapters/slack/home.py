@@ -26,6 +26,6 @@ def home_view(bot: Any, user_id: str) -> Reply:
         from bot.scheduler import jobs_table
 
         lines.append(f"```\n{jobs_table(bot.services.scheduler.describe())}\n```")
+    admin = [f"`/{name}`" for name, (_, spec) in sorted(bot.router.commands.items()) if spec.admin_only]
     return Reply(title=f"{bot.config.bot.name}: admin overview", text="\n".join(lines),
-                 footer="`/nlp-admin models`, `/nlp-admin train PLUGIN`, `/nlp-admin rollback PLUGIN`, "
-                        "`/nlp-admin reindex`")
+                 footer=f"Admin commands: {', '.join(admin) or 'none'} (`/nlp help COMMAND` for each)")

@@ -1,75 +1,83 @@
-"""Modals for work that takes files: Slack sends no files with slash commands, so `/index` and `/nlp-admin train`
-with nothing after them open a form with a `file_input`; its submission runs the command with those files."""
+"""A plugin's `Form` as a Slack modal, and a submitted modal as the command it stands for.
+
+Slack sends no files with slash commands, so a command typed as a form declares (a bare `/index`, `/nlp-admin
+train`) opens a modal with the form's inputs, a `file_input` for files; its submission runs the command with them.
+The modal carries which form it is in `private_metadata`; its values are read by input name (each input's block).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-INDEX = "nlpbot_index"
-TRAIN = "nlpbot_train"
+from bot.declarations import Form, Input
+
+CALLBACK_ID = "nlpbot_form"
+TITLE_CHARS = 24  # a modal's title, submit and close texts (Block Kit)
+OPTIONS = 100  # a static_select's options
+OPTION_CHARS = 75  # an option's text
+MAX_FILES = 10
 
 
 @dataclass(frozen=True)
 class Submission:
-    """What a submitted modal asks for: the command text to run and the Slack file objects it carries."""
+    """What a submitted modal asks for: the form (its command and `opens_on`), the values by input, the files."""
 
-    text: str
+    command: str
+    opens_on: str
+    values: dict[str, str]
     files: list[dict[str, Any]]
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = "") -> dict:
-    block = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
-             "label": {"type": "plain_text", "text": label}}
-    return {**block, "hint": {"type": "plain_text", "text": hint}} if hint else block
+def _plain(text: str, limit: int | None = None) -> dict[str, str]:
+    return {"type": "plain_text", "text": text if limit is None or len(text) <= limit else text[:limit - 1] + "…"}
 
 
-def _file_input(*, optional: bool, hint: str) -> dict:
-    return _input("files", "Files", {"type": "file_input", "action_id": "files", "max_files": 10},
-                  optional=optional, hint=hint)
+def _element(field: Input) -> dict[str, Any]:
+    if field.kind == "files":
+        return {"type": "file_input", "action_id": field.name, "max_files": MAX_FILES}
+    if field.kind == "choice":
+        options = [{"text": _plain(choice, OPTION_CHARS), "value": choice} for choice in field.choices[:OPTIONS]]
+        chosen = next((option for option in options if option["value"] == field.initial), options[0] if options else None)
+        return {"type": "static_select", "action_id": field.name, "options": options,
+                **({"initial_option": chosen} if chosen else {})}
+    return {"type": "plain_text_input", "action_id": field.name, **({"initial_value": field.initial} if field.initial else {})}
 
 
-def _modal(callback_id: str, title: str, submit: str, blocks: list[dict]) -> dict:
-    return {"type": "modal", "callback_id": callback_id, "title": {"type": "plain_text", "text": title},
-            "submit": {"type": "plain_text", "text": submit}, "close": {"type": "plain_text", "text": "Cancel"},
-            "blocks": blocks}
+def modal(form: Form) -> dict[str, Any]:
+    """The view `views.open` shows for a form."""
+    blocks = []
+    for field in form.inputs:
+        block = {"type": "input", "block_id": field.name, "optional": field.optional, "element": _element(field),
+                 "label": _plain(field.label, 2000)}
+        blocks.append({**block, "hint": _plain(field.hint, 2000)} if field.hint else block)
+    return {"type": "modal", "callback_id": CALLBACK_ID, "title": _plain(form.title, TITLE_CHARS),
+            "submit": _plain(form.submit, TITLE_CHARS), "close": _plain("Cancel"),
+            "private_metadata": json.dumps({"command": form.command, "opens_on": form.opens_on}), "blocks": blocks}
 
 
-def index_modal(default_index: str) -> dict:
-    name = {"type": "plain_text_input", "action_id": "name", "initial_value": default_index}
-    return _modal(INDEX, "Index files", "Index", [
-        _input("index", "Index", name, hint="the index the files are added to (`/ask in:NAME`)"),
-        _file_input(optional=False, hint="Markdown, text, HTML or PDF; I report in a DM when they are indexed"),
-    ])
-
-
-def train_modal(plugins: list[str]) -> dict:
-    options = [{"text": {"type": "plain_text", "text": name}, "value": name} for name in plugins]
-    select = {"type": "static_select", "action_id": "plugin", "options": options,
-              **({"initial_option": options[0]} if options else {})}
-    return _modal(TRAIN, "Retrain a model", "Train", [
-        _input("plugin", "Plugin", select),
-        _file_input(optional=True, hint="training data (JSON lines; CoNLL for ner); none: the data in config.toml"),
-    ])
-
-
-def modal_for(command: str, text: str, *, default_index: Callable[[], str],
-              trainable: Callable[[], list[str]]) -> dict | None:
-    """The modal a bare `/index` or `/nlp-admin train` opens; None for every other command."""
-    words = text.split()
-    if command == "index" and not words:
-        return index_modal(default_index())
-    if command == "nlp-admin" and [word.lower() for word in words] == ["train"]:
-        return train_modal(trainable())
-    return None
+def _value(action: dict[str, Any]) -> str:
+    if action.get("type") == "static_select":
+        return str((action.get("selected_option") or {}).get("value") or "")
+    return str(action.get("value") or "")
 
 
 def submission(view: dict[str, Any]) -> Submission:
-    """The command a submitted modal stands for, e.g. `index in:docs` with its files."""
-    values = (view.get("state") or {}).get("values") or {}
-    files = list(((values.get("files") or {}).get("files") or {}).get("files") or [])
-    if view.get("callback_id") == INDEX:
-        name = ((values.get("index") or {}).get("name") or {}).get("value") or ""
-        return Submission(f"index in:{name.strip()}" if name.strip() else "index", files)
-    selected = ((values.get("plugin") or {}).get("plugin") or {}).get("selected_option") or {}
-    return Submission(f"nlp-admin train {selected.get('value', '')}".strip(), files)
+    """The form a submitted view stands for, its values by input name and its files (Slack file objects)."""
+    try:
+        which = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        which = {}
+    values: dict[str, str] = {}
+    files: list[dict[str, Any]] = []
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        for action in (actions or {}).values():  # one element per input block, whatever its action_id
+            if not isinstance(action, dict):
+                continue
+            if action.get("type") == "file_input":
+                files += [item for item in action.get("files") or [] if isinstance(item, dict)]
+            else:
+                values[str(block_id)] = _value(action)
+    which = which if isinstance(which, dict) else {}
+    return Submission(str(which.get("command") or ""), str(which.get("opens_on") or ""), values, files)

@@ -19,12 +19,9 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.adapters.slack.files import FileDownloader
+from bot.adapters.slack.manifest import BOT_SCOPES  # the manifest's: an OAuth install asks for exactly these
 from bot.config import Config
 
-# The bot scopes of slack/manifest.yml: an OAuth install asks for exactly these (tests/adapters/slack/test_manifest.py checks).
-BOT_SCOPES = ("app_mentions:read", "channels:history", "channels:read", "groups:history", "groups:read",
-              "im:history", "im:read", "im:write", "chat:write", "commands", "files:read", "files:write",
-              "users:read")
 STATE_EXPIRATION_S = 600  # an install link works for ten minutes
 
 TEAM_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar("nlpbot_team_token", default=None)

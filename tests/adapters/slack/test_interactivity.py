@@ -8,7 +8,7 @@ import sys
 import time
 from urllib.parse import urlencode
 
-from bot.feedback import FeedbackStore
+from bot.feedback import Feedback, FeedbackStore
 from bot.training.kinds import get_kind
 from bot.training.kinds.tokens import read_entities
 from bot.training.data import Problems
@@ -121,7 +121,7 @@ def test_the_entities_shortcut_offers_a_menu_per_entity_and_a_correction_exports
     fake.wait_for("/response/ner-click")
     store = FeedbackStore(http_bot.log.parent / "state" / "feedback.sqlite")
     out = tmp_path / "ner.jsonl"
-    assert store.export("ner", out) == 1
+    assert store.export("ner", out, Feedback(labels=(), spans="entities")) == 1  # the ner plugin's record shape
     store.close()
     problems = Problems()
     [record] = read_entities(out, problems)
