@@ -56,7 +56,8 @@ def raw_loop(kind: str, data: Path, *, epochs: float, batch_size: int, max_lengt
         columns = ["query", "positive"] + (["negative"] if all("negative" in row for row in rows) else [])
 
         def loss_of(batch: list[dict]):
-            features = [{key: value.to(device) for key, value in model.tokenize([row[column] for row in batch]).items()}
+            features = [{key: value.to(device) if hasattr(value, "to") else value  # newer releases add text keys
+                         for key, value in model.tokenize([row[column] for row in batch]).items()}
                         for column in columns]
             return loss_fn(features, None)
     else:
