@@ -52,9 +52,11 @@ class Nlpbot:
     def _indexes(self) -> IndexManager:
         """Indexes built with an older model are read with that model, loaded by the hub, until rebuilt."""
         from bot.search import IndexManager
+        from bot.search.document_vectors import DocumentEmbedders
         from bot.search.stale import hub_models
 
-        return IndexManager(self.config.search, progress=False, models=hub_models(self.hub, self.config.models_dir))
+        return IndexManager(self.config.search, progress=False, models=hub_models(self.hub, self.config.models_dir),
+                            documents=DocumentEmbedders(self.hub, self.config))
 
     def ask(
         self,

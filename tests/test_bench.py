@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,22 @@ def test_the_check_catches_what_bench_run_did_before():
 def test_a_benchmark_imports_only_public_names(path: Path):
     found = problems(path.read_text(encoding="utf-8"))
     assert not found, f"bench/{path.name}: " + "; ".join(found)
+
+
+def test_the_gpu_benchmark_runs_on_the_cpu_and_prints_one_table(tmp_path: Path):
+    """bench/gpu.sh is ready for the day a GPU is lent: its whole path runs here on tiny sizes, fp16/bf16 marked."""
+    done = subprocess.run(["bash", str(ROOT / "bench" / "gpu.sh"), "--device", "cpu", "--texts", "32",
+                           "--documents", "6", "--steps", "2"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=900, env={**os.environ, "PYTHON": sys.executable, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("|")]
+    assert lines[0] == "| work | dtype | raw library | raw /s | nlpbot | nlpbot /s | nlpbot / raw |"
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert [(row[0], row[1]) for row in rows[:6]] == [
+        ("classification", "float32"), ("embeddings", "float32"), ("classification", "float16"),
+        ("embeddings", "float16"), ("classification", "bfloat16"), ("embeddings", "bfloat16")]
+    assert all(row[6] == "not measured on a CPU" for row in rows[2:6])
+    assert [row[0] for row in rows[6:]] == ["classification, ONNX Runtime", "embeddings, ONNX Runtime",
+                                            "index add (chunks/s)", "training step (steps/s)"]
+    measured = rows[:2] + rows[6:]
+    assert all(float(row[3]) > 0 and float(row[5]) > 0 and float(row[6]) > 0 for row in measured), measured

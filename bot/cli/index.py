@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # imported where used: building the command line must not loa
 def register(subparsers: argparse._SubParsersAction) -> None:
     index = subparsers.add_parser("index", help="build and inspect document indexes")
     actions = index.add_subparsers(dest="index_action", required=True,
-                                   metavar="add|remove|drop|list|stats|eval|tune")
+                                   metavar="add|remove|drop|list|stats|eval|tune|check-int8")
     add = actions.add_parser("add", help="index files and folders (again: only what changed)")
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -53,6 +53,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tune.add_argument("--split", default="train", help="tune on this split (default train), report on another")
     tune.add_argument("--json", action="store_true", help="one line of JSON, with the whole grid")
     tune.set_defaults(handler=run_tune)
+    gate = actions.add_parser("check-int8", help="may documents be embedded in int8? nDCG@10 on judged sets, recorded "
+                              "for [search] document_quantize")
+    gate.add_argument("--beir", metavar="DIR", action="append", required=True, help="a BEIR folder; repeat for more")
+    gate.add_argument("--split", default="test", help="the qrels split (default test)")
+    gate.add_argument("--max-drop", type=float, default=None, help="nDCG@10 int8 may lose on any set (default 0.005)")
+    gate.add_argument("--json", action="store_true", help="one line of JSON")
+    gate.set_defaults(handler=run_check_int8)
+    _config_option(gate)
     for parser in (add, remove, listing, stats, evaluation, tune):
         parser.add_argument("--index", metavar="NAME", help="index name (default: [search] default_index)")
         _config_option(parser)
@@ -200,6 +208,30 @@ def run_tune(args: argparse.Namespace) -> int:
                    "document" if calibration["refused"] is not None else "")
         print(f"  min_score = {calibration['min_score']}   # answers {calibration['answered']:.0%} of "
               f"{calibration['answerable']} answerable queries{refused}")
+    return 0
+
+
+def run_check_int8(args: argparse.Namespace) -> int:
+    config = bootstrap(getattr(args, "config", None))
+    from bot.models import ModelHub
+    from bot.search.int8_gate import MAX_DROP, check_int8_documents
+
+    result = check_int8_documents(config, ModelHub(config), args.beir, split=args.split,
+                                  max_drop=MAX_DROP if args.max_drop is None else args.max_drop,
+                                  say=lambda line: None if args.json else print(line, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    verdict = "passed" if result["passed"] else "not passed"
+    print(f"int8 document vectors for {config.search.embedding_model}: {verdict} "
+          f"(nDCG@10 may drop by at most {result['max_drop']} on each set){': ' + result['reason'] if 'reason' in result else ''}")
+    print(f"{'set':16}{'queries':>8}{'chunks':>8}{'dense fp32':>12}{'int8':>8}{'hybrid fp32':>13}{'int8':>8}{'drop':>8}")
+    for item in result["sets"]:
+        print(f"{item['name'][:16]:16}{item['queries']:>8}{item['chunks']:>8}{item['float32']['dense']:>12.4f}"
+              f"{item['int8']['dense']:>8.4f}{item['float32']['hybrid']:>13.4f}{item['int8']['hybrid']:>8.4f}"
+              f"{item['drop']:>8.4f}")
+    print('[search] document_quantize = "int8" ' + ("now embeds documents in int8" if result["passed"] else
+                                                    "keeps fp32 document vectors for this model"))
     return 0
 
 

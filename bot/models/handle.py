@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from bot.models.batching import Batcher
 from bot.models.decisions import decide
@@ -74,6 +74,27 @@ class ModelHandle:
             results = self._get_batcher().submit(inputs, kwargs)
         else:
             results = self.run_now(inputs, kwargs)
+        return self._loader.combine(results)
+
+    def map(self, inputs: list, *, done: Callable[[int], object] | None = None, **kwargs: Any) -> Any:
+        """Every input at the model's best speed for a batch job (indexing, `nlpbot predict`): one result per input,
+        in order, like a call; `done(n)` is told as n more are finished. An ONNX model streams them on every core
+        (`bot.models.bulk`); other models get them longest first, `batch_size` per call."""
+        if not len(inputs):
+            return self._loader.combine([])
+        model = self.shared.current[0]  # one model for the whole job, even if a promotion swaps it meanwhile
+        if self._loader.streams:
+            return self._loader.combine(self._loader.call(model, list(inputs), self.batch_size, dict(kwargs), done))
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]) if isinstance(inputs[i], str) else 0,
+                       reverse=True)
+        results: list[Any] = [None] * len(inputs)
+        for start in range(0, len(inputs), self.batch_size):
+            part = order[start:start + self.batch_size]
+            for index, result in zip(part, self._loader.call(model, [inputs[i] for i in part], self.batch_size,
+                                                             dict(kwargs))):
+                results[index] = result
+            if done is not None:
+                done(len(part))
         return self._loader.combine(results)
 
     def run_now(self, inputs: list, kwargs: dict) -> list:

@@ -21,6 +21,7 @@ class Loader(NamedTuple):
     tokenizer: Callable[[Any], Any] = lambda model: None
     max_input_tokens: Callable[[Any], int | None] = lambda model: None
     combine: Callable[[list], Any] = lambda results: results  # the results of one call, as the caller gets them
+    streams: bool = False  # `call` takes a 5th argument, done(n), and runs many inputs at once (bot.models.bulk)
 
 
 def _load_pipeline(resolved: ResolvedModel, device: str, dtype: Any, task: str, options: dict) -> Any:
@@ -115,7 +116,7 @@ def _load_onnx(resolved: ResolvedModel, device: str, dtype: Any, task: str, opti
 def _onnx_loader(call: Callable, threads: int = 0, **kw: Any) -> Loader:
     """`threads` per call (default: half the cores, two calls at once; see `session_options`)."""
     return Loader(lambda *args: _load_onnx(*args, threads=threads), call, tokenizer=lambda model: model.tokenizer,
-                  max_input_tokens=lambda model: model.max_length, **kw)
+                  max_input_tokens=lambda model: model.max_length, streams=True, **kw)
 
 
 LOADERS: dict[str, Loader] = {

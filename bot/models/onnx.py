@@ -14,12 +14,15 @@ import math
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from bot.errors import ModelUnavailable
 from bot.models.buckets import length_groups
+from bot.models.bulk import bulk_rows, run_encoded
+from bot.models.entities import group_entities
+from bot.models.tokens import TokenizerView
 
 META_FILE = "meta.json"
 VARIANT_FILES = {"float32": "model.onnx", "int8": "model.int8.onnx", "float16": "model.fp16.onnx"}  # inside bot.models
@@ -41,28 +44,6 @@ def onnx_device(preference: str | None) -> str:
     if preference == "mps":
         raise ModelUnavailable('runtime "onnx" has no Apple GPU provider here; use device = "cpu" or runtime = "torch"')
     return preference
-
-
-class TokenizerView:
-    """The few calls callers make on a Hugging Face tokenizer (token counts, offsets), answered by `tokenizers`."""
-
-    def __init__(self, tokenizer: Any, model_max_length: int) -> None:
-        self._tokenizer = tokenizer
-        self.model_max_length = model_max_length
-
-    def __call__(self, text: str, *, add_special_tokens: bool = True, truncation: bool = False,
-                 return_offsets_mapping: bool = False, verbose: bool = False, **_: Any) -> dict[str, list]:
-        encoding = self._tokenizer.encode(text, add_special_tokens=add_special_tokens)
-        ids, offsets = encoding.ids, encoding.offsets
-        if truncation:
-            ids, offsets = ids[:self.model_max_length], offsets[:self.model_max_length]
-        result: dict[str, list] = {"input_ids": ids}
-        if return_offsets_mapping:
-            result["offset_mapping"] = offsets
-        return result
-
-    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
-        return self._tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
 
 
 class OnnxModel:
@@ -173,18 +154,33 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
-def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[Any]:
+def _rows(model: OnnxModel, texts: list[str], batch_size: int, max_length: int | None,
+          done: Callable[[int], object] | None) -> np.ndarray | list[np.ndarray]:
+    """One output row per text: up to a batch in length buckets on this thread (requests, the batcher), more in
+    token-budget calls on every core with the tokenizer running ahead (`bot.models.bulk`: indexing, predict)."""
+    if len(texts) <= batch_size:
+        rows = model.run_all(model.encode(texts, max_length), batch_size)
+        if done is not None:
+            done(len(texts))
+        return rows
+    return bulk_rows(model, texts, max_rows=batch_size, max_length=max_length, done=done)
+
+
+def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict,
+             done: Callable[[int], object] | None = None) -> list[Any]:
     """Like ``pipeline("text-classification")``: the best label and its probability per text (``top_k=None``: all)."""
     if not texts:
         return []
     labels = model.meta["id2label"]
     sigmoid = model.meta.get("problem_type") == "multi_label_classification" or len(labels) == 1
-    rows = model.run_all(model.encode(texts, kwargs.get("max_length")), batch_size)
+    rows = _rows(model, texts, batch_size, kwargs.get("max_length"), done)
     if kwargs.get("top_k", 1) is None:  # every label's probability, best first, as the pipeline gives them
-        scores = 1 / (1 + np.exp(-rows.astype(np.float64))) if sigmoid else _softmax(rows.astype(np.float64))
+        logits = np.asarray(rows if isinstance(rows, np.ndarray) else np.stack(rows), dtype=np.float64)
+        scores = 1 / (1 + np.exp(-logits)) if sigmoid else _softmax(logits)
         return [[{"label": labels[str(i)], "score": float(row[i])} for i in np.argsort(-row)] for row in scores]
     results = []
-    for row in rows.tolist():  # plain Python per row: numpy's per-call cost is more than a few labels' arithmetic
+    # Plain Python per row: numpy's per-call cost is more than the arithmetic on a few labels (a lone request).
+    for row in rows.tolist() if isinstance(rows, np.ndarray) else [row.tolist() for row in rows]:
         top = max(row)
         score = (1.0 / (1.0 + math.exp(-top)) if top >= 0 else math.exp(top) / (1.0 + math.exp(top))) if sigmoid \
             else 1.0 / sum([math.exp(value - top) for value in row])  # the softmax of the best label alone
@@ -192,59 +188,63 @@ def classify(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) 
     return results
 
 
-def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[np.ndarray]:
+def embed(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict,
+          done: Callable[[int], object] | None = None) -> list[np.ndarray]:
     """Like ``SentenceTransformer.encode(normalize_embeddings=True)``: pooling and normalization are in the graph."""
     if not texts:
         return []
-    return list(model.run_all(model.encode(texts), batch_size).astype(np.float32, copy=False))
+    rows = _rows(model, texts, batch_size, None, done)
+    return list(rows.astype(np.float32, copy=False)) if isinstance(rows, np.ndarray) else \
+        [row.astype(np.float32, copy=False) for row in rows]
 
 
-def _tag(label: str) -> tuple[str, str]:
-    return (label[0], label[2:]) if label.startswith(("B-", "I-")) else ("I", label)
+def tag(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict,
+        done: Callable[[int], object] | None = None) -> list[list[dict[str, Any]]]:
+    """Like ``pipeline("token-classification", aggregation_strategy="simple")``, long texts in overlapping windows.
 
-
-def tag(model: OnnxModel, texts: list[str], batch_size: int, kwargs: dict) -> list[list[dict[str, Any]]]:
-    """Like ``pipeline("token-classification", aggregation_strategy="simple")``, long texts in overlapping windows."""
+    The windows of all texts are run together, not text by text: up to a batch in length buckets on this thread,
+    more in token-budget calls on every core (`bot.models.bulk`).
+    """
     stride = int(kwargs.get("stride") or 0)
     limit = model.max_length
     encoder = model.encoder(limit, min(stride, limit // 2))
     labels = model.meta["id2label"]
+    windows, owners = [], []
+    for number, first in enumerate(encoder.encode_batch(texts) if len(texts) > 1 else [encoder.encode(texts[0])]):
+        for window in (first, *first.overflowing):
+            windows.append(window)
+            owners.append(number)
+    if len(windows) <= batch_size:
+        probabilities: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
+        for group in length_groups([len(window) for window in windows], batch_size):
+            output = model.run([windows[i] for i in group])
+            for row, i in enumerate(group):
+                probabilities[i] = output[row, :len(windows[i])]
+    else:
+        probabilities = run_encoded(model, windows, max_rows=batch_size)
+    names = [labels[str(i)] for i in range(len(labels))]
+    seen: list[list[tuple[Any, np.ndarray]]] = [[] for _ in texts]  # each text's windows and their probabilities
+    for window, owner, rows in zip(windows, owners, probabilities):
+        seen[owner].append((window, _softmax(rows.astype(np.float32))))
     outputs = []
-    for text in texts:
-        first = encoder.encode(text)
-        windows = [first, *first.overflowing]
-        scores: dict[tuple[int, int], list[np.ndarray]] = {}  # token offsets -> its probabilities in each window
-        for start in range(0, len(windows), batch_size):
-            chunk = windows[start:start + batch_size]
-            probabilities = _softmax(model.run(chunk).astype(np.float32))
-            for encoding, rows in zip(chunk, probabilities):
-                for offsets, special, row in zip(encoding.offsets, encoding.special_tokens_mask, rows):
-                    if not special and offsets[1] > offsets[0]:
-                        scores.setdefault(tuple(offsets), []).append(row)
-        tokens = []
-        for offsets in sorted(scores):
-            row = np.mean(scores[offsets], axis=0)  # a token seen by two windows: both opinions count
-            best = int(row.argmax())
-            tokens.append((labels[str(best)], float(row[best]), offsets))
-        outputs.append(_group(text, tokens))
-    return outputs
-
-
-def _group(text: str, tokens: list[tuple[str, float, tuple[int, int]]]) -> list[dict[str, Any]]:
-    """The pipeline's "simple" aggregation: consecutive tokens of one type form an entity unless a B- starts one."""
-    groups: list[list[tuple[str, float, tuple[int, int]]]] = []
-    for token in tokens:
-        bi, kind = _tag(token[0])
-        if groups and _tag(groups[-1][-1][0])[1] == kind and bi != "B":
-            groups[-1].append(token)
+    for text, parts in zip(texts, seen):
+        if len(parts) == 1:  # most texts: one window, every token's best label at once
+            window, rows = parts[0]
+            tokens = [(names[best], score, tuple(offsets)) for offsets, special, best, score in
+                      zip(window.offsets, window.special_tokens_mask, rows.argmax(-1).tolist(), rows.max(-1).tolist())
+                      if not special and offsets[1] > offsets[0]]
         else:
-            groups.append([token])
-    entities = []
-    for group in groups:
-        kind = _tag(group[0][0])[1]
-        if kind == "O":
-            continue
-        start, end = group[0][2][0], group[-1][2][1]
-        entities.append({"entity_group": kind, "score": float(np.mean([score for _, score, _ in group])),
-                         "word": text[start:end], "start": start, "end": end})
-    return entities
+            found: dict[tuple[int, int], list[np.ndarray]] = {}  # token offsets -> its probabilities in each window
+            for window, rows in parts:
+                for offsets, special, row in zip(window.offsets, window.special_tokens_mask, rows):
+                    if not special and offsets[1] > offsets[0]:
+                        found.setdefault(tuple(offsets), []).append(row)
+            tokens = []
+            for offsets in sorted(found):
+                row = np.mean(found[offsets], axis=0)  # a token seen by two windows: both opinions count
+                best = int(row.argmax())
+                tokens.append((names[best], float(row[best]), offsets))
+        outputs.append(group_entities(text, tokens))
+    if done is not None:
+        done(len(texts))
+    return outputs

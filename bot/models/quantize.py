@@ -92,8 +92,8 @@ def _measure(fp32: OnnxModel, int8: OnnxModel, texts: list[str], gold: list[str]
     return {"measure": "token predictions changed", "loss_points": round(100 * changed / max(total, 1), 2)}
 
 
-def record_in_version(version_folder: Path, result: dict[str, Any]) -> None:
-    """Add the int8 measurement to a trained version's metadata.json (kept beside its training metrics)."""
+def record_in_version(version_folder: Path, result: dict[str, Any], *, key: str = "int8") -> None:
+    """Add an int8 measurement to a trained version's metadata.json (kept beside its training metrics)."""
     from bot.models.versions import METADATA_FILE
 
     path = version_folder / METADATA_FILE
@@ -101,7 +101,50 @@ def record_in_version(version_folder: Path, result: dict[str, Any]) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         data = {}
-    data.setdefault("onnx", {})["int8"] = result
+    data.setdefault("onnx", {})[key] = result
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
     tmp.replace(path)
+
+
+# int8 document vectors (search): measured by `nlpbot index check-int8` (bot.search.int8_gate) as the nDCG@10 that
+# fp32 queries lose over int8 document vectors, recorded beside the export's own int8 check, and trusted only
+# for the int8 file it was measured on.
+DOCUMENTS_GATE = "int8_documents"
+
+
+def int8_identity(folder: Path) -> str | None:
+    """A checksum of the export's int8 file (None when there is none): what a documents gate was measured on."""
+    import hashlib
+
+    path = folder / VARIANT_FILES["int8"]
+    if not path.is_file():
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_documents_gate(folder: Path, result: dict[str, Any], version_folder: Path | None = None) -> None:
+    """Write a documents gate's measurement into the export's meta.json (and a trained version's metadata.json)."""
+    path = folder / META_FILE
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta[DOCUMENTS_GATE] = result
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    if version_folder is not None:
+        record_in_version(version_folder, result, key=DOCUMENTS_GATE)
+
+
+def documents_gate(folder: Path) -> dict[str, Any] | None:
+    """The documents gate recorded for this export, if it was measured on the int8 file there now."""
+    try:
+        result = json.loads((folder / META_FILE).read_text(encoding="utf-8")).get(DOCUMENTS_GATE)
+    except (FileNotFoundError, ValueError):
+        return None
+    if not isinstance(result, dict) or result.get("int8_file") != int8_identity(folder):
+        return None
+    return result

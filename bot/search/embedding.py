@@ -84,6 +84,13 @@ def embed_texts(embedder: Embedder, texts: list[str], *, batch_size: int = 64, p
         if bar is not None:
             bar.update(len(texts))
         return vectors
+    mapped = getattr(embedder, "map", None)
+    if mapped is not None:  # a hub handle: the model's own bulk path (ONNX: token-budget calls on every core)
+        with (nullcontext(bar) if bar is not None else progress_bar(len(texts), progress, batch_size=batch_size)) as shown:
+            vectors = np.asarray(mapped(texts, done=shown.update), dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(texts):
+            raise ValueError(f"the embedder returned shape {vectors.shape} for {len(texts)} texts")
+        return _normalized(vectors)
     # Batches of similar length: a batch is padded to its longest text, so mixing lengths wastes compute.
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
     with (nullcontext(bar) if bar is not None else progress_bar(len(texts), progress, batch_size=batch_size)) as shown:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -15,6 +16,7 @@ from bot.config import SearchSettings
 from bot.errors import UserInputError
 from bot.search.answer import Answer, best_sentences
 from bot.search.chunker import Chunker
+from bot.search.document_vectors import FLOAT32, INT8, Documents, recorded_variant, variant_of
 from bot.search.embedding import Embedder, embed_texts, model_name, progress_bar
 from bot.search.errors import SearchIndexError
 from bot.search.hybrid import KEYWORD_SCORING, MODES, Candidates, Fusion, Hit, KeywordIndex, rank
@@ -23,7 +25,7 @@ from bot.search.planner import AddReport, Plan, plan_documents, plan_paths, plan
 from bot.search.stale import Models, embedder_for
 from bot.search.store import ChunkStore
 from bot.search.vectors import AnnParams, VectorIndex
-from bot.search.writer import check_model, kept_vectors, remove_stale_files, write_vectors
+from bot.search.writer import check_model, kept_vectors, remove_stale_files, write_batch
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,12 @@ class DocumentIndex:
     """
 
     def __init__(self, folder: Path, *, settings: SearchSettings, embedder: Embedder | None = None,
-                 progress: bool | None = None, models: Models | None = None) -> None:
+                 progress: bool | None = None, models: Models | None = None, documents: Documents | None = None) -> None:
         self.folder = folder
         self.name = folder.name
         self.settings = settings
         self.embedder, self.models = embedder, models  # the serving model; a loader for the one that built it
+        self.documents = documents  # what chunks are embedded with (bot.search.document_vectors); else the embedder
         self.progress = progress
         self.chunker = Chunker(tokenizer=getattr(embedder, "tokenizer", None),
                                chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap)
@@ -131,8 +134,9 @@ class DocumentIndex:
         vector_stats = meta.get("stats", {"vectors": 0, "kind": "flat"})
         files = [path for path in self.folder.iterdir() if path.is_file()]
         return {"name": self.name, "sources": len(self.store.sources()), "chunks": self.store.count_chunks(),
-                **vector_stats, "model": meta.get("model"), "generation": meta.get("generation", 0),
-                "updated_at": meta.get("updated_at"), "bytes": sum(path.stat().st_size for path in files)}
+                **vector_stats, "model": meta.get("model"), "document_vectors": recorded_variant(meta),
+                "generation": meta.get("generation", 0), "updated_at": meta.get("updated_at"),
+                "bytes": sum(path.stat().st_size for path in files)}
 
     def sources(self) -> list[dict[str, Any]]:
         return [{"source": source, "kind": kind, "chunks": chunks, "added_at": added}
@@ -143,6 +147,17 @@ class DocumentIndex:
         if self.embedder is None:
             raise SearchIndexError(f"index {self.name!r} was opened without an embedding model; searching needs one")
         return embedder_for(built_with or self.built_with, self.embedder, self.models)
+
+    def document_embedder(self) -> Embedder:
+        """What this index's chunks are embedded with: the model that built it, with int8 document vectors only if
+        the index holds them already (or, new, where [search] document_quantize and its gate say so)."""
+        query, recorded = self._embedder(), recorded_variant(self.store.meta())
+        if self.documents is not None and query is self.embedder:
+            return self.documents(recorded)
+        if recorded == INT8:  # an older model pinned until the rebuild (or a caller's one embedder): fp32 only
+            raise SearchIndexError(f"index {self.name!r} holds int8 document vectors of {self.built_with}; adding "
+                                   "fp32 ones would mix them: re-index it first (a rebuild embeds it all again)")
+        return query
 
     def _model_id(self) -> str | None:  # a removal, which embeds nothing, keeps the model recorded
         return model_name(self._embedder()) if self.embedder is not None else self.built_with
@@ -184,55 +199,49 @@ class DocumentIndex:
             yield
 
     def apply(self, plan: Plan) -> AddReport:
-        """Write a plan in batches of [search] commit_chunks chunks, each batch embedded and then committed in one
-        transaction (its new FAISS file in place before the db points at it). Killed in the middle, the index
-        holds the committed batches, consistent and loadable; the same add again skips them (they are unchanged
-        sources) and embeds only the rest.
-
-        A replaced source's chunks whose text did not change keep their vectors: only new text is embedded.
-        """
+        """Write a plan in batches of [search] commit_chunks chunks, each embedded, then committed in one transaction
+        (its new FAISS file in place before the db points at it) on a writer thread while the next is embedded.
+        Killed in the middle, the index holds the committed batches, consistent and loadable; the same add again
+        skips them (unchanged sources) and embeds only the rest. Chunks whose text did not change keep their vectors."""
         total = sum(len(item.chunks) for item in plan.add + plan.replace)
-        embedded = 0
-        with progress_bar(total, self.progress, batch_size=self.settings.batch_size) as bar:
-            for number, part in enumerate(plan.batches(self.settings.commit_chunks), start=1):
-                embedded += self._commit(part, bar)
+        embedded, previous, documents = 0, 0, self.document_embedder() if total else None  # a removal: no model
+        variant = variant_of(documents) if documents is not None else recorded_variant(self.store.meta()) or FLOAT32
+        batches = list(plan.batches(self.settings.commit_chunks))
+        # Read before any write: a batch's sources are in no other batch, so what each keeps cannot change meanwhile.
+        kept = [{item.row.source: kept_vectors(self.store, item) for item in part.replace} for part in batches]
+        vectors = self.vectors()  # under the write lock, which this thread holds: the writer thread must not ask
+        with progress_bar(total, self.progress, batch_size=self.settings.batch_size) as bar, \
+                ThreadPoolExecutor(1, thread_name_prefix=f"index-{self.name}-writer") as writer:
+            writing: Future | None = None
+            for number, (part, keep) in enumerate(zip(batches, kept), start=1):
+                new_chunks = [chunk for item in part.add + part.replace for chunk in item.chunks
+                              if chunk.position not in keep.get(item.row.source, {})]
+                rows = embed_texts(documents, [chunk.embed_text for chunk in new_chunks],
+                                   batch_size=self.settings.batch_size, bar=bar) if new_chunks else None
+                if writing is not None:
+                    vectors = writing.result()  # the batch before, written while this one was embedded
+                    embedded += previous
+                writing, previous = writer.submit(self._commit, vectors, part, keep, rows, variant), len(new_chunks)
                 if total > self.settings.commit_chunks:
-                    log.info("index %s: batch %d committed (%d chunks embedded)", self.name, number, embedded)
+                    log.info("index %s: batch %d of %d embedded", self.name, number, len(batches))
+            if writing is not None:
+                writing.result()
+                embedded += previous
         return plan.report(embedded)
 
-    def _commit(self, plan: Plan, bar: Any) -> int:
-        """Embed and write one batch in one transaction; returns how many chunks were embedded."""
-        vectors = self.vectors()
-        writes = plan.add + plan.replace
-        kept = {item.row.source: kept_vectors(self.store, item) for item in plan.replace}
-        new_chunks = [chunk for item in writes for chunk in item.chunks if chunk.position not in kept.get(item.row.source, {})]
-        embedded = embed_texts(self._embedder(), [chunk.embed_text for chunk in new_chunks],
-                               batch_size=self.settings.batch_size, bar=bar) if new_chunks else None
+    def _commit(self, vectors: VectorIndex | None, plan: Plan, kept: dict[str, dict[int, int]],
+                embedded: np.ndarray | None, variant: str) -> VectorIndex | None:
+        """Write one embedded batch in one transaction (on the writer thread); returns the vectors after it."""
         if vectors is None and embedded is not None:
             vectors = VectorIndex.empty(embedded.shape[1], self.params)
         check_model(self.store, self.name, self._model_id(), embedded)
         try:
-            with self.store.transaction():
-                removed = self.store.chunk_ids_of(plan.remove + [item.row.source for item in writes])
-                kept_ids = [i for positions in kept.values() for i in positions.values()]
-                reused = vectors.vectors(np.asarray(kept_ids)) if kept_ids else None
-                self.store.delete_sources(plan.remove)
-                new_ids, old_ids = [], []
-                for item in writes:
-                    ids = self.store.put_source(item.row, item.chunks)
-                    for chunk, chunk_id in zip(item.chunks, ids):
-                        (old_ids if chunk.position in kept.get(item.row.source, {}) else new_ids).append(chunk_id)
-                for row in plan.touch:
-                    self.store.touch(row.source, mtime=row.mtime, size=row.size)
-                if plan.roots is not None:
-                    self.store.set_meta(roots=plan.roots)
-                if vectors is not None and (removed or new_ids or old_ids):
-                    write_vectors(self.store, self.folder, vectors, removed, new_ids + old_ids,
-                                  [embedded, reused], model=self._model_id())
+            write_batch(self.store, self.folder, vectors, plan, kept, embedded, model=self._model_id(),
+                        document_vectors=variant)
         except BaseException:
             self._loaded = (-1, None, None)  # the in-memory index may hold the failed write: reload from disk
             raise
         if vectors is not None:
             self._loaded = (self.store.generation(), vectors, None)  # what was just written; BM25 rebuilt when asked
         remove_stale_files(self.store, self.folder)
-        return len(new_chunks)
+        return vectors

@@ -9,6 +9,7 @@ import shutil
 import threading
 
 from bot.config import Config, SearchSettings
+from bot.search.document_vectors import DocumentEmbedders, Documents
 from bot.search.embedding import Embedder
 from bot.search.errors import IndexBusy, NoSuchIndex
 from bot.search.index import DocumentIndex
@@ -30,10 +31,11 @@ class IndexManager:
     """
 
     def __init__(self, config: Config | SearchSettings, embedder: Embedder | None = None, *,
-                 progress: bool | None = None, models: Models | None = None) -> None:
+                 progress: bool | None = None, models: Models | None = None, documents: Documents | None = None) -> None:
         self.settings = config if isinstance(config, SearchSettings) else config.search
         self.embedder = embedder
         self.models = models  # loads the model an index was built with, while it differs from the serving one
+        self.documents = documents  # what chunks are embedded with (default: the embedder)
         self.progress = progress
         self._open: dict[str, DocumentIndex] = {}
         self._lock = threading.Lock()
@@ -64,7 +66,7 @@ class IndexManager:
                 if not create:
                     self.require(name)
                 self._open[name] = DocumentIndex(folder, settings=self.settings, embedder=self.embedder,
-                                                 progress=self.progress, models=self.models)
+                                                 progress=self.progress, models=self.models, documents=self.documents)
             return self._open[name]
 
     def drop(self, name: str | None) -> None:
@@ -98,15 +100,18 @@ class IndexManager:
             self._open.clear()
 
 
-def attach_models(manager: IndexManager, config: Config, *, runtime: str = "torch") -> IndexManager:
-    """MANAGER with the [search] embedding model from a model hub of its own, and that hub's loader for an index
-    built with another model: what a command that embeds needs (the search plugin uses the bot's hub instead).
-    `runtime` "onnx" embeds with ONNX Runtime (the same vectors, to 1e-6, without loading torch)."""
+def attach_models(manager: IndexManager, config: Config, *, runtime: str | None = None) -> IndexManager:
+    """MANAGER with the [search] embedding model from a model hub of its own, that hub's loader for an index
+    built with another model, and the document embedders: what a command that embeds needs (the search plugin
+    uses the bot's hub instead). Documents are embedded on [search] document_runtime; the query model on it too
+    unless `runtime` says otherwise (`nlpbot search` embeds on the runtime /search uses), so that one fp32 model
+    serves both (the hub loads each once)."""
     from bot.models import ModelHub
 
     hub = ModelHub(config)
+    manager.documents = DocumentEmbedders(hub, config)
     manager.embedder = hub.sentence_model(
         manager.settings.embedding_model, batch_size=manager.settings.batch_size, what="[search] embedding_model",
-        runtime=runtime)
+        runtime=runtime or manager.settings.document_runtime)
     manager.models = hub_models(hub, config.models_dir, batch_size=manager.settings.batch_size)
     return manager

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from bot.search.document_vectors import DocumentEmbedders, variant_of
 from bot.search.embedding import embed_texts, model_name
 from bot.search.index import DocumentIndex
 from bot.search.manager import IndexManager
@@ -37,7 +38,8 @@ def reindex(config: Config, name: str, *, paths: Sequence[str] = (), hub: ModelH
     if not paths:
         manager.require(name)  # re-adding an index's own files needs the index
     manager.embedder = hub.sentence_model(settings.embedding_model, batch_size=settings.batch_size,
-                                          what="[search] embedding_model")
+                                          what="[search] embedding_model", runtime=settings.document_runtime)
+    manager.documents = DocumentEmbedders(hub, config)
     manager.models = hub_models(hub, config.models_dir, batch_size=settings.batch_size)
     index = manager.open(name)
     try:
@@ -69,7 +71,7 @@ def rebuild(index: DocumentIndex) -> int:
     Until the switch, searches use the old model with the old vectors. Writes made meanwhile (with the old
     model) are caught up before it: the switch happens only when no write came between reading and switching.
     """
-    serving, done = index.embedder, {}
+    serving, done = index.documents(None) if index.documents is not None else index.embedder, {}
     while True:
         generation = index.store.generation()
         ids, texts = index.store.all_chunk_texts()  # "heading\ntext": what the chunks were embedded as
@@ -81,7 +83,8 @@ def rebuild(index: DocumentIndex) -> int:
             if index.store.generation() != generation:
                 continue
             with index.store.transaction():
-                values: dict = {"model": model_name(serving), "updated_at": time.time()}
+                values: dict = {"model": model_name(index.embedder), "document_vectors": variant_of(serving),
+                                "updated_at": time.time()}
                 if ids:
                     vectors = VectorIndex.empty(len(done[texts[0]]), index.params)
                     stats = vectors.update(remove=[], add_ids=np.asarray(ids, dtype=np.int64),

@@ -24,6 +24,9 @@ class Pinned:
     def __call__(self, texts: list[str]) -> Any:
         return self.handle(texts)
 
+    def map(self, texts: list[str], **kwargs: Any) -> Any:
+        return self.handle.map(texts, **kwargs)
+
 
 def hub_models(hub: Any, models_dir: Any, *, batch_size: int = 64) -> Models:
     """Load a recorded model id with the hub: `trained:PLUGIN@VERSION` from models_dir/PLUGIN/VERSION."""

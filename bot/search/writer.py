@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.search.errors import SearchIndexError
-from bot.search.planner import NewSource
+from bot.search.planner import NewSource, Plan
 from bot.search.store import ChunkStore
 from bot.search.vectors import VectorIndex
 
@@ -19,8 +19,33 @@ def kept_vectors(store: ChunkStore, item: NewSource) -> dict[int, int]:
     return {chunk.position: existing[chunk.hash] for chunk in item.chunks if chunk.hash in existing}
 
 
+def write_batch(store: ChunkStore, folder: Path, vectors: VectorIndex | None, plan: Plan,
+                kept: dict[str, dict[int, int]], embedded: np.ndarray | None, *, model: str | None,
+                document_vectors: str) -> None:
+    """One batch of a plan in one transaction: its sources' rows and chunks, and (when vectors changed) the new FAISS
+    generation. `embedded` holds the vectors of the chunks not in `kept`, in the plan's order."""
+    writes = plan.add + plan.replace
+    with store.transaction():
+        removed = store.chunk_ids_of(plan.remove + [item.row.source for item in writes])
+        kept_ids = [i for positions in kept.values() for i in positions.values()]
+        reused = vectors.vectors(np.asarray(kept_ids)) if kept_ids and vectors is not None else None
+        store.delete_sources(plan.remove)
+        new_ids, old_ids = [], []
+        for item in writes:
+            ids = store.put_source(item.row, item.chunks)
+            for chunk, chunk_id in zip(item.chunks, ids):
+                (old_ids if chunk.position in kept.get(item.row.source, {}) else new_ids).append(chunk_id)
+        for row in plan.touch:
+            store.touch(row.source, mtime=row.mtime, size=row.size)
+        if plan.roots is not None:
+            store.set_meta(roots=plan.roots)
+        if vectors is not None and (removed or new_ids or old_ids):
+            write_vectors(store, folder, vectors, removed, new_ids + old_ids, [embedded, reused], model=model,
+                          document_vectors=document_vectors)
+
+
 def write_vectors(store: ChunkStore, folder: Path, vectors: VectorIndex, removed: list[int], ids: list[int],
-                  parts: list[np.ndarray | None], *, model: str | None) -> None:
+                  parts: list[np.ndarray | None], *, model: str | None, document_vectors: str = "float32") -> None:
     """Save the updated FAISS file under a new generation and point the db at it (inside the transaction)."""
     present = [part for part in parts if part is not None]
     add_vectors = np.vstack(present) if ids else np.zeros((0, vectors.dim), "float32")
@@ -29,7 +54,7 @@ def write_vectors(store: ChunkStore, folder: Path, vectors: VectorIndex, removed
     name = f"vectors-{generation}.faiss"
     checksum = vectors.save(folder / name)
     store.set_meta(generation=generation, vectors_file=name, checksum=checksum, stats=stats, model=model,
-                   dim=vectors.dim, updated_at=time.time())
+                   dim=vectors.dim, document_vectors=document_vectors, updated_at=time.time())
 
 
 def check_model(store: ChunkStore, name: str, model: str | None, embedded: np.ndarray | None) -> None:

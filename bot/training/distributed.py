@@ -92,7 +92,7 @@ def fit_distributed(spec: RunSpec, train: Sequence[dict], eval: Sequence[dict], 
     for name in ("train.jsonl", "eval.jsonl"):
         (scratch / "data" / name).unlink(missing_ok=True)
     (scratch / "data").rmdir()
-    return FitOutcome(metrics=data["metrics"], history=data["history"])
+    return FitOutcome(metrics=data["metrics"], history=data["history"], step_seconds=data.get("step_seconds", 0.0))
 
 
 def _read(path: Path) -> list[dict]:
@@ -109,7 +109,8 @@ def main(argv: Sequence[str]) -> int:
                        emit if rank == 0 else None)
     if rank == 0:
         tmp = scratch / f".{OUTCOME_FILE}.tmp"
-        tmp.write_text(json.dumps({"metrics": outcome.metrics, "history": outcome.history}), encoding="utf-8")
+        tmp.write_text(json.dumps({"metrics": outcome.metrics, "history": outcome.history,
+                                   "step_seconds": outcome.step_seconds}), encoding="utf-8")
         tmp.replace(scratch / OUTCOME_FILE)
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from transformers import TrainerCallback
@@ -59,6 +60,8 @@ class HistoryRecorder(TrainerCallback):
         self._losses: list[float] = []
         self._best: float | None = None
         self._last_eval_step = -1
+        self.step_seconds = 0.0  # the training steps alone (forward, backward, optimizer), without evaluations
+        self._step_began = 0.0
 
     def _say(self, state: Any, line: str) -> None:
         if self.progress is not None and state.is_world_process_zero:
@@ -68,7 +71,11 @@ class HistoryRecorder(TrainerCallback):
         epochs = self.total_steps / self.steps_per_epoch
         self._say(state, f"training for {self.total_steps} steps ({epochs:.3g} epochs of {self.steps_per_epoch} steps)")
 
+    def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._step_began = time.perf_counter()
+
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.step_seconds += time.perf_counter() - self._step_began
         # A run that ends between epochs (max_steps) is still evaluated once at its last step.
         if state.global_step >= state.max_steps and state.global_step % args.eval_steps != 0:
             control.should_evaluate = True

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 from bot.models import versions
 from bot.errors import NlpbotError
 from bot.training.progress import Progress, child_env, run_reporting
+from bot.training.resources import Usage
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -28,6 +29,9 @@ class TrainingOutcome:
 
     def summary(self) -> str:
         shown = versions.metric_summary(self.version.metadata, limit=1)
+        resources = self.version.metadata.get("resources")
+        if resources:  # versions trained before issue 24 did not record them
+            shown += f"; {Usage.from_dict(resources).summary()}"
         if self.promoted:
             return f"{self.plugin} {self.version.version} ({shown}) now serves (was {self.before or 'nothing'})"
         return f"{self.plugin} {self.version.version} ({shown}) kept, not promoted; {self.serving or 'nothing'} serves"

@@ -29,6 +29,7 @@ from bot.training.kinds import get_kind
 from bot.training.progress import Progress
 from bot.training.promotion import decide
 from bot.training.report import plot_history, write_json
+from bot.training.resources import Usage, measured
 from bot.training.spec import RunSpec
 
 if TYPE_CHECKING:
@@ -58,12 +59,14 @@ class TrainResult:
     previous_metrics: dict[str, float] | None = None
     duration_s: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage | None = None  # the fit's peak memory and time per step
 
     def summary(self) -> str:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in self.metrics.items()
                           if k != "loss" and isinstance(v, (int, float)))  # per_label: `nlpbot models show`
         verdict = "promoted" if self.promoted else "not promoted"
-        return f"{self.plugin} {self.version}: {shown} ({self.duration_s:.0f}s); {verdict}: {self.reason}"
+        cost = f"; {self.usage.summary()}" if self.usage else ""
+        return f"{self.plugin} {self.version}: {shown} ({self.duration_s:.0f}s{cost}); {verdict}: {self.reason}"
 
 
 def train(
@@ -150,12 +153,16 @@ def train(
         scratch = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=folder))
         try:
             spec = run_spec(out_dir=str(scratch))
-            if nproc > 1 or nodes is not None:
-                from bot.training.distributed import fit_distributed
+            with measured() as usage:
+                if nproc > 1 or nodes is not None:
+                    from bot.training.distributed import fit_distributed
 
-                outcome = fit_distributed(spec, train_records, eval_records, nproc=nproc, nodes=nodes, progress=say)
-            else:
-                outcome = trainer_kind.fit(spec, train_records, eval_records, say)
+                    outcome = fit_distributed(spec, train_records, eval_records, nproc=nproc, nodes=nodes, progress=say)
+                else:
+                    outcome = trainer_kind.fit(spec, train_records, eval_records, say)
+                usage.steps = max((int(row.get("step", 0)) for row in outcome.history), default=0)
+                usage.train_seconds = outcome.step_seconds
+            say(f"fit done: {usage.summary()}")
             calibration, metrics = _calibrate(trainer_kind, spec, scratch, eval_records, outcome.metrics, say)
             say("comparing with the serving version" if versions.serving_version(config.models_dir, plugin) else
                 "comparing with the base model, which serves until a version beats it" if trainer_kind.base_serves
@@ -184,6 +191,7 @@ def train(
                               "serving_before": decision.serving, "serving_metrics": decision.serving_metrics},
                 "created": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "duration_s": round(duration, 1),
+                "resources": usage.to_dict(),
                 "software": _versions(),
             })
             scratch.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a version is as readable as any folder
@@ -197,7 +205,7 @@ def train(
         plugin=plugin, version=version, path=folder / version, primary_metric=trainer_kind.primary_metric,
         metrics=metrics, promoted=decision.promote, reason=decision.reason,
         serving=versions.serving_version(config.models_dir, plugin), previous_metrics=decision.serving_metrics,
-        duration_s=round(time.time() - started, 1), history=outcome.history,
+        duration_s=round(time.time() - started, 1), history=outcome.history, usage=usage,
     )
     say(result.summary())
     return result

@@ -45,6 +45,7 @@ class FitOutcome:
 
     metrics: dict[str, float]
     history: list[dict[str, Any]] = field(default_factory=list)
+    step_seconds: float = 0.0  # the training steps' own time (the Trainer's on_step_begin to on_step_end)
 
 
 def world_size() -> int:

@@ -16,7 +16,8 @@ from bot.config import load_config
 from bot.core import Nlpbot
 from bot.models import ModelHub
 from tests.support.bots import ROOT, write_config
-from tests.support.tinymodels import MINILM, SENTIMENT_LABELS, tiny_text_classifier, tiny_token_classifier
+from tests.support.tinymodels import (MINILM, SENTIMENT_LABELS, tiny_sentence_model, tiny_text_classifier,
+                                      tiny_token_classifier)
 
 TEXTS = ["I love this", "the deploy broke everything again and nobody noticed until the morning standup", "meh",
          "Angela Merkel met Emmanuel Macron in Paris on Monday to talk about Airbus."]
@@ -181,19 +182,6 @@ def test_a_batch_runs_in_length_buckets_and_gives_each_text_its_own_answer(tmp_p
     alone = [classify(model, [text], 32, {})[0] for text in texts]
     assert [r["label"] for r in together] == [r["label"] for r in alone]  # back in the order asked
     assert np.allclose([r["score"] for r in together], [r["score"] for r in alone], atol=1e-5)
-
-
-def tiny_sentence_model(folder: Path, pooling: str | tuple[str, ...], *, dense: bool = False) -> Path:
-    """A tiny BERT saved by sentence-transformers with the given pooling (the installed version's config format)."""
-    from sentence_transformers import SentenceTransformer, models
-
-    base = tiny_text_classifier(folder / "bert", seed=3)
-    word = models.Transformer(str(base), max_seq_length=64)
-    modules = [word, models.Pooling(word.get_word_embedding_dimension(), pooling_mode=pooling), models.Normalize()]
-    if dense:
-        modules.insert(2, models.Dense(word.get_word_embedding_dimension() * (1 if isinstance(pooling, str) else 2), 8))
-    SentenceTransformer(modules=modules, device="cpu").save(str(folder / "st"))
-    return folder / "st"
 
 
 @pytest.mark.parametrize("pooling", ["mean", "cls", "max", "mean_sqrt_len_tokens", "lasttoken", ("cls", "mean")])

@@ -38,6 +38,19 @@ def tiny_text_classifier(folder: Path, *, labels: list[str] = SENTIMENT_LABELS, 
                       problem_type="multi_label_classification" if multi_label else None)
 
 
+def tiny_sentence_model(folder: Path, pooling: str | tuple[str, ...], *, dense: bool = False) -> Path:
+    """A tiny BERT saved by sentence-transformers with the given pooling (the installed version's config format)."""
+    from sentence_transformers import SentenceTransformer, models
+
+    base = tiny_text_classifier(folder / "bert", seed=3)
+    word = models.Transformer(str(base), max_seq_length=64)
+    modules = [word, models.Pooling(word.get_word_embedding_dimension(), pooling_mode=pooling), models.Normalize()]
+    if dense:
+        modules.insert(2, models.Dense(word.get_word_embedding_dimension() * (1 if isinstance(pooling, str) else 2), 8))
+    SentenceTransformer(modules=modules, device="cpu").save(str(folder / "st"))
+    return folder / "st"
+
+
 ENTITY_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
 LANGUAGE_CODES = ["eng_Latn", "deu_Latn", "fra_Latn"]
 CORPUS = [

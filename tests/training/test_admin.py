@@ -48,6 +48,7 @@ def test_an_admin_trains_from_slack_and_the_bot_serves_the_new_model(tmp_path, t
     assert not reply.is_error, reply.text
     assert reply.data["promoted"] is True
     assert "now serves" in reply.text
+    assert "peak memory" in reply.text and "s/step" in reply.text  # what the run cost, in the report
     assert "Training *sentiment* in its own process" in responder.sent[0].text
     assert any("epoch" in sent.text.lower() for sent in responder.sent[1:])  # progress while it trained
     assert responder.uploads and responder.uploads[0][0].endswith("training.png")

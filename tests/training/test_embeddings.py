@@ -57,6 +57,7 @@ def test_embedding_run_reports_mrr_and_saves_a_sentence_transformer(tmp_path: Pa
     result = train(config, plugin="search", kind="sentence-embeddings", data=train_file, eval_data=eval_file,
                    max_steps=1, batch_size=8, show_bar=False, force=True)
     assert result.primary_metric == "mrr" and result.promoted
+    assert result.usage.steps == 1 and "peak memory" in result.summary() and "s/step" in result.summary()
     # nothing trained served: the untrained base model did, and the new version was judged against it
     assert "for the serving base model on the same eval data" in result.reason
     assert set(result.previous_metrics) >= {"mrr", "recall@1"}

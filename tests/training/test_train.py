@@ -79,6 +79,12 @@ def test_a_run_leaves_a_complete_version_that_serves(minilm_run) -> None:
     assert (result.path / "training.png").read_bytes()[:4] == b"\x89PNG"
     assert any(line.startswith("epoch 1, train loss") and "macro_f1" in line for line in lines)
     assert lines[-1].startswith(f"sentiment {result.version}: accuracy")
+    # what the fit cost, in the report and beside the metrics: MiniLM's weights alone are 90 MB
+    resources = meta["resources"]
+    assert 200 < resources["peak_rss_mb"] < 64 * 1024 and resources["steps"] == history[-1]["step"] == 20
+    assert resources["seconds_per_step"] == pytest.approx(resources["fit_seconds"] / 20, abs=0.01)
+    assert f"peak memory {resources['peak_rss_mb'] / 1024:.1f} GB, {resources['seconds_per_step']:.2f} s/step" \
+        in lines[-1]
 
 
 def test_a_worse_model_is_not_promoted_unless_forced(minilm_run, tiny_base: Path, sentiment_files,

@@ -83,7 +83,7 @@ class Kind:
             prepared.tokenizer.save_pretrained(spec.out_dir)
             (Path(spec.out_dir) / "training_args.bin").unlink(missing_ok=True)
         shutil.rmtree(Path(spec.out_dir) / "checkpoints", ignore_errors=True)
-        return FitOutcome(metrics=metrics, history=recorder.history)
+        return FitOutcome(metrics=metrics, history=recorder.history, step_seconds=recorder.step_seconds)
 
     def evaluate(self, spec: RunSpec, path: Path, eval: Sequence[dict]) -> dict[str, float]:
         """Metrics of the trained model at `path` on `eval`, computed as for a run (promotion, `nlpbot eval`)."""

@@ -114,7 +114,7 @@ class SentenceEmbeddings(Kind):
         if trainer.is_world_process_zero():
             model.save(spec.out_dir)
         shutil.rmtree(Path(spec.out_dir) / "checkpoints", ignore_errors=True)
-        return FitOutcome(metrics=metrics, history=recorder.history)
+        return FitOutcome(metrics=metrics, history=recorder.history, step_seconds=recorder.step_seconds)
 
     def evaluate(self, spec: RunSpec, path: Path, eval: Sequence[dict]) -> dict[str, float]:
         from sentence_transformers import SentenceTransformer
