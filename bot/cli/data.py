@@ -77,7 +77,7 @@ def _beir_pairs(args: argparse.Namespace, config) -> int:
     out = Path(args.out) if args.out else config.resolve_path(f"data/beir-{name}-{args.split}.jsonl")
     pairs = write_training_pairs(args.source, args.split, out)
     hard = sum("negative" in pair for pair in pairs)
-    trainer = (plugins_of_kind("sentence-embeddings") or ["PLUGIN"])[0]  # the plugin whose embeddings learn from pairs
+    trainer = (plugins_of_kind(config, "sentence-embeddings") or ["PLUGIN"])[0]  # the plugin whose embeddings learn from pairs
     print(f"{out}: {len(pairs)} query/positive pairs from {len({pair['query'] for pair in pairs})} {args.split} "
           f"queries, {hard} with a hard negative (train with `nlpbot train {trainer} --data {out}`)")
     return 0

@@ -1,4 +1,4 @@
-"""`nlpbot index add|remove|drop|list|stats|eval` and `nlpbot search`: the document search commands."""
+"""`nlpbot index ...` and `nlpbot search` (long because it is a whole family: one parser, nine small runners)."""
 
 from __future__ import annotations
 

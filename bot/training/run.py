@@ -1,11 +1,4 @@
-"""One training run, `train()`: check the data, fit in a scratch folder, save a complete version, promote it if as good.
-
-Example::
-
-    result = train(config, plugin="sentiment", kind="sequence-classification",
-                   data="data/vader/train.jsonl", eval_data="data/vader/eval.jsonl", progress=print)
-    print(result.summary())      # "sentiment v0003-20261128T1530: macro_f1 0.71 ... promoted: ..."
-"""
+"""One training run, `train()`: check the data, fit in a scratch folder, save a complete version, promote it if as good."""
 
 from __future__ import annotations
 

@@ -14,5 +14,5 @@ def test_slack_markup_typed_on_the_console_reaches_the_plugin_plain(testbot):
 
 def test_a_channel_named_on_the_console_is_a_channel_the_console_cannot_read(testbot):
     out = io.StringIO()
-    assert ask(testbot.bot, "/sentiment <#C0BANK|banking> 5", out=out) == 1
+    assert ask(testbot.bot, "/sentiment <#C0BANK|banking> 5", out=out) == 2  # a usage error: not here
     assert "reading channel history needs Slack" in out.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.config import load_config
 from bot.plugin_manager import trainable_plugins
 from tests.support.bots import sentiment_config
 from tests.support.commandline import nlpbot
@@ -17,8 +18,9 @@ def test_usage_errors_exit_2_and_say_what_was_wrong(make_config, tiny_sentiment)
     config = make_config(sentiment_config(tiny_sentiment))
     unknown = nlpbot("models", "list", "nosuch", config=config)
     assert unknown.returncode == 2
-    trainable = ", ".join(trainable_plugins())  # the built-ins, and what installed packages add (examples/)
-    assert {"ner", "search", "sentiment", "summarize", "translate"} <= set(trainable_plugins())
+    found = trainable_plugins(load_config(config))  # the built-ins, classifiers, and what installed packages add
+    trainable = ", ".join(found)
+    assert {"ner", "search", "sentiment", "summarize", "translate"} <= set(found)
     assert unknown.stderr == f"error: 'nosuch' cannot be trained; trainable plugins: {trainable}\n"
     no_plugin = nlpbot("predict", "nosuch", config=config, stdin="hello\n")
     assert no_plugin.returncode == 2 and "no enabled plugin 'nosuch'" in no_plugin.stderr

@@ -29,7 +29,7 @@ def test_predict_keeps_order_and_reports_bad_lines_in_place(testbot):
     assert rows[2]["error"] == 'in.jsonl:3: a JSON line needs a "text" string'
     assert rows[3]["error"].startswith("in.jsonl:4: not valid JSON")
     for row in (rows[0], rows[1], rows[5]):
-        assert set(row) == {"text", "label", "score"}
+        assert set(row) == {"text", "label", "score", "top"}  # DESIGN.md: a classifier's row, its top guesses too
 
 
 def test_an_option_the_plugin_does_not_declare_is_refused_before_any_input_is_read(testbot):

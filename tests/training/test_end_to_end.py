@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.commandline import shown
 from tests.support.configs import ROOT, shipped_config
 from tests.support.tinymodels import tiny_bart, tiny_token_classifier
 
@@ -45,7 +46,7 @@ def test_sentiment_trained_gated_promoted_and_served_on_onnx_int8(tmp_path: Path
         "training": {"sentiment": {"base": str(tiny_base), "max_steps": 40, "batch_size": 16, "lr": 1e-3}}})
     assert "onnx" in (ROOT / "config.toml").read_text()  # what this test relies on: [plugins.sentiment] runtime
 
-    first = ok(nlpbot("train", "sentiment", "--quiet", config=config))
+    first = shown(nlpbot("train", "sentiment", "--quiet", config=config))
     assert "promoted" in first and "v0001" in first
     second = ok(nlpbot("train", "sentiment", "--quiet", "--max-steps", "1", config=config))
     assert "v0002" in second
@@ -75,7 +76,7 @@ def test_search_model_trained_on_pairs_is_promoted_exported_and_answers_on_onnx(
                                           f"and say which {topic} it is.\n", encoding="utf-8")
     config = shipped_config(tmp_path, {"plugins": {"ner": {"enabled": False}, "sentiment": {"enabled": False}}})
 
-    trained = ok(nlpbot("train", "search", "--data", "pairs.jsonl", "--max-steps", "2", "--batch-size", "8",
+    trained = shown(nlpbot("train", "search", "--data", "pairs.jsonl", "--max-steps", "2", "--batch-size", "8",
                         "--max-length", "32", "--quiet", "--force", config=config))
     assert "v0001" in trained and "promoted" in trained
     version = Path(json.loads(ok(nlpbot("models", "list", "search", "--json", config=config)))[0]["path"])
@@ -110,7 +111,7 @@ def test_ner_tagger_trained_and_served_by_the_transformers_backend(tmp_path: Pat
 
     before = nlpbot("ask", "/entities Alice flew to Paris", config=config)
     assert "nlpbot train ner" in before.stdout  # no version yet: the reply says how to make one
-    trained = ok(nlpbot("train", "ner", "--data", "entities.jsonl", "--base", str(base), "--max-steps", "60",
+    trained = shown(nlpbot("train", "ner", "--data", "entities.jsonl", "--base", str(base), "--max-steps", "60",
                         "--batch-size", "8", "--lr", "5e-3", "--quiet", config=config))
     assert "v0001" in trained and "promoted" in trained
     answer = ask(config, "/entities Carla flew to Lima on Monday")
@@ -128,7 +129,7 @@ def test_seq2seq_model_trained_and_served_by_the_abstractive_summarizer(tmp_path
                            "summarize": {"backend": "abstractive", "model": "trained:summarize", "max_length": 12,
                                          "min_length": 2, "num_beams": 1}}}
     config = shipped_config(tmp_path, changes)
-    trained = ok(nlpbot("train", plugin, "--data", "summaries.jsonl", "--base", str(base), "--max-steps", "4",
+    trained = shown(nlpbot("train", plugin, "--data", "summaries.jsonl", "--base", str(base), "--max-steps", "4",
                         "--batch-size", "8", "--max-length", "32", "--quiet", config=config))
     assert "v0001" in trained and "promoted" in trained
     answer = ask(config, "/summarize The meeting 7 moved to room 1 because of the fire drill on floor 2.")
