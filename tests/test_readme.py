@@ -4,7 +4,7 @@ lines in the same order with the same words, where numbers, paths and model name
 emoji, and the quoted passages of an answer (whose words are the README's own, as they stand) may differ.
 
 Offline and in about a minute: the sentiment model trains from a tiny random BERT on a stand-in for VADER's archive,
-20 steps (the real run: MiniLM, 300 steps, 5 minutes), and int8 may lose what it likes (a random model's int8 can);
+20 steps (the real run: MiniLM, 300 steps, 2 minutes on idle cores), and int8 may lose what it likes (a random model's int8 can);
 set-up (.venv) is skipped, as `make -o setup` says. Everything else is the shipped Makefile and config.toml.
 """
 
