@@ -79,7 +79,9 @@ def run(command: str, folder: Path, stdin: str = "") -> subprocess.CompletedProc
     command = command.replace(".venv/bin/nlpbot", nlpbot)
     if command.startswith("make "):
         command = command.replace("make ", f"make -o setup NLPBOT='{nlpbot}' ", 1)
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("SLACK_", "NLPBOT_"))}
+    # As a person types it: no Slack or nlpbot variables, and not inside `make test` (a nested make says where it is).
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("SLACK_", "NLPBOT_")) and name not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     return subprocess.run(command, shell=True, cwd=folder, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, env=env, timeout=600)
