@@ -19,6 +19,7 @@ settings.load_profile("nlpbot")
 
 from tests.support.bots import BotServer, TestBot, sentiment_config, write_config  # noqa: E402
 from tests.support.fakeslack import FakeSlack  # noqa: E402
+from tests.support.redisserver import RedisServer  # noqa: E402
 from tests.support.tinymodels import tiny_text_classifier  # noqa: E402
 
 
@@ -85,5 +86,13 @@ def slack_refusals_fail_their_test(request):
 def http_bot(tmp_path_factory, tiny_sentiment, module_fake_slack):
     folder = tmp_path_factory.mktemp("http-bot")
     server = BotServer(write_config(folder, sentiment_config(tiny_sentiment, "max_wait_ms = 2")), module_fake_slack)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A real redis-server of the test module's own (tests/support/redisserver.py), stopped after the module."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()

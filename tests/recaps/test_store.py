@@ -9,14 +9,6 @@ import pytest
 
 from bot.joblist import RedisJobRuns, SQLiteJobRuns
 from bot.recaps.store import RedisRecapStore, SQLiteRecapStore, Subscription
-from tests.support.redisserver import RedisServer
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis-recaps"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -10,20 +10,12 @@ import pytest
 
 from bot.adapters.slack.logkeeper import MessageKeeper
 from bot.adapters.slack.messagelog import Coverage, RedisMessageLog, SQLiteMessageLog
-from tests.support.redisserver import RedisServer
 
 NOW = time.time()
 
 
 def ts(ago_s: float) -> str:
     return f"{NOW - ago_s:.6f}"
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis-log"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -20,7 +20,6 @@ from bot.models import versions
 from bot.state import InProcessState, RedisState
 from tests.support.bots import ROOT, SIGNING_SECRET, write_config
 from tests.support.fakeslack import BOT_USER_ID
-from tests.support.redisserver import RedisServer
 from tests.support.replicas import job_slots, settled_job_slots, start_replicas
 from tests.support.signing import event_body, signed_headers
 from tests.support.tinymodels import tiny_text_classifier
@@ -36,13 +35,6 @@ model = "trained:sentiment"
 batch_size = 8
 max_wait_ms = 2
 """
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize("store", ["in-process", "redis"])
